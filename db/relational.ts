@@ -1,0 +1,43 @@
+/**
+ * Opens the relational database: PostgreSQL when a URL is given, otherwise PGlite (PostgreSQL
+ * compiled to WebAssembly) in a local directory, so the embedded default needs no server. Both run
+ * the same knex migrations and the same Objection models.
+ */
+import { mkdir } from 'node:fs/promises';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+import { Model } from 'objection';
+import { migrations } from './migrations/index.ts';
+
+// bigint counts and sequence numbers stay below 2^53; read them as numbers, not strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export interface RelationalOptions {
+  /** postgres:// URL; when absent, PGlite is used. */
+  databaseUrl?: string | undefined;
+  /** PGlite's data directory; `memory://` (or undefined) keeps everything in memory. */
+  dataDir?: string | undefined;
+  /** Most pooled connections to PostgreSQL; default 10. PGlite always has exactly one. */
+  poolMax?: number;
+}
+
+/** Opens the database, runs pending migrations and binds the Objection models to it. */
+export async function openRelational(options: RelationalOptions): Promise<Knex> {
+  const db = options.databaseUrl
+    ? knexFactory({ client: 'pg', connection: options.databaseUrl, pool: { min: 0, max: options.poolMax ?? 10 } })
+    : await openPglite(options.dataDir);
+  await db.migrate.latest({ migrationSource: migrations });
+  Model.knex(db);
+  return db;
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Knex> {
+  const inMemory = !dataDir || dataDir.startsWith('memory://');
+  if (!inMemory) await mkdir(dataDir, { recursive: true });
+  return knexFactory({
+    client: ClientPgLite as unknown as typeof Knex.Client,
+    dialect: 'postgres',
+    connection: inMemory ? {} : { filename: dataDir },
+  } as Knex.Config);
+}

@@ -1,0 +1,43 @@
+/**
+ * Every error code the messenger can show a client, in one table. `docs/errors.md` is generated from
+ * the same facts by hand and a test keeps the two in step, so a client author reads one list.
+ *
+ * `status` is the HTTP status when the error ends an HTTP request; WebSocket requests get an
+ * `error` frame carrying `code` instead, and the socket stays open unless a close code is listed
+ * in `CLOSE_CODES`.
+ */
+export const ERROR_CODES = {
+  invalid_frame: { status: 400, text: 'the frame is not valid JSON or does not match the protocol' },
+  unknown_type: { status: 400, text: 'the frame type is not part of this protocol version' },
+  body_too_long: { status: 400, text: 'the message body is longer than the limit' },
+  invalid_recipient: { status: 400, text: 'a message cannot be sent to its own sender' },
+  user_not_found: { status: 404, text: 'no user has that id' },
+  room_not_found: { status: 404, text: 'no such room, or you are not a member of it' },
+  conflict: { status: 409, text: 'this clientMsgId was already used for a different message' },
+  rate_limited: { status: 429, text: 'too many frames; slow down and retry later' },
+  unauthenticated: { status: 401, text: 'no valid session' },
+  forbidden_origin: { status: 403, text: 'the Origin header is not allowed' },
+  bad_subprotocol: { status: 400, text: 'the WebSocket subprotocol is missing or not supported' },
+  not_found: { status: 404, text: 'no such resource' },
+  unavailable: { status: 503, text: 'a store is unavailable; retry later' },
+  internal: { status: 500, text: 'internal error' },
+} as const satisfies Record<string, { status: number; text: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * WebSocket close codes the server uses. 1xxx are the standard ones (RFC 6455), 4xxx are ours.
+ * A heartbeat timeout terminates the TCP connection without a close frame, so clients see 1006.
+ */
+export const CLOSE_CODES = {
+  normal: { code: 1000, text: 'normal closure' },
+  unsupported_data: { code: 1003, text: 'a binary frame was sent; the protocol is JSON text only' },
+  policy_violation: { code: 1008, text: 'the client kept flooding after being rate limited' },
+  message_too_big: { code: 1009, text: 'a frame was larger than the maximum payload' },
+  internal_error: { code: 1011, text: 'the connection actor crashed; reconnect and resync' },
+  service_restart: { code: 1012, text: 'the server is shutting down; reconnect (to another node) and resync' },
+  session_ended: { code: 4001, text: 'the session was signed out or expired' },
+  slow_consumer: { code: 4008, text: 'the client did not read and its send buffer passed the limit' },
+} as const satisfies Record<string, { code: number; text: string }>;
+
+export type CloseReason = keyof typeof CLOSE_CODES;
