@@ -1,0 +1,204 @@
+/**
+ * The contract every HistoryStore keeps, run by history.test.ts against each reachable
+ * implementation. One store serves the whole run (opening PGlite or a database per test would
+ * cost seconds each); every test writes to rooms of its own, so tests never see each other's rows.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Test } from 'tap';
+import type { AppendOutcome, HistoryStore, NewMessage } from '../history.port.ts';
+
+export interface OpenedStore {
+  store: HistoryStore;
+  close(): Promise<void>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A room id no other test (or earlier run) uses, in the protocol's charset. */
+function freshRoom(label = 'r'): string {
+  return `${label}-${randomBytes(6).toString('hex')}`;
+}
+
+function msg(room: string, clientMsgId: string, body = `body of ${clientMsgId}`, sender = 1): NewMessage {
+  return { room, sender, body, clientMsgId };
+}
+
+const kinds = (outcomes: AppendOutcome[]) => outcomes.map((o) => o.kind);
+const seqs = (outcomes: AppendOutcome[]) => outcomes.map((o) => o.message.seq);
+
+/** Registers the contract's tests on `t` against one store from `makeStore`, closed at teardown. */
+export async function historyContract(t: Test, makeStore: () => Promise<OpenedStore>): Promise<void> {
+  const { store, close } = await makeStore();
+  t.teardown(close);
+
+  t.test('the store answers a ping', async (t) => {
+    await t.resolves(store.ping(), 'ping resolves');
+  });
+
+  t.test('an empty batch has no outcomes', async (t) => {
+    t.same(await store.append([]), [], 'no outcomes for no messages');
+  });
+
+  t.test('seqs start at 1 and are gap-free per room and independent across rooms', async (t) => {
+    const a = freshRoom();
+    const b = freshRoom();
+    const first = await store.append([msg(a, 'a1'), msg(a, 'a2')]);
+    t.same(kinds(first), ['stored', 'stored'], 'both messages are new');
+    t.same(seqs(first), [1, 2], 'the first room starts at 1');
+    const second = await store.append([msg(b, 'b1'), msg(a, 'a3')]);
+    t.same(seqs(second), [1, 3], 'the second room starts at 1, the first goes on at 3');
+    t.equal(await store.lastSeq(a), 3, 'lastSeq of the first room is its highest seq');
+    t.equal(await store.lastSeq(b), 1, 'lastSeq of the second room is its highest seq');
+    const stored = await store.after(a, 0, 10);
+    t.same(stored.map((m) => m.seq), [1, 2, 3], 'the first room holds seqs 1..3 without gaps');
+  });
+
+  t.test('a batch interleaving several rooms keeps input order within each room', async (t) => {
+    const [a, b, c] = [freshRoom('a'), freshRoom('b'), freshRoom('c')];
+    const batch = [msg(b, 'x1'), msg(a, 'x2'), msg(b, 'x3'), msg(c, 'x4'), msg(a, 'x5'), msg(b, 'x6')];
+    const outcomes = await store.append(batch);
+    t.same(kinds(outcomes), batch.map(() => 'stored'), 'every message is new');
+    t.same(seqs(outcomes), [1, 1, 2, 1, 2, 3], 'each room numbers its messages in input order');
+    t.same(outcomes.map((o) => o.message.clientMsgId), batch.map((m) => m.clientMsgId), 'outcomes follow input order');
+    t.same((await store.after(b, 0, 10)).map((m) => m.clientMsgId), ['x1', 'x3', 'x6'], 'room b reads back in order');
+  });
+
+  t.test('a clientMsgId repeated in a later batch returns the original as a duplicate and consumes no seq', async (t) => {
+    const room = freshRoom();
+    const [original] = await store.append([msg(room, 'dup')]);
+    const again = await store.append([msg(room, 'other'), msg(room, 'dup')]);
+    t.same(kinds(again), ['stored', 'duplicate'], 'the repeat is a duplicate');
+    t.same(again[1]?.message, original?.message, 'the duplicate returns the original message');
+    t.equal(again[0]?.message.seq, 2, 'the new message takes the next seq, none was spent on the duplicate');
+    t.equal(await store.lastSeq(room), 2, 'two seqs used for two distinct messages');
+  });
+
+  t.test('a clientMsgId repeated within one batch is a duplicate of its first occurrence', async (t) => {
+    const room = freshRoom();
+    const outcomes = await store.append([msg(room, 'same'), msg(room, 'next'), msg(room, 'same')]);
+    t.same(kinds(outcomes), ['stored', 'stored', 'duplicate'], 'the second occurrence is a duplicate');
+    t.same(outcomes[2]?.message, outcomes[0]?.message, 'it returns the first occurrence');
+    t.same(seqs(outcomes), [1, 2, 1], 'only the distinct messages consume seqs');
+    t.equal((await store.after(room, 0, 10)).length, 2, 'two messages are stored');
+  });
+
+  t.test('the same clientMsgId with a different body is a conflict and stores nothing', async (t) => {
+    const room = freshRoom();
+    const [original] = await store.append([msg(room, 'k', 'first body')]);
+    const later = await store.append([msg(room, 'k', 'second body')]);
+    t.same(kinds(later), ['conflict'], 'a later batch with another body conflicts');
+    t.same(later[0]?.message, original?.message, 'the conflict returns the original');
+    const within = await store.append([msg(room, 'j', 'one'), msg(room, 'j', 'two')]);
+    t.same(kinds(within), ['stored', 'conflict'], 'a second body within one batch conflicts');
+    t.equal(within[1]?.message.body, 'one', 'the in-batch conflict returns the first occurrence');
+    const stored = await store.after(room, 0, 10);
+    t.same(stored.map((m) => m.body), ['first body', 'one'], 'only the originals are stored');
+    t.equal(await store.lastSeq(room), 2, 'conflicts consume no seq');
+  });
+
+  t.test('the same clientMsgId from a different sender is a different message', async (t) => {
+    const room = freshRoom();
+    const outcomes = await store.append([msg(room, 'c1', 'hi', 1), msg(room, 'c1', 'hi', 2)]);
+    t.same(kinds(outcomes), ['stored', 'stored'], 'both senders get their message stored');
+    t.not(outcomes[0]?.message.id, outcomes[1]?.message.id, 'they are two messages');
+    const later = await store.append([msg(room, 'c1', 'hi', 3)]);
+    t.same(kinds(later), ['stored'], 'a third sender in a later batch is new too');
+    t.equal(later[0]?.message.seq, 3, 'and takes the next seq');
+  });
+
+  t.test('after returns messages strictly after the seq, oldest first, at most limit', async (t) => {
+    const room = freshRoom();
+    await store.append(Array.from({ length: 10 }, (_, i) => msg(room, `m${i + 1}`)));
+    t.same((await store.after(room, 3, 4)).map((m) => m.seq), [4, 5, 6, 7], 'four messages after seq 3');
+    t.same((await store.after(room, 8, 5)).map((m) => m.seq), [9, 10], 'fewer than the limit near the end');
+    t.same(await store.after(room, 10, 5), [], 'nothing after the last seq');
+    t.same(await store.after(freshRoom(), 0, 5), [], 'nothing in an unknown room');
+    const [first] = await store.after(room, 0, 1);
+    t.match(first, { room, seq: 1, sender: 1, clientMsgId: 'm1', body: 'body of m1' }, 'messages carry every field');
+    t.equal(typeof first?.ts, 'number', 'ts is a number');
+    t.ok(Math.abs(Date.now() - (first?.ts ?? 0)) < 60_000, 'ts is the server time in ms');
+  });
+
+  t.test('before returns messages strictly before the seq, newest first, at most limit', async (t) => {
+    const room = freshRoom();
+    await store.append(Array.from({ length: 10 }, (_, i) => msg(room, `m${i + 1}`)));
+    t.same((await store.before(room, undefined, 3)).map((m) => m.seq), [10, 9, 8], 'undefined reads from the end');
+    t.same((await store.before(room, 5, 3)).map((m) => m.seq), [4, 3, 2], 'three messages before seq 5');
+    t.same((await store.before(room, 3, 10)).map((m) => m.seq), [2, 1], 'fewer than the limit near the start');
+    t.same(await store.before(room, 1, 10), [], 'nothing before seq 1');
+    t.same(await store.before(freshRoom(), undefined, 10), [], 'nothing in an unknown room');
+  });
+
+  t.test('lastSeq is 0 for an unknown room', async (t) => {
+    t.equal(await store.lastSeq(freshRoom()), 0, 'an unknown room has lastSeq 0');
+  });
+
+  t.test('ids are unique uuids', async (t) => {
+    const room = freshRoom();
+    const outcomes = await store.append(Array.from({ length: 50 }, (_, i) => msg(room, `u${i}`)));
+    const ids = outcomes.map((o) => o.message.id);
+    t.ok(ids.every((id) => UUID.test(id)), 'every id is a lower-case uuid');
+    t.equal(new Set(ids).size, ids.length, 'no id repeats');
+    const read = await store.after(room, 0, 100);
+    t.same(read.map((m) => m.id), ids, 'the stored ids are the returned ones');
+  });
+
+  t.test('concurrent appends to one room produce a gap-free, duplicate-free sequence', async (t) => {
+    const room = freshRoom();
+    const other = freshRoom();
+    const batches = Array.from({ length: 20 }, (_, b) =>
+      Array.from({ length: 5 }, (_, i) => msg(i % 2 ? other : room, `b${b}-${i}`)),
+    );
+    const results = await Promise.all(batches.map((batch) => store.append(batch)));
+    const outcomes = results.flat();
+    t.ok(outcomes.every((o) => o.kind === 'stored'), 'every message is new');
+    const roomSeqs = outcomes.filter((o) => o.message.room === room).map((o) => o.message.seq);
+    t.same([...roomSeqs].sort((x, y) => x - y), Array.from({ length: 60 }, (_, i) => i + 1), 'seqs 1..60, each once');
+    const read = await store.after(room, 0, 100);
+    t.same(read.map((m) => m.seq), Array.from({ length: 60 }, (_, i) => i + 1), 'the stored seqs are gap-free');
+    t.equal(await store.lastSeq(other), 40, 'the other room counted its own 40 messages');
+    for (const batch of results) {
+      const mine = batch.filter((o) => o.message.room === room).map((o) => o.message.seq);
+      t.same(mine, [...mine].sort((x, y) => x - y), 'each batch keeps its input order');
+    }
+  });
+
+  t.test('racing appends of the same clientMsgId store it once', async (t) => {
+    const room = freshRoom();
+    const results = await Promise.all(Array.from({ length: 5 }, () => store.append([msg(room, 'race')])));
+    const outcomes = results.flat();
+    t.equal(outcomes.filter((o) => o.kind === 'stored').length, 1, 'exactly one append stores it');
+    t.equal(new Set(outcomes.map((o) => o.message.id)).size, 1, 'all of them return the same message');
+    t.equal(await store.lastSeq(room), 1, 'one seq is used');
+  });
+
+  t.test('bodies round-trip unchanged', async (t) => {
+    const room = freshRoom();
+    const bodies = [
+      'héllo wörld — 你好 👋🏽 👨‍👩‍👧',
+      `it's "quoted" and 'single' and \`back\``,
+      '{"$ne":null}',
+      '{"$gt":""} $where this.body',
+      'back\\slash, new\nline, tab\t, {braces,commas}, NULL',
+      '',
+    ];
+    const outcomes = await store.append(bodies.map((body, i) => msg(room, `body${i}`, body)));
+    t.same(outcomes.map((o) => o.message.body), bodies, 'the outcomes carry the bodies');
+    t.same((await store.after(room, 0, 10)).map((m) => m.body), bodies, 'the stored bodies are unchanged');
+    const again = await store.append([msg(room, 'body2', '{"$ne":null}')]);
+    t.same(kinds(again), ['duplicate'], 'an operator-looking body compares as plain text');
+  });
+
+  t.test('operator-looking room and clientMsgId values are stored and compared as plain strings', async (t) => {
+    const room = freshRoom('a-b_c');
+    const ids = ['$ne', '$gt', 'a.b.c', '$where', '__proto__'];
+    const outcomes = await store.append(ids.map((id) => msg(room, id)));
+    t.same(kinds(outcomes), ids.map(() => 'stored'), 'each is a distinct message');
+    const read = await store.after(room, 0, 10);
+    t.same(read.map((m) => m.clientMsgId), ids, 'the clientMsgIds are stored verbatim');
+    t.ok(read.every((m) => m.room === room), 'the room is stored verbatim');
+    const again = await store.append([msg(room, '$gt'), msg(room, 'a.b')]);
+    t.same(kinds(again), ['duplicate', 'stored'], 'only the exact same clientMsgId matches');
+    t.equal(again[0]?.message.seq, 2, 'the duplicate is the original $gt message');
+  });
+}

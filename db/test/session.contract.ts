@@ -1,0 +1,104 @@
+/**
+ * What every SessionStore must do, run against each implementation by session.test.ts. Timing
+ * cases use short TTLs with generous margins so a loaded CI machine does not make them flaky.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { Test } from 'tap';
+
+import type { SessionStore } from '../session.port.ts';
+
+/** Makes a fresh store for one case; the factory closes it (and cleans up) in `t.teardown`. */
+export type MakeSessionStore = (t: Test) => Promise<SessionStore>;
+
+const HOUR = 3_600_000;
+const MALFORMED_IDS = ['', '../x', 'x'.repeat(10_000), '{"$ne":null}', 'user:7', 'A'.repeat(42)];
+
+/** Runs the session store contract as nested tests of `t`. */
+export async function sessionContract(t: Test, make: MakeSessionStore): Promise<void> {
+  t.test('a created session can be read back', async (t) => {
+    const store = await make(t);
+    const before = Date.now();
+    const session = await store.create(42, HOUR);
+    t.equal(session.userId, 42, 'the session belongs to the user it was created for');
+    t.ok(session.createdAt >= before && session.createdAt <= Date.now(), 'createdAt is the creation time');
+    t.equal(session.expiresAt, session.createdAt + HOUR, 'expiresAt is createdAt plus the TTL');
+    t.same(await store.get(session.id), session, 'get returns the same session');
+  });
+
+  t.test('ids carry at least 128 random bits and never repeat', async (t) => {
+    const store = await make(t);
+    const sessions = await Promise.all(Array.from({ length: 500 }, (_, i) => store.create(i + 1, HOUR)));
+    for (const { id } of sessions) {
+      if (!/^[A-Za-z0-9_-]{22,}$/.test(id)) t.fail(`id ${JSON.stringify(id)} is not >= 22 base64url characters`);
+    }
+    t.pass('every id is at least 22 base64url characters (>= 128 bits)');
+    t.equal(new Set(sessions.map((s) => s.id)).size, sessions.length, 'all 500 ids are distinct');
+  });
+
+  t.test('an expired session reads as null', async (t) => {
+    const store = await make(t);
+    const session = await store.create(1, 50);
+    t.ok(await store.get(session.id), 'the session is there before its TTL');
+    await sleep(150);
+    t.equal(await store.get(session.id), null, 'the session is gone after its TTL');
+    t.equal(await store.touch(session.id, HOUR), false, 'an expired session cannot be touched back to life');
+  });
+
+  t.test('touch extends a live session past its original TTL', async (t) => {
+    const store = await make(t);
+    const session = await store.create(1, 200);
+    await sleep(100);
+    t.equal(await store.touch(session.id, 1_000), true, 'touching a live session succeeds');
+    await sleep(250);
+    const after = await store.get(session.id);
+    t.ok(after, 'the session outlives its original TTL');
+    t.ok(after && after.expiresAt > session.expiresAt, 'the stored expiresAt moved forward');
+    t.equal(after?.createdAt, session.createdAt, 'createdAt is unchanged by touch');
+    t.equal(after?.userId, session.userId, 'the user is unchanged by touch');
+  });
+
+  t.test('touch of an unknown id is false', async (t) => {
+    const store = await make(t);
+    t.equal(await store.touch('A'.repeat(43), HOUR), false, 'a well-formed unknown id is not touched');
+    t.equal(await store.touch('../x', HOUR), false, 'a malformed id is not touched');
+  });
+
+  t.test('delete removes a session and deleting an unknown one is fine', async (t) => {
+    const store = await make(t);
+    const session = await store.create(5, HOUR);
+    const other = await store.create(5, HOUR);
+    await store.delete(session.id);
+    t.equal(await store.get(session.id), null, 'the deleted session is gone');
+    t.ok(await store.get(other.id), 'the same user\'s other session is untouched');
+    await t.resolves(store.delete(session.id), 'deleting it again resolves');
+    await t.resolves(store.delete('A'.repeat(43)), 'deleting an unknown id resolves');
+    await t.resolves(store.delete('../x'), 'deleting a malformed id resolves');
+  });
+
+  t.test('deleteAllOf removes only that user\'s sessions and returns their ids', async (t) => {
+    const store = await make(t);
+    const live = [await store.create(7, HOUR), await store.create(7, HOUR)];
+    const deleted = await store.create(7, HOUR);
+    await store.delete(deleted.id);
+    const expired = await store.create(7, 50);
+    const others = [await store.create(8, HOUR), await store.create(70, HOUR)];
+    await sleep(150);
+
+    const ids = await store.deleteAllOf(7);
+    t.same([...ids].sort(), live.map((s) => s.id).sort(), 'it returns exactly the live sessions of the user');
+    t.notOk(ids.includes(expired.id), 'an expired session is not reported');
+    for (const s of live) t.equal(await store.get(s.id), null, `session ${s.id} of the user is gone`);
+    for (const s of others) t.ok(await store.get(s.id), `session of user ${s.userId} is untouched`);
+    t.same(await store.deleteAllOf(7), [], 'a second call finds nothing');
+    t.same(await store.deleteAllOf(9999), [], 'a user without sessions gets an empty list');
+  });
+
+  t.test('malformed ids read as null without throwing', async (t) => {
+    const store = await make(t);
+    await store.create(7, HOUR); // so 'user:7' would hit the user index if ids were not checked
+    for (const id of MALFORMED_IDS) {
+      t.equal(await store.get(id), null, `get(${JSON.stringify(id.slice(0, 20))}${id.length > 20 ? '…' : ''}) is null`);
+    }
+  });
+}

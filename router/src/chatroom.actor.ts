@@ -1,0 +1,174 @@
+/**
+ * The chatroom actor: one per active room per node. It loads the room (creating a 1:1 room on its
+ * first message), checks that the requester is a member, hands messages to the group commit,
+ * acknowledges them once durable, and publishes them, receipts and typing to the bus.
+ *
+ * Its state is a cache of what the stores hold, so the supervision rule is simple: on a crash the
+ * requester gets an error frame (its client retries with the same clientMsgId, which is
+ * idempotent) and the actor is reset, reloading the room on its next message. Nothing
+ * acknowledged can be lost, because nothing is acknowledged before the store has it.
+ */
+import { dispatch, spawn, type Ref } from 'nact';
+import type { AppendOutcome } from '../../db/history.port.ts';
+import type { RoomRecord, Watermarks } from '../../db/relational.port.ts';
+import { LIMITS, type Message } from '../../protocol/frames.ts';
+import { AppError, toAppError } from './app-error.ts';
+import type { Connection } from './connection.ts';
+import type { RouterContext } from './router.context.ts';
+
+export type RoomMsg =
+  | { type: 'send'; conn: Connection; ref: string; to?: number; clientMsgId: string; body: string }
+  | { type: 'persisted'; conn: Connection; ref: string; outcome: AppendOutcome }
+  | { type: 'persist.failed'; conn: Connection; ref: string }
+  | { type: 'receipt'; conn: Connection; kind: 'delivered' | 'read'; seq: number }
+  | { type: 'typing'; conn: Connection; active: boolean }
+  | { type: 'history'; conn: Connection; ref?: string; before?: number; after?: number; limit?: number };
+
+interface RoomState {
+  /** Null until loaded; stays null while the room does not exist. */
+  room: (RoomRecord & Watermarks) | null;
+  /** Highest seq this node knows the room has. */
+  lastSeq: number;
+}
+
+const initialState = (): RoomState => ({ room: null, lastSeq: 0 });
+
+/** Spawns the actor of one room under `parent`. */
+export function spawnChatroom(parent: Ref<unknown>, roomId: string, ctx: RouterContext): Ref<RoomMsg> {
+  return spawn(
+    parent,
+    async (state: RoomState, msg: RoomMsg, actor): Promise<RoomState> => handle(state, msg, actor.self, roomId, ctx),
+    roomId,
+    {
+      initialStateFunc: initialState,
+      onCrash: (msg, err, sup) => {
+        ctx.log.error({ err, room: roomId, msg: msg?.type }, 'chatroom actor crashed; resetting');
+        if (msg && 'ref' in msg) msg.conn.send({ type: 'error', ...errorBody(err), ref: msg.ref });
+        return sup.reset;
+      },
+    },
+  );
+}
+
+function errorBody(err: unknown) {
+  const e = toAppError(err);
+  return { code: e.code, message: e.message };
+}
+
+async function handle(state: RoomState, msg: RoomMsg, self: Ref<RoomMsg>, roomId: string, ctx: RouterContext): Promise<RoomState> {
+  switch (msg.type) {
+    case 'persisted':
+      return onPersisted(state, msg, ctx);
+    case 'persist.failed':
+      msg.conn.send({ type: 'error', code: 'unavailable', message: 'the message was not stored; retry', ref: msg.ref });
+      return state;
+    default: {
+      const loaded = await load(state, msg, roomId, ctx);
+      const room = loaded.room;
+      if (!room || !room.members.includes(msg.conn.user.id)) {
+        if (msg.type === 'send' || msg.type === 'history') {
+          const err = new AppError(msg.type === 'send' && msg.to !== undefined ? 'user_not_found' : 'room_not_found');
+          msg.conn.send({ type: 'error', code: err.code, message: err.message, ...(msg.ref ? { ref: msg.ref } : {}) });
+        }
+        return loaded;
+      }
+      return act(loaded, room, msg, self, ctx);
+    }
+  }
+}
+
+/** Loads the room on first use; a `send` with `to` creates the 1:1 room if both users exist. */
+async function load(state: RoomState, msg: RoomMsg, roomId: string, ctx: RouterContext): Promise<RoomState> {
+  if (state.room) return state;
+  const room =
+    msg.type === 'send' && msg.to !== undefined
+      ? await ctx.relational.openDirectRoom(msg.conn.user.id, msg.to)
+      : await ctx.relational.getRoom(roomId);
+  if (!room) return state;
+  return { room, lastSeq: await ctx.history.lastSeq(roomId) };
+}
+
+async function act(
+  state: RoomState,
+  room: RoomRecord & Watermarks,
+  msg: Exclude<RoomMsg, { type: 'persisted' | 'persist.failed' }>,
+  self: Ref<RoomMsg>,
+  ctx: RouterContext,
+): Promise<RoomState> {
+  const { conn } = msg;
+  switch (msg.type) {
+    case 'send': {
+      const { ref } = msg;
+      // Not awaited: the actor goes on taking messages while the batch is written, and the
+      // outcome comes back through the mailbox, in submission order.
+      ctx.batcher.append({ room: room.id, sender: conn.user.id, body: msg.body, clientMsgId: msg.clientMsgId }).then(
+        (outcome) => dispatch(self, { type: 'persisted', conn, ref, outcome }),
+        (err) => {
+          ctx.log.error({ err, room: room.id }, 'history append failed');
+          dispatch(self, { type: 'persist.failed', conn, ref });
+        },
+      );
+      return state;
+    }
+    case 'receipt':
+      return onReceipt(state, room, msg, ctx);
+    case 'typing':
+      ctx.bus.publish({ kind: 'typing', room: room.id, members: room.members, origin: conn.id, user: conn.user.id, active: msg.active });
+      return state;
+    case 'history':
+      void readHistory(room.id, msg, ctx);
+      return state;
+  }
+}
+
+function onPersisted(state: RoomState, msg: Extract<RoomMsg, { type: 'persisted' }>, ctx: RouterContext): RoomState {
+  const { outcome, conn, ref } = msg;
+  const m: Message = outcome.message;
+  if (outcome.kind === 'conflict') {
+    conn.send({ type: 'error', code: 'conflict', message: 'this clientMsgId was used for a different message', ref });
+    return state;
+  }
+  conn.send({ type: 'message.sent', ref, room: m.room, id: m.id, seq: m.seq, ts: m.ts, duplicate: outcome.kind === 'duplicate' });
+  // A duplicate was published when it was first stored; a client that missed it resyncs.
+  if (outcome.kind === 'stored' && state.room) {
+    ctx.bus.publish({ kind: 'message', room: m.room, members: state.room.members, origin: conn.id, message: m });
+  }
+  return { ...state, lastSeq: Math.max(state.lastSeq, m.seq) };
+}
+
+async function onReceipt(
+  state: RoomState,
+  room: RoomRecord & Watermarks,
+  msg: Extract<RoomMsg, { type: 'receipt' }>,
+  ctx: RouterContext,
+): Promise<RoomState> {
+  const user = msg.conn.user.id;
+  let lastSeq = state.lastSeq;
+  // Another node may have stored newer messages; ask the store before clamping a claim down.
+  if (msg.seq > lastSeq) lastSeq = await ctx.history.lastSeq(room.id);
+  const seq = Math.min(msg.seq, lastSeq);
+  const marks = msg.kind === 'read' ? room.read : room.delivered;
+  if (seq <= (marks[user] ?? 0)) return lastSeq === state.lastSeq ? state : { ...state, lastSeq };
+  marks[user] = seq;
+  if (msg.kind === 'read' && seq > (room.delivered[user] ?? 0)) room.delivered[user] = seq;
+  ctx.watermarks.raise(room.id, user, msg.kind, seq);
+  ctx.bus.publish({ kind: 'receipt', room: room.id, members: room.members, origin: msg.conn.id, user, receipt: msg.kind, seq });
+  return { ...state, lastSeq };
+}
+
+async function readHistory(room: string, msg: Extract<RoomMsg, { type: 'history' }>, ctx: RouterContext): Promise<void> {
+  const limit = Math.min(msg.limit ?? 50, LIMITS.historyPageMax);
+  try {
+    // One extra row tells whether there is more without a second query.
+    const rows =
+      msg.after !== undefined
+        ? await ctx.history.after(room, msg.after, limit + 1)
+        : await ctx.history.before(room, msg.before, limit + 1);
+    const hasMore = rows.length > limit;
+    const messages = rows.slice(0, limit);
+    msg.conn.send({ type: 'history.page', ...(msg.ref ? { ref: msg.ref } : {}), room, messages, hasMore });
+  } catch (err) {
+    ctx.log.error({ err, room }, 'history read failed');
+    msg.conn.send({ type: 'error', code: 'unavailable', message: 'history is unavailable; retry', ...(msg.ref ? { ref: msg.ref } : {}) });
+  }
+}

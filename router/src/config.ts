@@ -1,0 +1,120 @@
+/**
+ * The router's configuration: read from the environment once, validated, frozen. A bad value stops
+ * the process at start with every problem listed, rather than failing later in a handler.
+ * The README's configuration table documents every key.
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((v) => protocols.includes(new URL(v).protocol), `must be a ${protocols.join(' or ')} URL`)
+    .optional();
+
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+const schema = z.object({
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  MONGO_URL: url(['mongodb:', 'mongodb+srv:']),
+  REDIS_URL: url(['redis:', 'rediss:']),
+  AMQP_URL: url(['amqp:', 'amqps:']),
+  PUBLIC_ORIGIN: z.string().url().optional(),
+  ALLOWED_ORIGINS: z.string().default(''),
+  NODE_ID: z.string().regex(/^[\w.-]{1,64}$/).optional(),
+  SESSION_TTL_MS: int(30 * 24 * 3600_000, 60_000, 365 * 24 * 3600_000),
+  RATE_LIMIT_PER_SEC: int(20, 1, 1_000_000),
+  RATE_LIMIT_BURST: int(60, 1, 1_000_000),
+  HEARTBEAT_MS: int(30_000, 50, 600_000),
+  SEND_BUFFER_MAX_BYTES: int(1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
+  ROOM_IDLE_MS: int(5 * 60_000, 1000, 24 * 3600_000),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 600_000),
+  STATIC_DIR: z.string().default('app/build'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  /** TCP port; 0 picks a free one (tests). Default 3000. */
+  port: number;
+  /** Interface to listen on. Default 0.0.0.0. */
+  host: string;
+  /** Where the embedded default keeps its PGlite database. Default ./data. */
+  dataDir: string;
+  /** PostgreSQL for users, rooms (and history without MONGO_URL); PGlite in dataDir when unset. */
+  databaseUrl: string | undefined;
+  /** MongoDB for chat history; PostgreSQL/PGlite keeps history when unset. */
+  mongoUrl: string | undefined;
+  /** Redis for sessions; in memory when unset. */
+  redisUrl: string | undefined;
+  /** RabbitMQ between router nodes; an in-process bus when unset (one node only). */
+  amqpUrl: string | undefined;
+  /** The origin users open, e.g. https://chat.example.com. Default http://localhost:PORT. */
+  publicOrigin: string;
+  /** Origins allowed to open a WebSocket: publicOrigin plus ALLOWED_ORIGINS (comma separated). */
+  allowedOrigins: ReadonlySet<string>;
+  /** This node's name on the bus. Default hostname-pid. */
+  nodeId: string;
+  /** Session lifetime (sliding), ms. Default 30 days. */
+  sessionTtlMs: number;
+  /** Frames per second a user may send, across that user's sockets on one node. Default 20. */
+  rateLimitPerSec: number;
+  /** Frames a user may send in a burst above the rate. Default 60. */
+  rateLimitBurst: number;
+  /** WebSocket ping interval; a socket that missed the previous pong is closed. Default 30 s. */
+  heartbeatMs: number;
+  /** Bytes queued for one socket before it is closed as a slow consumer (4008). Default 1 MiB. */
+  sendBufferMaxBytes: number;
+  /** A chatroom actor with no traffic for this long is stopped. Default 5 min. */
+  roomIdleMs: number;
+  /** Longest graceful shutdown before exiting anyway. Default 10 s. */
+  shutdownTimeoutMs: number;
+  /** The built PWA served at /. Default app/build. */
+  staticDir: string;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+}
+
+/** Thrown when the environment is invalid; the message lists every bad key. */
+export class ConfigError extends Error {}
+
+/** Reads and validates the configuration from an environment (default process.env). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  // Empty strings mean "unset", as in a compose file with `KEY=`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const publicOrigin = new URL(e.PUBLIC_ORIGIN ?? `http://localhost:${e.PORT}`).origin;
+  const extra = e.ALLOWED_ORIGINS.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  const badOrigin = extra.find((o) => !URL.canParse(o));
+  if (badOrigin) throw new ConfigError(`invalid configuration:\n  ALLOWED_ORIGINS: ${badOrigin} is not a URL`);
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    mongoUrl: e.MONGO_URL,
+    redisUrl: e.REDIS_URL,
+    amqpUrl: e.AMQP_URL,
+    publicOrigin,
+    allowedOrigins: new Set([publicOrigin, ...extra.map((o) => new URL(o).origin)]),
+    nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
+    sessionTtlMs: e.SESSION_TTL_MS,
+    rateLimitPerSec: e.RATE_LIMIT_PER_SEC,
+    rateLimitBurst: e.RATE_LIMIT_BURST,
+    heartbeatMs: e.HEARTBEAT_MS,
+    sendBufferMaxBytes: e.SEND_BUFFER_MAX_BYTES,
+    roomIdleMs: e.ROOM_IDLE_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    staticDir: e.STATIC_DIR,
+    logLevel: e.LOG_LEVEL,
+  });
+}

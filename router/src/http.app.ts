@@ -1,0 +1,64 @@
+/**
+ * The HTTP side of a router node: health and readiness, and the built PWA. Handlers only parse and
+ * delegate; errors leave as `{ error: { code, message } }` with a documented code.
+ */
+import { existsSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import polka, { type Polka } from 'polka';
+import sirv from 'sirv';
+import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
+import { toAppError } from './app-error.ts';
+import type { RouterContext } from './router.context.ts';
+
+export interface HttpDeps {
+  ctx: RouterContext;
+  /** Resolves when every store and the bus answer; rejects otherwise. */
+  ready(): Promise<void>;
+  /** True from the start of a graceful shutdown: readiness fails so balancers move traffic away. */
+  draining(): boolean;
+}
+
+/** Builds the Polka app (not listening yet). */
+export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
+  const app = polka({
+    onError: (err, _req, res) => {
+      const e = toAppError(err);
+      if (e.code === 'internal') ctx.log.error({ err }, 'request failed');
+      sendJson(res, e.status, { error: { code: e.code, message: e.message } });
+    },
+    onNoMatch: (_req, res) => sendError(res, 'not_found'),
+  });
+
+  app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok', node: ctx.config.nodeId }));
+  app.get('/readyz', async (_req, res) => {
+    if (draining()) return sendJson(res, 503, { status: 'draining' });
+    try {
+      await ready();
+      sendJson(res, 200, { status: 'ready' });
+    } catch (err) {
+      ctx.log.warn({ err }, 'not ready');
+      sendJson(res, 503, { status: 'unavailable' });
+    }
+  });
+
+  if (existsSync(ctx.config.staticDir)) {
+    // SPA fallback: unknown paths get index.html so client-side routes survive a reload.
+    app.use(sirv(ctx.config.staticDir, { single: true, etag: true, gzip: true, brotli: true }));
+  } else {
+    app.get('/', (_req, res) => {
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end('The messenger router is running. The web app is not built yet; the WebSocket endpoint is /ws.\n');
+    });
+  }
+  return app;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, code: ErrorCode): void {
+  sendJson(res, ERROR_CODES[code].status, { error: { code, message: ERROR_CODES[code].text } });
+}

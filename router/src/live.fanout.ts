@@ -1,0 +1,40 @@
+/**
+ * Delivers bus events to the sockets of this node: every member's connections, except the one the
+ * event came from. Each event is serialised once, whatever the number of recipients.
+ */
+import type { ServerFrame } from '../../protocol/frames.ts';
+import type { BusEvent } from './bus.port.ts';
+import type { ConnectionRegistry } from './connection.registry.ts';
+
+/** Returns the bus handler that fans events out to local sockets. */
+export function liveFanout(registry: ConnectionRegistry): (event: BusEvent) => void {
+  return (event) => {
+    if (event.kind === 'session.ended') {
+      for (const id of event.sessions) {
+        for (const conn of [...(registry.ofSession(id) ?? [])]) conn.close('session_ended');
+      }
+      return;
+    }
+    const text = JSON.stringify(toFrame(event));
+    // Typing is news to everyone but the typist; messages and receipts also go to the other
+    // devices of the user they came from, so every device shows the same conversation.
+    const skipUser = event.kind === 'typing' ? event.user : undefined;
+    for (const member of event.members) {
+      if (member === skipUser) continue;
+      const conns = registry.ofUser(member);
+      if (!conns) continue;
+      for (const conn of conns) if (conn.id !== event.origin) conn.sendText(text);
+    }
+  };
+}
+
+function toFrame(event: Exclude<BusEvent, { kind: 'session.ended' }>): ServerFrame {
+  switch (event.kind) {
+    case 'message':
+      return { type: 'message.new', message: event.message };
+    case 'receipt':
+      return { type: 'receipt', room: event.room, user: event.user, kind: event.receipt, seq: event.seq };
+    case 'typing':
+      return { type: 'typing', room: event.room, user: event.user, active: event.active };
+  }
+}

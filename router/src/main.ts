@@ -1,0 +1,41 @@
+/**
+ * The router process: configuration, stores, one node, and a graceful exit on SIGTERM/SIGINT.
+ */
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createLogger } from './logger.ts';
+import { startRouter } from './router.ts';
+import { openStores } from './stores.ts';
+
+let config: Readonly<Config>;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const log = createLogger(config.logLevel, { node: config.nodeId });
+const stores = await openStores(config, log);
+const node = await startRouter(config, stores, log);
+log.info({ port: node.port, origin: config.publicOrigin, stores: stores.describe }, `messenger listening on http://localhost:${node.port}`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  const deadline = setTimeout(() => {
+    log.error('shutdown deadline passed; exiting anyway');
+    process.exit(1);
+  }, config.shutdownTimeoutMs);
+  deadline.unref();
+  await node.close();
+  await stores.close();
+  log.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

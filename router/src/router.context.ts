@@ -1,0 +1,25 @@
+/**
+ * What the actors of one router node share: its configuration, its stores and services. Built once
+ * in router.ts; actors receive it at spawn, so tests can hand them any implementation of a port.
+ */
+import type { Logger } from 'pino';
+import type { HistoryStore } from '../../db/history.port.ts';
+import type { RelationalStore } from '../../db/relational.port.ts';
+import type { Bus } from './bus.port.ts';
+import type { ChatroomDirectory } from './chatroom.directory.ts';
+import type { Config } from './config.ts';
+import type { ConnectionRegistry } from './connection.registry.ts';
+import type { HistoryBatcher } from './history.batcher.ts';
+import type { WatermarkBatcher } from './watermark.batcher.ts';
+
+export interface RouterContext {
+  config: Readonly<Config>;
+  log: Logger;
+  relational: RelationalStore;
+  history: HistoryStore;
+  batcher: HistoryBatcher;
+  watermarks: WatermarkBatcher;
+  bus: Bus;
+  registry: ConnectionRegistry;
+  rooms: ChatroomDirectory;
+}

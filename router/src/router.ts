@@ -1,0 +1,94 @@
+/**
+ * One router node: the actor system, the WebSocket gateway and the HTTP app on one server.
+ *
+ *   system
+ *   ├── connections      supervisor; a child crash closes that socket (1011) and stops the child
+ *   │   └── <conn id>    connection actor: decodes, validates, rate-limits one socket's frames
+ *   └── chatrooms        supervisor; a child crash answers the requester and resets the child
+ *       └── <room id>    chatroom actor: membership, group commit, acks, fan-out to the bus
+ */
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnStateless, start, stop } from 'nact';
+import { ChatroomDirectory } from './chatroom.directory.ts';
+import type { Config } from './config.ts';
+import { ConnectionRegistry } from './connection.registry.ts';
+import { HistoryBatcher } from './history.batcher.ts';
+import { httpApp } from './http.app.ts';
+import { liveFanout } from './live.fanout.ts';
+import type { Logger } from './logger.ts';
+import type { RouterContext } from './router.context.ts';
+import type { Stores } from './stores.ts';
+import { WatermarkBatcher } from './watermark.batcher.ts';
+import { attachGateway } from './ws.gateway.ts';
+
+export interface RouterNode {
+  server: Server;
+  /** The port actually bound (PORT=0 picks one). */
+  port: number;
+  ctx: RouterContext;
+  /**
+   * Graceful shutdown: refuse new sockets, stop reading frames, let in-flight messages become
+   * durable and acknowledged, tell clients to reconnect elsewhere (1012), flush receipts and the
+   * bus. Does not close the stores: their owner does.
+   */
+  close(): Promise<void>;
+}
+
+/** Starts a router node on already opened stores. */
+export async function startRouter(config: Readonly<Config>, stores: Stores, log: Logger): Promise<RouterNode> {
+  const system = start();
+  const connections = spawnStateless(system, () => {}, 'connections');
+  const chatrooms = spawnStateless(system, () => {}, 'chatrooms');
+  const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs);
+  const ctx: RouterContext = {
+    config,
+    log,
+    relational: stores.relational,
+    history: stores.history,
+    batcher: new HistoryBatcher(stores.history),
+    watermarks: new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed')),
+    bus: stores.bus,
+    registry: new ConnectionRegistry({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst }),
+    rooms,
+  };
+  rooms.start(ctx);
+  stores.bus.subscribe(liveFanout(ctx.registry));
+
+  let draining = false;
+  const app = httpApp({
+    ctx,
+    draining: () => draining,
+    ready: async () => {
+      await Promise.all([stores.relational.ping(), stores.history.ping(), stores.sessions.ping(), stores.bus.ping()]);
+    },
+  });
+  const server = createServer(app.handler as unknown as RequestListener);
+  const gateway = attachGateway(server, connections, stores.sessions, ctx);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      draining = true;
+      server.close();
+      gateway.pause();
+      // Frames already in actor mailboxes reach the batcher within a few turns of the loop.
+      await sleep(20);
+      await ctx.batcher.drained();
+      for (const conn of ctx.registry.all()) conn.close('service_restart');
+      await ctx.watermarks.flush();
+      await stores.bus.flush();
+      gateway.close();
+      rooms.stopAll();
+      stop(system);
+      server.closeAllConnections();
+    })());
+
+  return { server, port, ctx, close };
+}

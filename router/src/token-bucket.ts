@@ -1,0 +1,26 @@
+/**
+ * A token bucket: `ratePerSec` tokens a second, at most `burst` banked. One per user per node, so
+ * opening more sockets does not buy a flooder more frames.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly ratePerSec: number,
+    private readonly burst: number,
+    now: number = performance.now(),
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+
+  /** Takes one token; false when the bucket is empty (the frame must be refused). */
+  take(now: number = performance.now()): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSec);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The WebSocket edge: authenticates each upgrade (path, Origin allow-list, subprotocol, session
+ * cookie) before any WebSocket exists, then hands the socket to a new connection actor. Also runs
+ * the heartbeat that closes sockets whose peer has gone.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { dispatch, stop, type Ref } from 'nact';
+import { WebSocketServer } from 'ws';
+import type { SessionStore } from '../../db/session.port.ts';
+import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
+import { LIMITS, PROTOCOL_VERSION, SUBPROTOCOL } from '../../protocol/frames.ts';
+import { spawnConnection } from './connection.actor.ts';
+import { Connection } from './connection.ts';
+import type { RouterContext } from './router.context.ts';
+import { sessionIdFrom } from './session.cookie.ts';
+
+export interface Gateway {
+  /** Stops taking frames from every socket (drain before shutdown). */
+  pause(): void;
+  close(): void;
+}
+
+/** Attaches the WebSocket endpoint `/ws` to an HTTP server. */
+export function attachGateway(server: Server, parent: Ref<unknown>, sessions: SessionStore, ctx: RouterContext): Gateway {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: LIMITS.maxFrameBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+    handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  let paused = false;
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // An error on a socket we have not adopted yet must not become an uncaught exception.
+    socket.on('error', () => socket.destroy());
+    authenticate(req, sessions, ctx).then(
+      (auth) => {
+        if ('code' in auth) return refuse(socket, auth.code);
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const conn = new Connection(randomUUID(), auth.user, auth.sessionId, ws, ctx.config.sendBufferMaxBytes);
+          ctx.registry.add(conn);
+          const actor = spawnConnection(parent, conn, ctx);
+          ws.on('message', (data, isBinary) => {
+            if (isBinary) return conn.close('unsupported_data');
+            if (!paused) dispatch(actor, { type: 'frame', text: data.toString() });
+          });
+          ws.on('pong', () => (conn.alive = true));
+          ws.on('error', (err) => ctx.log.debug({ err, conn: conn.id }, 'socket error'));
+          ws.on('close', () => {
+            ctx.registry.remove(conn);
+            stop(actor);
+          });
+          conn.send({ type: 'hello', v: PROTOCOL_VERSION, user: auth.user, connectionId: conn.id, limits: LIMITS });
+        });
+      },
+      (err) => {
+        ctx.log.error({ err }, 'upgrade failed');
+        refuse(socket, 'unavailable');
+      },
+    );
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const conn of ctx.registry.all()) {
+      if (!conn.alive) conn.terminate();
+      else conn.ping();
+    }
+  }, ctx.config.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    pause: () => void (paused = true),
+    close: () => {
+      clearInterval(heartbeat);
+      wss.close();
+    },
+  };
+}
+
+type Auth = { user: { id: number; handle: string; displayName: string }; sessionId: string } | { code: ErrorCode };
+
+async function authenticate(req: IncomingMessage, sessions: SessionStore, ctx: RouterContext): Promise<Auth> {
+  if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return { code: 'not_found' };
+  // Browsers always send Origin on a WebSocket; a missing or foreign one is cross-site or not a browser we serve.
+  if (!ctx.config.allowedOrigins.has(req.headers.origin ?? '')) return { code: 'forbidden_origin' };
+  const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  if (!offered.includes(SUBPROTOCOL)) return { code: 'bad_subprotocol' };
+  const sessionId = sessionIdFrom(req.headers.cookie);
+  const session = sessionId ? await sessions.get(sessionId) : null;
+  if (!session) return { code: 'unauthenticated' };
+  const user = await ctx.relational.getUser(session.userId);
+  if (!user) return { code: 'unauthenticated' };
+  void sessions.touch(session.id, ctx.config.sessionTtlMs).catch((err) => ctx.log.warn({ err }, 'session touch failed'));
+  return { user, sessionId: session.id };
+}
+
+/** Answers a refused upgrade with a plain HTTP error, as JSON with a documented code. */
+function refuse(socket: Duplex, code: ErrorCode): void {
+  const { status, text } = ERROR_CODES[code];
+  const body = JSON.stringify({ error: { code, message: text } });
+  socket.end(
+    `HTTP/1.1 ${status} ${httpReason(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function httpReason(status: number): string {
+  return { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+}
