@@ -23,6 +23,7 @@ const schema = z.object({
   MONGO_URL: url(['mongodb:', 'mongodb+srv:']),
   REDIS_URL: url(['redis:', 'rediss:']),
   AMQP_URL: url(['amqp:', 'amqps:']),
+  AMQP_EXCHANGE: z.string().regex(/^[\w.-]{1,128}$/).default('messenger.live'),
   PUBLIC_ORIGIN: z.string().url().optional(),
   ALLOWED_ORIGINS: z.string().default(''),
   NODE_ID: z.string().regex(/^[\w.-]{1,64}$/).optional(),
@@ -52,6 +53,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** RabbitMQ between router nodes; an in-process bus when unset (one node only). */
   amqpUrl: string | undefined;
+  /** The fanout exchange router nodes share; deployments sharing a broker need distinct ones. */
+  amqpExchange: string;
   /** The origin users open, e.g. https://chat.example.com. Default http://localhost:PORT. */
   publicOrigin: string;
   /** Origins allowed to open a WebSocket: publicOrigin plus ALLOWED_ORIGINS (comma separated). */
@@ -104,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mongoUrl: e.MONGO_URL,
     redisUrl: e.REDIS_URL,
     amqpUrl: e.AMQP_URL,
+    amqpExchange: e.AMQP_EXCHANGE,
     publicOrigin,
     allowedOrigins: new Set([publicOrigin, ...extra.map((o) => new URL(o).origin)]),
     nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,

@@ -32,7 +32,9 @@ export interface Stores {
 
 /** Opens every store and the bus as the configuration says. */
 export async function openStores(config: Readonly<Config>, log: Logger): Promise<Stores> {
-  const knex = await openRelational({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pg') });
+  // memory:// (tests) keeps PGlite in memory; a path gets a `pg` folder inside it.
+  const dataDir = config.dataDir.startsWith('memory://') ? config.dataDir : join(config.dataDir, 'pg');
+  const knex = await openRelational({ databaseUrl: config.databaseUrl, dataDir });
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
     const history = config.mongoUrl ? await MongoHistoryStore.open(config.mongoUrl) : new PgHistoryStore(knex);
@@ -43,7 +45,7 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
     opened.push(sessions);
     const onBusError = (err: unknown) => log.warn({ err }, 'bus error');
     const bus = config.amqpUrl
-      ? await AmqpBus.open({ url: config.amqpUrl, nodeId: config.nodeId, onError: onBusError })
+      ? await AmqpBus.open({ url: config.amqpUrl, nodeId: config.nodeId, exchange: config.amqpExchange, onError: onBusError })
       : new MemoryBus({ onError: onBusError });
     return {
       knex,

@@ -1,0 +1,191 @@
+/**
+ * Starts real router nodes in the test process (port 0, real sockets) on either the embedded
+ * default or the full stack, and drives them with real WebSocket clients.
+ */
+import type { Test } from 'tap';
+import { WebSocket } from 'ws';
+import type { PublicUser, ServerFrame } from '../../protocol/frames.ts';
+import { SUBPROTOCOL } from '../../protocol/frames.ts';
+import { loadConfig } from '../../router/src/config.ts';
+import { createLogger } from '../../router/src/logger.ts';
+import { startRouter, type RouterNode } from '../../router/src/router.ts';
+import { openStores, type Stores } from '../../router/src/stores.ts';
+import { freshPgDatabase, need, uniqueName } from './services.ts';
+
+export const TEST_ORIGIN = 'http://localhost:3000';
+
+export interface Mode {
+  name: string;
+  /** Environment for a node of this mode; each call gives fresh, isolated databases and exchange. */
+  env(t: Test): Promise<Record<string, string>>;
+}
+
+/** The modes this machine can run: the embedded default always, the full stack when its services are set. */
+export function modes(t: Test, what: string): Mode[] {
+  const list: Mode[] = [{ name: 'embedded default', env: async () => ({}) }];
+  const db = need(t, 'DATABASE_URL', `${what} on the full stack`);
+  const redis = need(t, 'REDIS_URL', `${what} on the full stack`);
+  const amqp = need(t, 'AMQP_URL', `${what} on the full stack`);
+  if (db && redis && amqp) {
+    list.push({
+      name: 'full stack',
+      env: async (tt) => ({
+        DATABASE_URL: await freshPgDatabase(tt, db),
+        REDIS_URL: redis,
+        AMQP_URL: amqp,
+        AMQP_EXCHANGE: uniqueName('live'),
+      }),
+    });
+  }
+  return list;
+}
+
+export interface Harness {
+  node: RouterNode;
+  stores: Stores;
+  /** ws://127.0.0.1:PORT/ws */
+  wsUrl: string;
+  httpUrl: string;
+  /** Creates a user with a session. */
+  user(handle?: string): Promise<TestUser>;
+}
+
+export interface TestUser extends PublicUser {
+  sessionId: string;
+  connect(options?: ConnectOptions): Promise<TestClient>;
+}
+
+export interface ConnectOptions {
+  /** Answer pings (default true); false simulates a peer that vanished. */
+  autoPong?: boolean;
+}
+
+/** Starts a node with the test defaults, stopped in teardown. Shares `stores` when given. */
+export async function startNode(t: Test, env: Record<string, string> = {}, shared?: Stores): Promise<Harness> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: 'memory://',
+    PUBLIC_ORIGIN: TEST_ORIGIN,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    NODE_ID: uniqueName('node'),
+    ...env,
+  });
+  const log = createLogger(config.logLevel);
+  const stores = shared ?? (await openStores(config, log));
+  const node = await startRouter(config, stores, log);
+  t.teardown(async () => {
+    await node.close();
+    if (!shared) await stores.close();
+  });
+  const httpUrl = `http://127.0.0.1:${node.port}`;
+  const wsUrl = `ws://127.0.0.1:${node.port}/ws`;
+  let n = 0;
+  return {
+    node,
+    stores,
+    wsUrl,
+    httpUrl,
+    async user(handle = `user${++n}_${Math.random().toString(36).slice(2, 8)}`) {
+      const user = await stores.relational.createUser(handle, handle.toUpperCase());
+      const session = await stores.sessions.create(user.id, 3600_000);
+      return {
+        ...user,
+        sessionId: session.id,
+        connect: (options) => TestClient.open(t, wsUrl, session.id, options),
+      };
+    },
+  };
+}
+
+type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
+
+/** A real WebSocket client that records every frame and lets a test wait for the ones it expects. */
+export class TestClient {
+  readonly frames: ServerFrame[] = [];
+  private readonly taken = new Set<number>();
+  private waiters: Array<() => void> = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(JSON.parse(data.toString()) as ServerFrame);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  /** Connects with a session cookie, the test origin and the protocol's subprotocol. */
+  static async open(t: Test, url: string, sessionId: string, options: ConnectOptions = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, SUBPROTOCOL, {
+      headers: { cookie: `sid=${sessionId}`, origin: TEST_ORIGIN },
+      autoPong: options.autoPong ?? true,
+    });
+    const client = new TestClient(ws);
+    t.teardown(() => ws.terminate());
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+    await client.next('hello');
+    return client;
+  }
+
+  send(frame: object | string): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** The first frame of a type (and matching `where`) not taken by an earlier call; waits for it. */
+  next<T extends ServerFrame['type']>(type: T, where: (f: FrameOf<T>) => boolean = () => true, timeoutMs = 10_000): Promise<FrameOf<T>> {
+    return this.nextWhere((f): f is FrameOf<T> => f.type === type && where(f as FrameOf<T>), timeoutMs, type);
+  }
+
+  /** The first frame matching `match` not taken by an earlier call; waits for it. */
+  nextWhere<F extends ServerFrame>(match: (f: ServerFrame) => f is F, timeoutMs = 10_000, what = 'matching'): Promise<F> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const i = this.frames.findIndex((f, idx) => !this.taken.has(idx) && match(f));
+        if (i < 0) return false;
+        this.taken.add(i);
+        resolve(this.frames[i] as F);
+        return true;
+      };
+      if (check()) return;
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== wait);
+        reject(new Error(`no ${what} frame within ${timeoutMs} ms; last frames: ${JSON.stringify(this.frames.slice(-5))}`));
+      }, timeoutMs);
+      timer.unref();
+      const wait = () => {
+        if (check()) clearTimeout(timer);
+        else this.waiters.push(wait);
+      };
+      this.waiters.push(wait);
+    });
+  }
+
+  /** Frames of a type received so far (taken or not). */
+  all<T extends ServerFrame['type']>(type: T): FrameOf<T>[] {
+    return this.frames.filter((f) => f.type === type) as FrameOf<T>[];
+  }
+
+  /** Sends a message and waits for its ack (or error). */
+  async sendMessage(
+    to: { to: number } | { room: string },
+    body: string,
+    clientMsgId = `c${Math.random().toString(36).slice(2)}`,
+  ): Promise<FrameOf<'message.sent'> | FrameOf<'error'>> {
+    this.send({ type: 'message.send', ...to, body, clientMsgId });
+    return this.nextWhere(
+      (f): f is FrameOf<'message.sent'> | FrameOf<'error'> => (f.type === 'message.sent' || f.type === 'error') && f.ref === clientMsgId,
+      10_000,
+      `ack of ${clientMsgId}`,
+    );
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    this.ws.close();
+    return this.closed;
+  }
+}
