@@ -280,44 +280,30 @@ function decode(content: Buffer, onError: (err: Error) => void): BusEvent[] {
   return events;
 }
 
+/** A peer is our own code at the same version, so field types are all we check. */
+const MESSAGE_FIELDS = Object.entries({ id: 'string', room: 'string', seq: 'number', sender: 'number', body: 'string', clientMsgId: 'string', ts: 'number' });
+
+function hasFields(x: unknown, fields: Array<[string, string]>): boolean {
+  return typeof x === 'object' && x !== null && fields.every(([key, type]) => typeof (x as Record<string, unknown>)[key] === type);
+}
+
 function isBusEvent(x: unknown): x is BusEvent {
   if (typeof x !== 'object' || x === null) return false;
   const e = x as Record<string, unknown>;
+  const addressed =
+    typeof e.room === 'string' && Array.isArray(e.members) && e.members.every((m) => typeof m === 'number') && (e.origin === undefined || typeof e.origin === 'string');
   switch (e.kind) {
     case 'message':
-      return isAddressed(e) && isMessage(e.message);
+      return addressed && hasFields(e.message, MESSAGE_FIELDS);
     case 'receipt':
-      return isAddressed(e) && typeof e.user === 'number' && (e.receipt === 'delivered' || e.receipt === 'read') && typeof e.seq === 'number';
+      return addressed && typeof e.user === 'number' && (e.receipt === 'delivered' || e.receipt === 'read') && typeof e.seq === 'number';
     case 'typing':
-      return isAddressed(e) && typeof e.user === 'number' && typeof e.active === 'boolean';
+      return addressed && typeof e.user === 'number' && typeof e.active === 'boolean';
     case 'session.ended':
       return typeof e.user === 'number' && Array.isArray(e.sessions) && e.sessions.every((s) => typeof s === 'string');
     default:
       return false;
   }
-}
-
-function isAddressed(e: Record<string, unknown>): boolean {
-  return (
-    typeof e.room === 'string' &&
-    Array.isArray(e.members) &&
-    e.members.every((m) => typeof m === 'number') &&
-    (e.origin === undefined || typeof e.origin === 'string')
-  );
-}
-
-function isMessage(x: unknown): boolean {
-  if (typeof x !== 'object' || x === null) return false;
-  const m = x as Record<string, unknown>;
-  return (
-    typeof m.id === 'string' &&
-    typeof m.room === 'string' &&
-    typeof m.seq === 'number' &&
-    typeof m.sender === 'number' &&
-    typeof m.body === 'string' &&
-    typeof m.clientMsgId === 'string' &&
-    typeof m.ts === 'number'
-  );
 }
 
 function asError(err: unknown): Error {

@@ -18,7 +18,8 @@ import type { RouterContext } from './router.context.ts';
 
 export type RoomMsg =
   | { type: 'send'; conn: Connection; ref: string; to?: number; clientMsgId: string; body: string }
-  | { type: 'persisted'; conn: Connection; ref: string; outcome: AppendOutcome }
+  /** `members` travels with the outcome: a reset between submit and outcome empties the state. */
+  | { type: 'persisted'; conn: Connection; ref: string; members: number[]; outcome: AppendOutcome }
   | { type: 'persist.failed'; conn: Connection; ref: string }
   | { type: 'receipt'; conn: Connection; kind: 'delivered' | 'read'; seq: number }
   | { type: 'typing'; conn: Connection; active: boolean }
@@ -99,10 +100,11 @@ async function act(
   switch (msg.type) {
     case 'send': {
       const { ref } = msg;
+      const { members } = room;
       // Not awaited: the actor goes on taking messages while the batch is written, and the
       // outcome comes back through the mailbox, in submission order.
       ctx.batcher.append({ room: room.id, sender: conn.user.id, body: msg.body, clientMsgId: msg.clientMsgId }).then(
-        (outcome) => dispatch(self, { type: 'persisted', conn, ref, outcome }),
+        (outcome) => dispatch(self, { type: 'persisted', conn, ref, members, outcome }),
         (err) => {
           ctx.log.error({ err, room: room.id }, 'history append failed');
           dispatch(self, { type: 'persist.failed', conn, ref });
@@ -122,7 +124,7 @@ async function act(
 }
 
 function onPersisted(state: RoomState, msg: Extract<RoomMsg, { type: 'persisted' }>, ctx: RouterContext): RoomState {
-  const { outcome, conn, ref } = msg;
+  const { outcome, conn, ref, members } = msg;
   const m: Message = outcome.message;
   if (outcome.kind === 'conflict') {
     conn.send({ type: 'error', code: 'conflict', message: 'this clientMsgId was used for a different message', ref });
@@ -130,8 +132,8 @@ function onPersisted(state: RoomState, msg: Extract<RoomMsg, { type: 'persisted'
   }
   conn.send({ type: 'message.sent', ref, room: m.room, id: m.id, seq: m.seq, ts: m.ts, duplicate: outcome.kind === 'duplicate' });
   // A duplicate was published when it was first stored; a client that missed it resyncs.
-  if (outcome.kind === 'stored' && state.room) {
-    ctx.bus.publish({ kind: 'message', room: m.room, members: state.room.members, origin: conn.id, message: m });
+  if (outcome.kind === 'stored') {
+    ctx.bus.publish({ kind: 'message', room: m.room, members, origin: conn.id, message: m });
   }
   return { ...state, lastSeq: Math.max(state.lastSeq, m.seq) };
 }
