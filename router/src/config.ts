@@ -81,7 +81,9 @@ export interface Config {
 }
 
 /** Thrown when the environment is invalid; the message lists every bad key. */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
 
 /** Reads and validates the configuration from an environment (default process.env). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {

@@ -1,0 +1,63 @@
+import t from 'tap';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNode } from '../../test/support/router.harness.ts';
+import { spawnRouter } from '../../test/support/router.process.ts';
+
+t.test('the embedded default keeps users and history across a restart', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'messenger-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+
+  let room = '';
+  await t.test('first run', async (t) => {
+    const h = await startNode(t, { DATA_DIR: dataDir });
+    const alice = await h.user('alice');
+    const bob = await h.user('bob');
+    const a = await alice.connect();
+    for (const body of ['one', 'two', 'three']) {
+      const ack = await a.sendMessage({ to: bob.id }, body);
+      if (ack.type === 'message.sent') room = ack.room;
+    }
+    t.equal(room, `${alice.id}-${bob.id}`, 'three messages acknowledged');
+  });
+
+  await t.test('second run on the same directory', async (t) => {
+    const h = await startNode(t, { DATA_DIR: dataDir });
+    const bob = await h.stores.relational.findUserByHandle('bob');
+    t.ok(bob, 'bob is still a user');
+    const session = await h.stores.sessions.create(bob!.id, 60_000);
+    const { TestClient } = await import('../../test/support/router.harness.ts');
+    const b = await TestClient.open(t, h.wsUrl, session.id);
+    b.send({ type: 'sync', ref: 's', rooms: [] });
+    await b.next('sync.done');
+    const bodies = b.all('history.page').flatMap((p) => p.messages.map((m) => m.body));
+    t.same(bodies, ['one', 'two', 'three'], 'the history survived, in order');
+  });
+});
+
+t.test('npm start serves on the embedded default with no services', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'messenger-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const router = await spawnRouter(t, { DATA_DIR: dataDir });
+  t.match(router.logs.join('\n'), /"relational":"pglite/, 'it chose PGlite');
+  const health = await fetch(`http://127.0.0.1:${router.port}/healthz`);
+  t.equal(health.status, 200, '/healthz answers 200');
+  const ready = await fetch(`http://127.0.0.1:${router.port}/readyz`);
+  t.equal(ready.status, 200, '/readyz answers 200: every embedded store is up');
+  t.equal(await router.stop('SIGTERM'), 0, 'SIGTERM stops it cleanly');
+});
+
+t.test('a bad configuration stops the process listing every bad key', async (t) => {
+  const { loadConfig } = await import('../src/config.ts');
+  t.throws(
+    () => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', HEARTBEAT_MS: '1' }),
+    { name: 'ConfigError', message: /PORT[\s\S]*DATABASE_URL[\s\S]*HEARTBEAT_MS/ },
+    'refused, naming every bad key',
+  );
+  const config = loadConfig({});
+  t.equal(config.port, 3000, 'PORT defaults to 3000');
+  t.equal(config.dataDir, './data', 'DATA_DIR defaults to ./data');
+  t.equal(config.publicOrigin, 'http://localhost:3000', 'PUBLIC_ORIGIN defaults to http://localhost:PORT');
+  t.ok(Object.isFrozen(config), 'the config is frozen');
+});
