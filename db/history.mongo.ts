@@ -7,7 +7,6 @@
  * Filters are built field by field with explicit operators (`{ room: { $eq: room } }`), so no
  * value that came from a client can ever be read as a query operator.
  */
-import { randomUUID } from 'node:crypto';
 import {
   type AnyBulkWriteOperation,
   type ClientSession,
@@ -19,6 +18,7 @@ import {
   ReadConcern,
   WriteConcern,
 } from 'mongodb';
+import { appendBatch, keyOf } from './history.batch.ts';
 import type { AppendOutcome, HistoryStore, Message, NewMessage } from './history.port.ts';
 
 interface MessageDoc {
@@ -115,43 +115,11 @@ export class MongoHistoryStore implements HistoryStore {
   }
 
   /** One attempt; withTransaction may call it again, so it derives everything afresh each time. */
-  async #appendIn(session: ClientSession, batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
-    const byKey = new Map<string, Message>();
-    for (const doc of await this.#findExisting(session, batch)) {
-      const message = toMessage(doc);
-      byKey.set(keyOf(message), message);
-    }
-
-    // The first unseen occurrence of a key is new; any later one is judged against it below.
-    const fresh: number[] = [];
-    const perRoom = new Map<string, number>();
-    const seen = new Set<string>();
-    batch.forEach((m, i) => {
-      const key = keyOf(m);
-      if (byKey.has(key) || seen.has(key)) return;
-      seen.add(key);
-      fresh.push(i);
-      perRoom.set(m.room, (perRoom.get(m.room) ?? 0) + 1);
-    });
-
-    const freshSet = new Set(fresh);
-    if (fresh.length > 0) {
-      const next = await this.#bumpCounters(session, perRoom);
-      const ts = Date.now();
-      const stored: Message[] = fresh.map((i) => {
-        const m = batch[i]!;
-        const seq = next.get(m.room)!;
-        next.set(m.room, seq + 1);
-        return { id: randomUUID(), room: m.room, seq, sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, ts };
-      });
-      await this.#messages.insertMany(stored.map(toDoc), { session, ordered: true });
-      for (const message of stored) byKey.set(keyOf(message), message);
-    }
-
-    return batch.map((m, i): AppendOutcome => {
-      const message = byKey.get(keyOf(m))!;
-      if (freshSet.has(i)) return { kind: 'stored', message };
-      return { kind: message.body === m.body ? 'duplicate' : 'conflict', message };
+  #appendIn(session: ClientSession, batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
+    return appendBatch(batch, {
+      findExisting: async (b) => (await this.#findExisting(session, b)).map(toMessage),
+      reserveSeqs: (perRoom) => this.#bumpCounters(session, perRoom),
+      insert: async (stored) => void (await this.#messages.insertMany(stored.map(toDoc), { session, ordered: true })),
     });
   }
 
@@ -169,8 +137,8 @@ export class MongoHistoryStore implements HistoryStore {
   }
 
   /** Reserves `count` seqs per room; returns each room's first reserved seq. */
-  async #bumpCounters(session: ClientSession, perRoom: Map<string, number>): Promise<Map<string, number>> {
-    const rooms = [...perRoom.keys()].sort();
+  async #bumpCounters(session: ClientSession, perRoom: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+    const rooms = [...perRoom.keys()];
     const ops: AnyBulkWriteOperation<CounterDoc>[] = rooms.map((room) => ({
       updateOne: { filter: { _id: { $eq: room } }, update: { $inc: { lastSeq: perRoom.get(room)! } }, upsert: true },
     }));
@@ -219,11 +187,6 @@ async function createCollectionIfMissing(db: Db, name: string): Promise<void> {
     // Another router node created it first.
     if (!(err instanceof MongoServerError && err.code === NAMESPACE_EXISTS)) throw err;
   }
-}
-
-/** The identity of a message for deduplication; JSON keeps the three parts unambiguous. */
-function keyOf(m: { room: string; sender: number; clientMsgId: string }): string {
-  return JSON.stringify([m.room, m.sender, m.clientMsgId]);
 }
 
 function toDoc(m: Message): MessageDoc {

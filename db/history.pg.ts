@@ -3,8 +3,8 @@
  * lives in `history_rooms`; bumping it in the same transaction as the insert keeps seqs gap-free,
  * and its row lock orders concurrent appends to a room, also across router nodes.
  */
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { appendBatch, keyOf } from './history.batch.ts';
 import type { AppendOutcome, HistoryStore, Message, NewMessage } from './history.port.ts';
 
 /**
@@ -83,43 +83,11 @@ export class PgHistoryStore implements HistoryStore {
  * One attempt at a batch inside a transaction: three statements whatever the batch size (lookup,
  * counters, insert), each taking whole columns as arrays through `unnest`.
  */
-async function appendIn(trx: Knex.Transaction, batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
-  const byKey = new Map<string, Message>();
-  for (const row of await findExisting(trx, batch)) {
-    const message = toMessage(row);
-    byKey.set(keyOf(message), message);
-  }
-
-  // The first unseen occurrence of a key is new; any later one is judged against it below.
-  const fresh: number[] = [];
-  const perRoom = new Map<string, number>();
-  const seen = new Set<string>();
-  batch.forEach((m, i) => {
-    const key = keyOf(m);
-    if (byKey.has(key) || seen.has(key)) return;
-    seen.add(key);
-    fresh.push(i);
-    perRoom.set(m.room, (perRoom.get(m.room) ?? 0) + 1);
-  });
-
-  const freshSet = new Set(fresh);
-  if (fresh.length > 0) {
-    const next = await bumpCounters(trx, perRoom);
-    const ts = Date.now();
-    const stored: Message[] = fresh.map((i) => {
-      const m = batch[i]!;
-      const seq = next.get(m.room)!;
-      next.set(m.room, seq + 1);
-      return { id: randomUUID(), room: m.room, seq, sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, ts };
-    });
-    await insertMessages(trx, stored, ts);
-    for (const message of stored) byKey.set(keyOf(message), message);
-  }
-
-  return batch.map((m, i): AppendOutcome => {
-    const message = byKey.get(keyOf(m))!;
-    if (freshSet.has(i)) return { kind: 'stored', message };
-    return { kind: message.body === m.body ? 'duplicate' : 'conflict', message };
+function appendIn(trx: Knex.Transaction, batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
+  return appendBatch(batch, {
+    findExisting: async (b) => (await findExisting(trx, b)).map(toMessage),
+    reserveSeqs: (perRoom) => bumpCounters(trx, perRoom),
+    insert: (stored) => insertMessages(trx, stored),
   });
 }
 
@@ -142,8 +110,8 @@ async function findExisting(trx: Knex.Transaction, batch: readonly NewMessage[])
  * Step (c): reserves `count` seqs per room and returns each room's first reserved seq. Rooms go
  * in sorted order so two nodes locking overlapping rooms always lock them in the same order.
  */
-async function bumpCounters(trx: Knex.Transaction, perRoom: Map<string, number>): Promise<Map<string, number>> {
-  const rooms = [...perRoom.keys()].sort();
+async function bumpCounters(trx: Knex.Transaction, perRoom: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+  const rooms = [...perRoom.keys()];
   const { rows } = await trx.raw<{ rows: { room_id: string; last_seq: number | string }[] }>(
     `INSERT INTO history_rooms (room_id, last_seq)
      SELECT room_id, n FROM unnest(?::text[], ?::int8[]) WITH ORDINALITY AS c(room_id, n, ord) ORDER BY ord
@@ -155,27 +123,22 @@ async function bumpCounters(trx: Knex.Transaction, perRoom: Map<string, number>)
 }
 
 /** Step (e): every new row in one statement. */
-async function insertMessages(trx: Knex.Transaction, stored: Message[], ts: number): Promise<void> {
+async function insertMessages(trx: Knex.Transaction, stored: readonly Message[]): Promise<void> {
   await trx.raw(
     `INSERT INTO history_messages (room_id, seq, id, sender, body, client_msg_id, ts)
-     SELECT room_id, seq, id, sender, body, client_msg_id, ?::int8
-       FROM unnest(?::text[], ?::int8[], ?::uuid[], ?::int[], ?::text[], ?::text[])
-         AS t(room_id, seq, id, sender, body, client_msg_id)`,
+     SELECT room_id, seq, id, sender, body, client_msg_id, ts
+       FROM unnest(?::text[], ?::int8[], ?::uuid[], ?::int[], ?::text[], ?::text[], ?::int8[])
+         AS t(room_id, seq, id, sender, body, client_msg_id, ts)`,
     [
-      ts,
       stored.map((m) => m.room),
       stored.map((m) => m.seq),
       stored.map((m) => m.id),
       stored.map((m) => m.sender),
       stored.map((m) => m.body),
       stored.map((m) => m.clientMsgId),
-    ],
+      stored.map((m) => m.ts),
+    ] as Knex.Value[],
   );
-}
-
-/** The identity of a message for deduplication; JSON keeps the three parts unambiguous. */
-function keyOf(m: { room: string; sender: number; clientMsgId: string }): string {
-  return JSON.stringify([m.room, m.sender, m.clientMsgId]);
 }
 
 function toMessage(row: MessageRow): Message {
