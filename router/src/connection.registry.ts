@@ -22,7 +22,18 @@ export class ConnectionRegistry {
 
   remove(conn: Connection): void {
     removeFrom(this.bySessionId, conn.sessionId, conn);
-    if (removeFrom(this.byUserId, conn.user.id, conn)) this.buckets.delete(conn.user.id);
+    if (removeFrom(this.byUserId, conn.user.id, conn)) this.forgetBucketLater(conn.user.id);
+  }
+
+  /**
+   * Drops a user's bucket once it would have refilled anyway: dropping it at once would hand a
+   * flooder a fresh burst on every reconnect.
+   */
+  private forgetBucketLater(userId: number): void {
+    const refillMs = Math.ceil((this.rate.burst / this.rate.perSec) * 1000);
+    setTimeout(() => {
+      if (!this.byUserId.has(userId)) this.buckets.delete(userId);
+    }, refillMs).unref();
   }
 
   /** The rate-limit bucket shared by all of a user's sockets on this node. */

@@ -83,7 +83,9 @@ export function attachGateway(server: Server, parent: Ref<unknown>, sessions: Se
 type Auth = { user: { id: number; handle: string; displayName: string }; sessionId: string } | { code: ErrorCode };
 
 async function authenticate(req: IncomingMessage, sessions: SessionStore, ctx: RouterContext): Promise<Auth> {
-  if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return { code: 'not_found' };
+  // A request target no URL parser accepts (`//[`) is the client's mistake, not a store outage.
+  const target = req.url ?? '/';
+  if (!URL.canParse(target, 'http://x') || new URL(target, 'http://x').pathname !== '/ws') return { code: 'not_found' };
   // Browsers always send Origin on a WebSocket; a missing or foreign one is cross-site or not a browser we serve.
   if (!ctx.config.allowedOrigins.has(req.headers.origin ?? '')) return { code: 'forbidden_origin' };
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());

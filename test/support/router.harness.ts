@@ -2,6 +2,8 @@
  * Starts real router nodes in the test process (port 0, real sockets) on either the embedded
  * default or the full stack, and drives them with real WebSocket clients.
  */
+import { randomBytes } from 'node:crypto';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import type { Test } from 'tap';
 import { WebSocket } from 'ws';
 import type { PublicUser, ServerFrame } from '../../protocol/frames.ts';
@@ -58,6 +60,8 @@ export interface TestUser extends PublicUser {
 export interface ConnectOptions {
   /** Answer pings (default true); false simulates a peer that vanished. */
   autoPong?: boolean;
+  /** The Origin header (default TEST_ORIGIN). */
+  origin?: string;
 }
 
 /** Starts a node with the test defaults, stopped in teardown. Shares `stores` when given. */
@@ -118,7 +122,7 @@ export class TestClient {
   /** Connects with a session cookie, the test origin and the protocol's subprotocol. */
   static async open(t: Test, url: string, sessionId: string, options: ConnectOptions = {}): Promise<TestClient> {
     const ws = new WebSocket(url, SUBPROTOCOL, {
-      headers: { cookie: `sid=${sessionId}`, origin: TEST_ORIGIN },
+      headers: { cookie: `sid=${sessionId}`, origin: options.origin ?? TEST_ORIGIN },
       autoPong: options.autoPong ?? true,
     });
     const client = new TestClient(ws);
@@ -188,4 +192,54 @@ export class TestClient {
     this.ws.close();
     return this.closed;
   }
+}
+
+export interface UpgradeAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body of a refused upgrade; empty on 101. */
+  body: string;
+}
+
+/**
+ * Sends one raw WebSocket upgrade request to `url` (ws:// or http://) with the handshake's own
+ * headers plus `headers` (an undefined value leaves that header out), and reports the HTTP answer.
+ * A 101 socket is destroyed at once: this is for testing refusals, TestClient for real sessions.
+ */
+export function rawUpgrade(
+  url: string,
+  headers: Record<string, string | undefined>,
+  /** The request target sent verbatim instead of the URL's path (e.g. one a URL parser refuses). */
+  path?: string,
+): Promise<UpgradeAnswer> {
+  const extra = Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => e[1] !== undefined));
+  const { hostname, port, pathname, search } = new URL(url.replace(/^ws/, 'http'));
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: hostname,
+      port,
+      path: path ?? pathname + search,
+      agent: false,
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': randomBytes(16).toString('base64'),
+        ...extra,
+      },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '' });
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
