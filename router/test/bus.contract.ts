@@ -66,7 +66,7 @@ function tcpSockets(): number {
 
 /** Runs the bus contract as nested tests of `t`. */
 export async function busContract(t: Test, makePair: BusPairFactory): Promise<void> {
-  const single = makePair.multiNode ? false : 'the transport is a single node';
+  const single = !makePair.multiNode;
 
   t.test('an event published on a node reaches its own subscriber exactly once', async (t) => {
     const { a } = await makePair.open(t);
@@ -77,7 +77,8 @@ export async function busContract(t: Test, makePair: BusPairFactory): Promise<vo
     t.same(got.events, [typing(1)], 'the publishing node got the event once');
   });
 
-  t.test('an event published on one node reaches both nodes exactly once', { skip: single }, async (t) => {
+  // A single-node transport has no second node to reach: the case does not apply, so it is not defined.
+  if (!single) t.test('an event published on one node reaches both nodes exactly once', async (t) => {
     const { a, b } = await makePair.open(t);
     const onA = collect(a);
     const onB = collect(b);
@@ -131,7 +132,8 @@ export async function busContract(t: Test, makePair: BusPairFactory): Promise<vo
     t.ok(errors.some((e) => e.message === 'handler bug'), 'the handler\'s error was reported through onError');
   });
 
-  t.test('a malformed message on the wire is dropped and the next event still arrives', { skip: makePair.wire ? false : 'the transport has no wire' }, async (t) => {
+  // Likewise a transport without a wire cannot receive a malformed message.
+  if (makePair.wire) t.test('a malformed message on the wire is dropped and the next event still arrives', async (t) => {
     const { a, b, errors, publishRaw } = await makePair.open(t);
     const onB = collect(b);
     const junk = ['', 'not json', '{"kind":"typing"}', '[null, 42, {"kind":"nope"}]', '[{"kind":"typing","room":"1-2"}]'];
