@@ -27,7 +27,14 @@ export async function openRelational(options: RelationalOptions): Promise<Knex> 
   const db = options.databaseUrl
     ? knexFactory({ client: 'pg', connection: options.databaseUrl, pool: { min: 0, max: options.poolMax ?? 10 } })
     : await openPglite(options.dataDir);
-  await db.migrate.latest({ migrationSource: migrations });
+  try {
+    await db.migrate.latest({ migrationSource: migrations });
+  } catch {
+    // Two nodes starting at once on an empty database race to create knex's own tables; the loser
+    // fails once, and on the second try finds the migrations done (or waits on knex's lock).
+    await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 500));
+    await db.migrate.latest({ migrationSource: migrations });
+  }
   Model.knex(db);
   return db;
 }
