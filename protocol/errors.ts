@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   forbidden_origin: { status: 403, text: 'the Origin header is not allowed' },
   bad_subprotocol: { status: 400, text: 'the WebSocket subprotocol is missing or not supported' },
   not_found: { status: 404, text: 'no such resource' },
+  invalid_request: { status: 400, text: 'the request body or parameters are not valid' },
+  payload_too_large: { status: 413, text: 'the request body is too large' },
   unavailable: { status: 503, text: 'a store is unavailable; retry later' },
   internal: { status: 500, text: 'internal error' },
 } as const satisfies Record<string, { status: number; text: string }>;

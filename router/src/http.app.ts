@@ -8,7 +8,14 @@ import polka, { type Polka } from 'polka';
 import sirv from 'sirv';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
 import { toAppError } from './app-error.ts';
+import { sendJson } from './http.session.ts';
 import type { RouterContext } from './router.context.ts';
+
+/** Registers one feature's HTTP routes; handlers parse, delegate to a service and answer JSON. */
+export type RouteModule = (app: Polka, ctx: RouterContext) => void;
+
+/** Every feature's routes. */
+const apiRoutes: RouteModule[] = [];
 
 export interface HttpDeps {
   ctx: RouterContext;
@@ -41,6 +48,9 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
     }
   });
 
+  // Feature routes, each module registering its own paths under /api.
+  for (const register of apiRoutes) register(app, ctx);
+
   if (existsSync(ctx.config.staticDir)) {
     // SPA fallback: unknown paths get index.html so client-side routes survive a reload.
     app.use(sirv(ctx.config.staticDir, { single: true, etag: true, gzip: true, brotli: true }));
@@ -51,12 +61,6 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
     });
   }
   return app;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
-  res.end(text);
 }
 
 function sendError(res: ServerResponse, code: ErrorCode): void {

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { HistoryStore } from '../../db/history.port.ts';
 import type { RelationalStore } from '../../db/relational.port.ts';
+import type { SessionStore } from '../../db/session.port.ts';
 import type { Bus } from './bus.port.ts';
 import type { ChatroomDirectory } from './chatroom.directory.ts';
 import type { Config } from './config.ts';
@@ -17,6 +18,7 @@ export interface RouterContext {
   log: Logger;
   relational: RelationalStore;
   history: HistoryStore;
+  sessions: SessionStore;
   batcher: HistoryBatcher;
   watermarks: WatermarkBatcher;
   bus: Bus;

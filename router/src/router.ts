@@ -47,6 +47,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     log,
     relational: stores.relational,
     history: stores.history,
+    sessions: stores.sessions,
     batcher: new HistoryBatcher(stores.history),
     watermarks: new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed')),
     bus: stores.bus,
@@ -65,7 +66,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     },
   });
   const server = createServer(app.handler as unknown as RequestListener);
-  const gateway = attachGateway(server, connections, stores.sessions, ctx);
+  const gateway = attachGateway(server, connections, ctx);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -8,13 +8,12 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { dispatch, stop, type Ref } from 'nact';
 import { WebSocketServer } from 'ws';
-import type { SessionStore } from '../../db/session.port.ts';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
 import { LIMITS, PROTOCOL_VERSION, SUBPROTOCOL } from '../../protocol/frames.ts';
 import { spawnConnection } from './connection.actor.ts';
 import { Connection } from './connection.ts';
 import type { RouterContext } from './router.context.ts';
-import { sessionIdFrom } from './session.cookie.ts';
+import { callerOf } from './http.session.ts';
 
 export interface Gateway {
   /** Stops taking frames from every socket (drain before shutdown). */
@@ -23,7 +22,7 @@ export interface Gateway {
 }
 
 /** Attaches the WebSocket endpoint `/ws` to an HTTP server. */
-export function attachGateway(server: Server, parent: Ref<unknown>, sessions: SessionStore, ctx: RouterContext): Gateway {
+export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterContext): Gateway {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: LIMITS.maxFrameBytes,
@@ -36,7 +35,7 @@ export function attachGateway(server: Server, parent: Ref<unknown>, sessions: Se
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // An error on a socket we have not adopted yet must not become an uncaught exception.
     socket.on('error', () => socket.destroy());
-    authenticate(req, sessions, ctx).then(
+    authenticate(req, ctx).then(
       (auth) => {
         if ('code' in auth) return refuse(socket, auth.code);
         wss.handleUpgrade(req, socket, head, (ws) => {
@@ -82,7 +81,7 @@ export function attachGateway(server: Server, parent: Ref<unknown>, sessions: Se
 
 type Auth = { user: { id: number; handle: string; displayName: string }; sessionId: string } | { code: ErrorCode };
 
-async function authenticate(req: IncomingMessage, sessions: SessionStore, ctx: RouterContext): Promise<Auth> {
+async function authenticate(req: IncomingMessage, ctx: RouterContext): Promise<Auth> {
   // A request target no URL parser accepts (`//[`) is the client's mistake, not a store outage.
   const target = req.url ?? '/';
   if (!URL.canParse(target, 'http://x') || new URL(target, 'http://x').pathname !== '/ws') return { code: 'not_found' };
@@ -90,13 +89,8 @@ async function authenticate(req: IncomingMessage, sessions: SessionStore, ctx: R
   if (!ctx.config.allowedOrigins.has(req.headers.origin ?? '')) return { code: 'forbidden_origin' };
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   if (!offered.includes(SUBPROTOCOL)) return { code: 'bad_subprotocol' };
-  const sessionId = sessionIdFrom(req.headers.cookie);
-  const session = sessionId ? await sessions.get(sessionId) : null;
-  if (!session) return { code: 'unauthenticated' };
-  const user = await ctx.relational.getUser(session.userId);
-  if (!user) return { code: 'unauthenticated' };
-  void sessions.touch(session.id, ctx.config.sessionTtlMs).catch((err) => ctx.log.warn({ err }, 'session touch failed'));
-  return { user, sessionId: session.id };
+  const caller = await callerOf(req, ctx);
+  return caller ? { user: caller.user, sessionId: caller.session.id } : { code: 'unauthenticated' };
 }
 
 /** Answers a refused upgrade with a plain HTTP error, as JSON with a documented code. */
