@@ -37,6 +37,7 @@ export class AmqpBus implements Bus {
   readonly #exchange: string;
   readonly #maxBatch: number;
   readonly #onError: (err: Error) => void;
+  #onConfirm: (seconds: number) => void = () => {};
   #handler: Handler | undefined;
   /** Published this tick: delivered locally and moved to #outgoing at the next setImmediate. */
   #pending: BusEvent[] = [];
@@ -88,6 +89,10 @@ export class AmqpBus implements Bus {
     } finally {
       conn.off('error', ignore);
     }
+  }
+
+  onConfirm(observer: (seconds: number) => void): void {
+    this.#onConfirm = observer;
   }
 
   publish(event: BusEvent): void {
@@ -166,6 +171,7 @@ export class AmqpBus implements Bus {
         if (this.#unconfirmed.delete(settle)) this.#settled();
       };
       this.#unconfirmed.add(settle);
+      const sentAt = performance.now();
       let accepted = true;
       try {
         // No await: confirms are pipelined, flush() waits for the last one.
@@ -176,6 +182,7 @@ export class AmqpBus implements Bus {
           { contentType: 'application/json', deliveryMode: 1, headers: { origin: this.#nodeId } },
           (err: unknown) => {
             if (err) this.#report(new Error('the broker did not confirm a batch of events', { cause: err }));
+            else this.#onConfirm((performance.now() - sentAt) / 1000);
             settle();
           },
         );

@@ -30,6 +30,8 @@ export interface Bus {
   publish(event: BusEvent): void;
   /** Registers the one handler for events arriving at this node (local ones included). */
   subscribe(handler: (event: BusEvent) => void): void;
+  /** Registers the observer of each batch's publish-to-confirm time, in seconds (metrics); brokers only. */
+  onConfirm?(observer: (seconds: number) => void): void;
   /** Resolves when everything published so far was confirmed (or failed) by the broker. */
   flush(): Promise<void>;
   ping(): Promise<void>;

@@ -133,6 +133,7 @@ function onPersisted(state: RoomState, msg: Extract<RoomMsg, { type: 'persisted'
   conn.send({ type: 'message.sent', ref, room: m.room, id: m.id, seq: m.seq, ts: m.ts, duplicate: outcome.kind === 'duplicate' });
   // A duplicate was published when it was first stored; a client that missed it resyncs.
   if (outcome.kind === 'stored') {
+    ctx.metrics.messagesStored.inc();
     ctx.bus.publish({ kind: 'message', room: m.room, members, origin: conn.id, message: m });
   }
   return { ...state, lastSeq: Math.max(state.lastSeq, m.seq) };

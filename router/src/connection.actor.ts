@@ -36,14 +36,14 @@ export function spawnConnection(parent: Ref<unknown>, conn: Connection, ctx: Rou
 async function onFrame(state: ConnState, text: string, conn: Connection, ctx: RouterContext): Promise<ConnState> {
   if (!conn.open) return state;
   if (!ctx.registry.bucketOf(conn.user.id).take()) {
-    reject(conn, new AppError('rate_limited'));
+    reject(ctx, conn, new AppError('rate_limited'));
     const strikes = state.strikes + 1;
     if (strikes > ctx.config.rateLimitBurst) conn.close('policy_violation');
     return { strikes };
   }
   const decoded = decode(text);
   if (!decoded.ok) {
-    reject(conn, decoded.error, decoded.ref);
+    reject(ctx, conn, decoded.error, decoded.ref);
     return { strikes: 0 };
   }
   await route(decoded.frame, conn, ctx);
@@ -84,13 +84,13 @@ async function route(frame: ClientFrame, conn: Connection, ctx: RouterContext): 
     case 'message.send': {
       const ref = frame.ref ?? frame.clientMsgId;
       if ((frame.to === undefined) === (frame.room === undefined)) {
-        return reject(conn, new AppError('invalid_frame', 'exactly one of to and room is required'), ref);
+        return reject(ctx, conn, new AppError('invalid_frame', 'exactly one of to and room is required'), ref);
       }
       if (frame.body.length > LIMITS.maxBodyLength) {
-        return reject(conn, new AppError('body_too_long', `the body is longer than ${LIMITS.maxBodyLength}`), ref);
+        return reject(ctx, conn, new AppError('body_too_long', `the body is longer than ${LIMITS.maxBodyLength}`), ref);
       }
-      if (frame.body.trim().length === 0) return reject(conn, new AppError('invalid_frame', 'body: empty'), ref);
-      if (frame.to === me) return reject(conn, new AppError('invalid_recipient'), ref);
+      if (frame.body.trim().length === 0) return reject(ctx, conn, new AppError('invalid_frame', 'body: empty'), ref);
+      if (frame.to === me) return reject(ctx, conn, new AppError('invalid_recipient'), ref);
       const room = frame.to !== undefined ? directRoomId(me, frame.to) : frame.room!;
       ctx.rooms.tell(room, {
         type: 'send',
@@ -125,6 +125,7 @@ async function route(frame: ClientFrame, conn: Connection, ctx: RouterContext): 
   }
 }
 
-function reject(conn: Connection, err: AppError, ref?: string): void {
+function reject(ctx: RouterContext, conn: Connection, err: AppError, ref?: string): void {
+  ctx.metrics.errorsSent.inc({ code: err.code });
   conn.send({ type: 'error', code: err.code, message: err.message || ERROR_CODES[err.code].text, ...(ref ? { ref } : {}) });
 }

@@ -27,14 +27,21 @@ export class HistoryBatcher {
   private idleWaiters: Array<() => void> = [];
   readonly stats: BatcherStats = { batches: 0, messages: 0, largestBatch: 0 };
 
+  private readonly maxBatch: number;
+  private readonly onBatch: (size: number, seconds: number) => void;
+
   /**
    * @param store where batches go.
-   * @param maxBatch most messages in one transaction. Default 1000.
+   * @param options.maxBatch most messages in one transaction. Default 1000.
+   * @param options.onBatch told each written batch's size and write time in seconds (metrics).
    */
   constructor(
     private readonly store: HistoryStore,
-    private readonly maxBatch = 1000,
-  ) {}
+    options: { maxBatch?: number; onBatch?: (size: number, seconds: number) => void } = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.onBatch = options.onBatch ?? (() => {});
+  }
 
   /** Appends one message; resolves with its outcome once its batch is durable. */
   append(message: NewMessage): Promise<AppendOutcome> {
@@ -68,8 +75,10 @@ export class HistoryBatcher {
       return;
     }
     this.writing = true;
+    const started = performance.now();
     try {
       const outcomes = await this.store.append(batch.map((p) => p.message));
+      this.onBatch(batch.length, (performance.now() - started) / 1000);
       this.stats.batches += 1;
       this.stats.messages += batch.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);

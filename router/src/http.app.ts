@@ -48,6 +48,12 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
     }
   });
 
+  // Internal: the reverse proxy does not route /metrics from outside (ops/Caddyfile).
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', ctx.metrics.registry.contentType);
+    res.end(await ctx.metrics.registry.metrics());
+  });
+
   // Feature routes, each module registering its own paths under /api.
   for (const register of apiRoutes) register(app, ctx);
 

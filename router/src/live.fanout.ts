@@ -5,9 +5,10 @@
 import type { ServerFrame } from '../../protocol/frames.ts';
 import type { BusEvent } from './bus.port.ts';
 import type { ConnectionRegistry } from './connection.registry.ts';
+import type { RouterMetrics } from './metrics.ts';
 
 /** Returns the bus handler that fans events out to local sockets. */
-export function liveFanout(registry: ConnectionRegistry): (event: BusEvent) => void {
+export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics): (event: BusEvent) => void {
   return (event) => {
     if (event.kind === 'session.ended') {
       for (const id of event.sessions) {
@@ -19,12 +20,20 @@ export function liveFanout(registry: ConnectionRegistry): (event: BusEvent) => v
     // Typing is news to everyone but the typist; messages and receipts also go to the other
     // devices of the user they came from, so every device shows the same conversation.
     const skipUser = event.kind === 'typing' ? event.user : undefined;
+    let written = 0;
     for (const member of event.members) {
       if (member === skipUser) continue;
       const conns = registry.ofUser(member);
       if (!conns) continue;
-      for (const conn of conns) if (conn.id !== event.origin) conn.sendText(text);
+      for (const conn of conns) {
+        if (conn.id === event.origin) continue;
+        conn.sendText(text);
+        written++;
+      }
     }
+    if (written === 0) return;
+    metrics.framesOut.inc({ kind: event.kind }, written);
+    if (event.kind === 'message') metrics.deliveryLatency.observe(Math.max(0, Date.now() - event.message.ts) / 1000);
   };
 }
 

@@ -11,6 +11,7 @@ import type { ChatroomDirectory } from './chatroom.directory.ts';
 import type { Config } from './config.ts';
 import type { ConnectionRegistry } from './connection.registry.ts';
 import type { HistoryBatcher } from './history.batcher.ts';
+import type { RouterMetrics } from './metrics.ts';
 import type { WatermarkBatcher } from './watermark.batcher.ts';
 
 export interface RouterContext {
@@ -24,4 +25,5 @@ export interface RouterContext {
   bus: Bus;
   registry: ConnectionRegistry;
   rooms: ChatroomDirectory;
+  metrics: RouterMetrics;
 }

@@ -17,6 +17,7 @@ import { ConnectionRegistry } from './connection.registry.ts';
 import { HistoryBatcher } from './history.batcher.ts';
 import { httpApp } from './http.app.ts';
 import { liveFanout } from './live.fanout.ts';
+import { RouterMetrics } from './metrics.ts';
 import type { Logger } from './logger.ts';
 import type { RouterContext } from './router.context.ts';
 import type { Stores } from './stores.ts';
@@ -42,20 +43,29 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const connections = spawnStateless(system, () => {}, 'connections');
   const chatrooms = spawnStateless(system, () => {}, 'chatrooms');
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs);
+  const registry = new ConnectionRegistry({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst });
+  const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => rooms.size });
+  stores.bus.onConfirm?.((seconds) => metrics.busConfirmLatency.observe(seconds));
   const ctx: RouterContext = {
     config,
     log,
     relational: stores.relational,
     history: stores.history,
     sessions: stores.sessions,
-    batcher: new HistoryBatcher(stores.history),
+    batcher: new HistoryBatcher(stores.history, {
+      onBatch: (size, seconds) => {
+        metrics.batchSize.observe(size);
+        metrics.commitLatency.observe(seconds);
+      },
+    }),
     watermarks: new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed')),
     bus: stores.bus,
-    registry: new ConnectionRegistry({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst }),
+    registry,
     rooms,
+    metrics,
   };
   rooms.start(ctx);
-  stores.bus.subscribe(liveFanout(ctx.registry));
+  stores.bus.subscribe(liveFanout(registry, metrics));
 
   let draining = false;
   const app = httpApp({

@@ -43,6 +43,7 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
           ctx.registry.add(conn);
           const actor = spawnConnection(parent, conn, ctx);
           ws.on('message', (data, isBinary) => {
+            ctx.metrics.framesIn.inc();
             if (isBinary) return conn.close('unsupported_data');
             if (!paused) dispatch(actor, { type: 'frame', text: data.toString() });
           });

@@ -61,3 +61,27 @@ t.test('a bad configuration stops the process listing every bad key', async (t) 
   t.equal(config.publicOrigin, 'http://localhost:3000', 'PUBLIC_ORIGIN defaults to http://localhost:PORT');
   t.ok(Object.isFrozen(config), 'the config is frozen');
 });
+
+t.test('the metrics endpoint reports traffic in the Prometheus format', async (t) => {
+  const h = await startNode(t);
+  const alice = await h.user('alice');
+  const bob = await h.user('bob');
+  const a = await alice.connect();
+  const b = await bob.connect();
+  await a.sendMessage({ to: bob.id }, 'counted');
+  await b.next('message.new');
+  a.send('not json');
+  await a.next('error');
+  const res = await fetch(`${h.httpUrl}/metrics`);
+  t.equal(res.status, 200, '/metrics answers');
+  t.match(res.headers.get('content-type'), /text\/plain/, 'in the Prometheus text format');
+  const text = await res.text();
+  t.match(text, /^messenger_connections 2$/m, 'two open connections');
+  t.match(text, /^messenger_messages_stored_total 1$/m, 'one stored message');
+  t.match(text, /^messenger_fanout_frames_total\{kind="message"\} 1$/m, 'one message frame fanned out');
+  t.match(text, /^messenger_delivery_latency_seconds_count 1$/m, 'one delivery latency observed');
+  t.match(text, /^messenger_history_batch_messages_count [1-9]/m, 'group commits observed');
+  t.match(text, /^messenger_error_frames_total\{code="invalid_frame"\} 1$/m, 'the refused frame is counted by code');
+  t.match(text, /^messenger_chatroom_actors 1$/m, 'one chatroom actor');
+  t.match(text, /messenger_nodejs_eventloop_lag_seconds/, 'event-loop delay is reported');
+});
