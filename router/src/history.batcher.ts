@@ -1,10 +1,11 @@
 /**
- * Group commit for the history store. Appends that arrive while a batch is being written wait and
+ * Group commit for the history store. Appends that arrive while batches are being written wait and
  * go together in the next one, so the store sees one transaction per round trip instead of one per
  * message: under load the batches grow, when idle a message is written alone and at once.
  *
- * Exactly one batch is in flight, which keeps the seqs of one room in the order the chatroom
- * actor submitted them.
+ * Up to `maxInFlight` batches are written at once, which hides the commit's fsync behind the next
+ * batch. A room is in at most one in-flight batch, and a message never overtakes an earlier one of
+ * its room, so each room's seqs follow the order the chatroom actor submitted its messages.
  */
 import type { AppendOutcome, HistoryStore, NewMessage } from '../../db/history.port.ts';
 
@@ -14,32 +15,32 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-export interface BatcherStats {
-  batches: number;
-  messages: number;
-  largestBatch: number;
+export interface BatcherOptions {
+  /** Most messages in one transaction. Default 1000. */
+  maxBatch?: number;
+  /** Most transactions in flight at once. Default 4. */
+  maxInFlight?: number;
+  /** Told each written batch's size and write time in seconds (metrics). */
+  onBatch?: (size: number, seconds: number) => void;
 }
 
 export class HistoryBatcher {
   private queue: Pending[] = [];
-  private writing = false;
+  /** Rooms with a message in a batch being written. */
+  private readonly busyRooms = new Set<string>();
+  private inFlight = 0;
   private scheduled = false;
   private idleWaiters: Array<() => void> = [];
-  readonly stats: BatcherStats = { batches: 0, messages: 0, largestBatch: 0 };
-
   private readonly maxBatch: number;
+  private readonly maxInFlight: number;
   private readonly onBatch: (size: number, seconds: number) => void;
 
-  /**
-   * @param store where batches go.
-   * @param options.maxBatch most messages in one transaction. Default 1000.
-   * @param options.onBatch told each written batch's size and write time in seconds (metrics).
-   */
   constructor(
     private readonly store: HistoryStore,
-    options: { maxBatch?: number; onBatch?: (size: number, seconds: number) => void } = {},
+    options: BatcherOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
+    this.maxInFlight = options.maxInFlight ?? 4;
     this.onBatch = options.onBatch ?? (() => {});
   }
 
@@ -53,42 +54,67 @@ export class HistoryBatcher {
 
   /** Resolves when nothing is queued or being written (graceful shutdown). */
   drained(): Promise<void> {
-    if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    if (this.idle) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private get idle(): boolean {
+    return this.inFlight === 0 && this.queue.length === 0;
+  }
+
   private schedule(): void {
-    if (this.writing || this.scheduled) return;
+    if (this.inFlight >= this.maxInFlight || this.scheduled) return;
     this.scheduled = true;
     // setImmediate, not a timer: collects what this I/O round produced without adding latency.
     setImmediate(() => {
       this.scheduled = false;
-      void this.writeNext();
+      this.startBatch();
     });
   }
 
-  private async writeNext(): Promise<void> {
-    if (this.writing) return;
-    const batch = this.queue.splice(0, this.maxBatch);
+  /** Takes the next batch: queue order, skipping rooms in flight and everything behind a skipped message of the same room. */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    const blocked = new Set(this.busyRooms);
+    for (const p of this.queue) {
+      const room = p.message.room;
+      if (batch.length >= this.maxBatch || blocked.has(room)) {
+        blocked.add(room);
+        rest.push(p);
+      } else {
+        batch.push(p);
+      }
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  private startBatch(): void {
+    if (this.inFlight >= this.maxInFlight) return;
+    const batch = this.takeBatch();
     if (batch.length === 0) {
-      for (const wake of this.idleWaiters.splice(0)) wake();
+      if (this.idle) for (const wake of this.idleWaiters.splice(0)) wake();
       return;
     }
-    this.writing = true;
+    const rooms = new Set(batch.map((p) => p.message.room));
+    for (const room of rooms) this.busyRooms.add(room);
+    this.inFlight++;
+    void this.write(batch).finally(() => {
+      for (const room of rooms) this.busyRooms.delete(room);
+      this.inFlight--;
+      this.startBatch();
+    });
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
     const started = performance.now();
     try {
       const outcomes = await this.store.append(batch.map((p) => p.message));
       this.onBatch(batch.length, (performance.now() - started) / 1000);
-      this.stats.batches += 1;
-      this.stats.messages += batch.length;
-      this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
       batch.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch (err) {
       for (const p of batch) p.reject(err);
-    } finally {
-      this.writing = false;
     }
-    if (this.queue.length > 0) void this.writeNext();
-    else for (const wake of this.idleWaiters.splice(0)) wake();
   }
 }
