@@ -4,6 +4,8 @@
  */
 import type { Knex } from 'knex';
 import * as m001 from './001_users_rooms_history.ts';
+import * as m002 from './002_auth.ts';
+import * as m003 from './003_push.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -12,6 +14,8 @@ interface Migration {
 
 const all: Record<string, Migration> = {
   '001_users_rooms_history': m001,
+  '002_auth': m002,
+  '003_push': m003,
 };
 
 export const migrations: Knex.MigrationSource<string> = {

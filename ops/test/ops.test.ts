@@ -12,6 +12,8 @@ import t from 'tap';
 import { parse } from 'yaml';
 
 import { loadConfig } from '../../router/src/config.ts';
+import { loadWorkerConfig } from '../../workers/src/config.ts';
+import { generateVapidKeys } from '../../workers/src/vapid.ts';
 import { freshPgDatabase, need } from '../../test/support/services.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -42,8 +44,8 @@ function envOf(service: Service): Record<string, string> {
 }
 
 /** The environment variables config.ts reads: the keys of its zod schema object. */
-function configKeys(): Set<string> {
-  const source = read('router/src/config.ts');
+function configKeys(file = 'router/src/config.ts'): Set<string> {
+  const source = read(file);
   const block = /z\.object\(\{([\s\S]*?)\n\}\);/.exec(source)?.[1] ?? '';
   return new Set([...block.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!));
 }
@@ -120,6 +122,25 @@ t.test('compose.yml', async (t) => {
       nodeIds.add(env.NODE_ID!);
     }
     t.equal(nodeIds.size, routers.length, 'every router has its own NODE_ID');
+  });
+
+  t.test('runs the worker from the same image with only variables its config knows', async (t) => {
+    const worker = services.worker;
+    t.ok(worker, 'has a worker service');
+    if (!worker) return;
+    t.same(worker.command, ['node', '--import', 'tsx', 'workers/src/main.ts'], 'starts workers/src/main.ts through tsx');
+    t.equal(worker.image, services.router1?.image, 'uses the routers\' image');
+    const known = configKeys('workers/src/config.ts');
+    t.ok(known.has('AMQP_URL') && known.has('WORKER_PORT'), 'the config keys were read from workers/src/config.ts');
+    const env = envOf(worker);
+    for (const key of Object.keys(env)) t.ok(known.has(key), `worker: ${key} is a key workers/src/config.ts reads`);
+    for (const key of ['DATABASE_URL', 'REDIS_URL', 'AMQP_URL']) t.ok(env[key], `the worker sets ${key}`);
+    // The VAPID pair comes from the operator's environment; with a generated pair the config is valid.
+    const keys = generateVapidKeys();
+    t.doesNotThrow(() => loadWorkerConfig({ ...env, VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey }), 'the worker\'s environment passes config validation');
+    const deps = worker.depends_on as Record<string, { condition: string }>;
+    t.equal(deps?.migrate?.condition, 'service_completed_successfully', 'the worker waits for migrate');
+    t.equal(deps?.rabbitmq?.condition, 'service_healthy', 'and for RabbitMQ');
   });
 
   t.test('puts Caddy in front of every router on port 8080', async (t) => {

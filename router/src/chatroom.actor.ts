@@ -135,6 +135,8 @@ function onPersisted(state: RoomState, msg: Extract<RoomMsg, { type: 'persisted'
   if (outcome.kind === 'stored') {
     ctx.metrics.messagesStored.inc();
     ctx.bus.publish({ kind: 'message', room: m.room, members, origin: conn.id, message: m });
+    // After the ack and off the actor's path: presence lookups and the enqueue never delay anyone.
+    ctx.notifications.notifier.messageStored(m, members, conn.user);
   }
   return { ...state, lastSeq: Math.max(state.lastSeq, m.seq) };
 }

@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { notifyFields, notifyFrom, type NotifyConfig } from '../../workers/src/notify.config.ts';
 
 const url = (protocols: string[]) =>
   z
@@ -24,6 +25,7 @@ const schema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']),
   AMQP_URL: url(['amqp:', 'amqps:']),
   AMQP_EXCHANGE: z.string().regex(/^[\w.-]{1,128}$/).default('messenger.live'),
+  REDIS_KEY_PREFIX: z.string().regex(/^[\w.:-]{0,64}$/).default(''),
   PUBLIC_ORIGIN: z.string().url().optional(),
   ALLOWED_ORIGINS: z.string().default(''),
   NODE_ID: z.string().regex(/^[\w.-]{1,64}$/).optional(),
@@ -36,7 +38,54 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 600_000),
   STATIC_DIR: z.string().default('app/build'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Notifications (workers/src/notify.config.ts): the producer side, and the in-process workers of the embedded default.
+  TASK_QUEUE: notifyFields.TASK_QUEUE,
+  WORKER_CONCURRENCY: notifyFields.WORKER_CONCURRENCY,
+  WORKER_PREFETCH: notifyFields.WORKER_PREFETCH,
+  TASK_MAX_ATTEMPTS: notifyFields.TASK_MAX_ATTEMPTS,
+  TASK_RETRY_BASE_MS: notifyFields.TASK_RETRY_BASE_MS,
+  TASK_RETRY_MAX_MS: notifyFields.TASK_RETRY_MAX_MS,
+  IDEMPOTENCY_TTL_MS: notifyFields.IDEMPOTENCY_TTL_MS,
+  VAPID_PUBLIC_KEY: notifyFields.VAPID_PUBLIC_KEY,
+  VAPID_PRIVATE_KEY: notifyFields.VAPID_PRIVATE_KEY,
+  VAPID_SUBJECT: notifyFields.VAPID_SUBJECT,
+  PUSH_TTL_S: notifyFields.PUSH_TTL_S,
+  PUSH_URGENCY: notifyFields.PUSH_URGENCY,
+  PUSH_ALLOW_PRIVATE_ENDPOINTS: notifyFields.PUSH_ALLOW_PRIVATE_ENDPOINTS,
+  PRESENCE_TTL_MS: notifyFields.PRESENCE_TTL_MS,
+  SMTP_URL: notifyFields.SMTP_URL,
+  EMAIL_FROM: notifyFields.EMAIL_FROM,
+  EMAIL_OFFLINE_MS: notifyFields.EMAIL_OFFLINE_MS,
+  EMAIL_DIGEST_PERIOD_MS: notifyFields.EMAIL_DIGEST_PERIOD_MS,
+  DIGEST_SCAN_MS: notifyFields.DIGEST_SCAN_MS,
+  RP_ID: z.string().regex(/^[a-z0-9.-]{1,253}$/, 'must be a lower-case host name').optional(),
+  RP_NAME: z.string().min(1).max(64).default('Messenger'),
+  AUTH_ATTEMPT_TTL_MS: int(5 * 60_000, 100, 3600_000),
+  GOOGLE_CLIENT_ID: z.string().optional(),
+  GOOGLE_CLIENT_SECRET: z.string().optional(),
+  YANDEX_CLIENT_ID: z.string().optional(),
+  YANDEX_CLIENT_SECRET: z.string().optional(),
+  GITHUB_CLIENT_ID: z.string().optional(),
+  GITHUB_CLIENT_SECRET: z.string().optional(),
+  OIDC_ISSUER: url(['https:', 'http:']),
+  OIDC_CLIENT_ID: z.string().optional(),
+  OIDC_CLIENT_SECRET: z.string().optional(),
+  OIDC_NAME: z.string().min(1).max(64).default('Single sign-on'),
 });
+
+/** The OAuth providers the router knows; each is enabled by its client id and secret. */
+export const OAUTH_PROVIDERS = ['google', 'yandex', 'github', 'oidc'] as const;
+export type OAuthProviderId = (typeof OAUTH_PROVIDERS)[number];
+
+/** One configured OAuth client. */
+export interface OAuthClientConfig {
+  clientId: string;
+  clientSecret: string;
+  /** Only for the generic `oidc` provider: its issuer (discovery at /.well-known/openid-configuration). */
+  issuer?: string;
+  /** The name on the sign-in button (the generic provider's OIDC_NAME; the brand name otherwise). */
+  name: string;
+}
 
 export interface Config {
   /** TCP port; 0 picks a free one (tests). Default 3000. */
@@ -55,6 +104,8 @@ export interface Config {
   amqpUrl: string | undefined;
   /** The fanout exchange router nodes share; deployments sharing a broker need distinct ones. */
   amqpExchange: string;
+  /** Prepended to every Redis key (sessions, sign-in attempts); deployments sharing a Redis need distinct ones. Default empty. */
+  redisKeyPrefix: string;
   /** The origin users open, e.g. https://chat.example.com. Default http://localhost:PORT. */
   publicOrigin: string;
   /** Origins allowed to open a WebSocket: publicOrigin plus ALLOWED_ORIGINS (comma separated). */
@@ -78,6 +129,16 @@ export interface Config {
   /** The built PWA served at /. Default app/build. */
   staticDir: string;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  /** Push and e-mail notifications: task queue, VAPID, SMTP (workers/src/notify.config.ts). */
+  notify: NotifyConfig;
+  /** WebAuthn relying party id: a host name equal to or a parent of publicOrigin's. Default publicOrigin's hostname. */
+  rpId: string;
+  /** The name authenticators show for this site. Default "Messenger". */
+  rpName: string;
+  /** How long a passkey challenge or an OAuth state stays usable, ms. Default 5 min. */
+  authAttemptTtlMs: number;
+  /** The OAuth providers whose client id and secret are set; the others are off. */
+  oauth: Partial<Record<OAuthProviderId, OAuthClientConfig>>;
 }
 
 /** Thrown when the environment is invalid; the message lists every bad key. */
@@ -100,7 +161,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     .map((o) => o.trim())
     .filter(Boolean);
   const badOrigin = extra.find((o) => !URL.canParse(o));
-  if (badOrigin) throw new ConfigError(`invalid configuration:\n  ALLOWED_ORIGINS: ${badOrigin} is not a URL`);
+  const problems: string[] = [];
+  if (badOrigin) problems.push(`ALLOWED_ORIGINS: ${badOrigin} is not a URL`);
+  const rpId = e.RP_ID ?? new URL(publicOrigin).hostname;
+  const host = new URL(publicOrigin).hostname;
+  if (host !== rpId && !host.endsWith(`.${rpId}`)) problems.push(`RP_ID: ${rpId} is not ${host} or a parent domain of it`);
+  const oauth: Partial<Record<OAuthProviderId, OAuthClientConfig>> = {};
+  const brand = { google: 'Google', yandex: 'Yandex', github: 'GitHub', oidc: e.OIDC_NAME } as const;
+  for (const p of OAUTH_PROVIDERS) {
+    const key = p.toUpperCase();
+    const id = e[`${key}_CLIENT_ID` as 'GOOGLE_CLIENT_ID'];
+    const secret = e[`${key}_CLIENT_SECRET` as 'GOOGLE_CLIENT_SECRET'];
+    if (!id && !secret) continue;
+    if (!id || !secret) {
+      problems.push(`${key}_CLIENT_ID, ${key}_CLIENT_SECRET: set both or neither`);
+      continue;
+    }
+    if (p === 'oidc' && !e.OIDC_ISSUER) {
+      problems.push('OIDC_ISSUER: required with OIDC_CLIENT_ID');
+      continue;
+    }
+    oauth[p] = { clientId: id, clientSecret: secret, name: brand[p], ...(p === 'oidc' ? { issuer: e.OIDC_ISSUER! } : {}) };
+  }
+  const { notify, problems: notifyProblems } = notifyFrom(e);
+  problems.push(...notifyProblems);
+  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -110,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     amqpUrl: e.AMQP_URL,
     amqpExchange: e.AMQP_EXCHANGE,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     publicOrigin,
     allowedOrigins: new Set([publicOrigin, ...extra.map((o) => new URL(o).origin)]),
     nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
@@ -122,5 +208,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     staticDir: e.STATIC_DIR,
     logLevel: e.LOG_LEVEL,
+    notify: Object.freeze(notify),
+    rpId,
+    rpName: e.RP_NAME,
+    authAttemptTtlMs: e.AUTH_ATTEMPT_TTL_MS,
+    oauth: Object.freeze(oauth),
   });
 }

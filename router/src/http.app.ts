@@ -8,14 +8,18 @@ import polka, { type Polka } from 'polka';
 import sirv from 'sirv';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
 import { toAppError } from './app-error.ts';
+import { authRoutes } from './auth.routes.ts';
 import { sendJson } from './http.session.ts';
+import { passkeyRoutes } from './passkey.routes.ts';
+import { pushRoutes } from './push.routes.ts';
 import type { RouterContext } from './router.context.ts';
+import { usersRoutes } from './users.routes.ts';
 
 /** Registers one feature's HTTP routes; handlers parse, delegate to a service and answer JSON. */
 export type RouteModule = (app: Polka, ctx: RouterContext) => void;
 
 /** Every feature's routes. */
-const apiRoutes: RouteModule[] = [];
+const apiRoutes: RouteModule[] = [authRoutes(), passkeyRoutes, usersRoutes, pushRoutes];
 
 export interface HttpDeps {
   ctx: RouterContext;

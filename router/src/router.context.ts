@@ -6,7 +6,12 @@ import type { Logger } from 'pino';
 import type { HistoryStore } from '../../db/history.port.ts';
 import type { RelationalStore } from '../../db/relational.port.ts';
 import type { SessionStore } from '../../db/session.port.ts';
+import type { AttemptStore } from '../../db/attempt.port.ts';
+import type { AuthStore } from '../../db/auth.port.ts';
 import type { Bus } from './bus.port.ts';
+import type { Notifications } from './notifications.ts';
+import type { PresenceStore } from '../../db/presence.port.ts';
+import type { NotifyStore } from '../../db/notify.port.ts';
 import type { ChatroomDirectory } from './chatroom.directory.ts';
 import type { Config } from './config.ts';
 import type { ConnectionRegistry } from './connection.registry.ts';
@@ -20,9 +25,15 @@ export interface RouterContext {
   relational: RelationalStore;
   history: HistoryStore;
   sessions: SessionStore;
+  auth: AuthStore;
+  attempts: AttemptStore;
   batcher: HistoryBatcher;
   watermarks: WatermarkBatcher;
   bus: Bus;
+  /** Push notifier, VAPID public key (and the embedded default's in-process workers). */
+  notifications: Notifications;
+  presence: PresenceStore;
+  notify: NotifyStore;
   registry: ConnectionRegistry;
   rooms: ChatroomDirectory;
   metrics: RouterMetrics;

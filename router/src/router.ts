@@ -16,6 +16,7 @@ import type { Config } from './config.ts';
 import { ConnectionRegistry } from './connection.registry.ts';
 import { HistoryBatcher } from './history.batcher.ts';
 import { httpApp } from './http.app.ts';
+import { startNotifications, type NotificationsOptions } from './notifications.ts';
 import { liveFanout } from './live.fanout.ts';
 import { RouterMetrics } from './metrics.ts';
 import type { Logger } from './logger.ts';
@@ -38,12 +39,13 @@ export interface RouterNode {
 }
 
 /** Starts a router node on already opened stores. */
-export async function startRouter(config: Readonly<Config>, stores: Stores, log: Logger): Promise<RouterNode> {
+export async function startRouter(config: Readonly<Config>, stores: Stores, log: Logger, options: { notifications?: NotificationsOptions } = {}): Promise<RouterNode> {
   const system = start();
   const connections = spawnStateless(system, () => {}, 'connections');
   const chatrooms = spawnStateless(system, () => {}, 'chatrooms');
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs);
   const registry = new ConnectionRegistry({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst });
+  const notifications = await startNotifications(config, stores, registry, log, options.notifications);
   const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => rooms.size });
   stores.bus.onConfirm?.((seconds) => metrics.busConfirmLatency.observe(seconds));
   const ctx: RouterContext = {
@@ -52,6 +54,8 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     relational: stores.relational,
     history: stores.history,
     sessions: stores.sessions,
+    auth: stores.auth,
+    attempts: stores.attempts,
     batcher: new HistoryBatcher(stores.history, {
       onBatch: (size, seconds) => {
         metrics.batchSize.observe(size);
@@ -60,6 +64,9 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     }),
     watermarks: new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed')),
     bus: stores.bus,
+    notifications,
+    presence: stores.presence,
+    notify: stores.notify,
     registry,
     rooms,
     metrics,
@@ -72,7 +79,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     ctx,
     draining: () => draining,
     ready: async () => {
-      await Promise.all([stores.relational.ping(), stores.history.ping(), stores.sessions.ping(), stores.bus.ping()]);
+      await Promise.all([stores.relational.ping(), stores.history.ping(), stores.sessions.ping(), stores.bus.ping(), stores.tasks.ping()]);
     },
   });
   const server = createServer(app.handler as unknown as RequestListener);
@@ -95,6 +102,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
       for (const conn of ctx.registry.all()) conn.close('service_restart');
       await ctx.watermarks.flush();
       await stores.bus.flush();
+      await notifications.stop();
       gateway.close();
       rooms.stopAll();
       stop(system);

@@ -4,6 +4,22 @@
  */
 import { join } from 'node:path';
 import type { Knex } from 'knex';
+import { MemoryAttemptStore } from '../../db/attempt.memory.ts';
+import type { AttemptStore } from '../../db/attempt.port.ts';
+import { RedisAttemptStore } from '../../db/attempt.redis.ts';
+import type { AuthStore } from '../../db/auth.port.ts';
+import { KnexAuthStore } from '../../db/auth.store.ts';
+import { MemoryIdempotencyStore } from '../../db/idempotency.memory.ts';
+import type { IdempotencyStore } from '../../db/idempotency.port.ts';
+import { RedisIdempotencyStore } from '../../db/idempotency.redis.ts';
+import type { NotifyStore } from '../../db/notify.port.ts';
+import { KnexNotifyStore } from '../../db/notify.store.ts';
+import { MemoryPresenceStore } from '../../db/presence.memory.ts';
+import type { PresenceStore } from '../../db/presence.port.ts';
+import { RedisPresenceStore } from '../../db/presence.redis.ts';
+import { AmqpTaskQueue } from '../../workers/src/task.queue.amqp.ts';
+import { MemoryTaskQueue } from '../../workers/src/task.queue.memory.ts';
+import type { TaskQueue } from '../../workers/src/task.queue.port.ts';
 import { MongoHistoryStore } from '../../db/history.mongo.ts';
 import { PgHistoryStore } from '../../db/history.pg.ts';
 import type { HistoryStore } from '../../db/history.port.ts';
@@ -24,7 +40,19 @@ export interface Stores {
   relational: RelationalStore;
   history: HistoryStore;
   sessions: SessionStore;
+  /** Passkeys, provider identities and profiles. */
+  auth: AuthStore;
+  /** Challenges, OAuth states and PKCE verifiers of sign-ins in progress. */
+  attempts: AttemptStore;
   bus: Bus;
+  /** Tasks for the workers: RabbitMQ, or in-process on the embedded default. */
+  tasks: TaskQueue;
+  /** Who has a live connection on any node: Redis, or memory. */
+  presence: PresenceStore;
+  /** Push subscriptions and e-mail preferences. */
+  notify: NotifyStore;
+  /** Done-task keys of the in-process workers: Redis, or memory. */
+  idempotency: IdempotencyStore;
   /** Human-readable: which implementation each port got (logged at start). */
   describe: Record<string, string>;
   close(): Promise<void>;
@@ -40,9 +68,24 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
     const history = config.mongoUrl ? await MongoHistoryStore.open(config.mongoUrl) : new PgHistoryStore(knex);
     opened.push(history);
     const sessions = config.redisUrl
-      ? RedisSessionStore.open(config.redisUrl, { onError: (err) => log.warn({ err }, 'redis error') })
+      ? RedisSessionStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}sess:`, onError: (err) => log.warn({ err }, 'redis error') })
       : new MemorySessionStore();
     opened.push(sessions);
+    const attempts = config.redisUrl
+      ? RedisAttemptStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}attempt:`, onError: (err) => log.warn({ err }, 'redis error') })
+      : new MemoryAttemptStore();
+    opened.push(attempts);
+    const tasks: TaskQueue = config.amqpUrl
+      ? await AmqpTaskQueue.open({ url: config.amqpUrl, queue: config.notify.taskQueue, connectionName: `router ${config.nodeId} tasks`, onError: (err) => log.warn({ err }, 'task queue error') })
+      : new MemoryTaskQueue();
+    opened.push(tasks);
+    const onRedisError = (err: Error) => log.warn({ err }, 'redis error');
+    const presence: PresenceStore = config.redisUrl
+      ? RedisPresenceStore.open(config.redisUrl, { prefix: `presence:${config.notify.taskQueue}:`, nodeId: config.nodeId, ttlMs: config.notify.presenceTtlMs, onError: onRedisError })
+      : new MemoryPresenceStore();
+    opened.push(presence);
+    const idempotency: IdempotencyStore = config.redisUrl ? RedisIdempotencyStore.open(config.redisUrl, { prefix: `idem:${config.notify.taskQueue}:`, onError: onRedisError }) : new MemoryIdempotencyStore();
+    opened.push(idempotency);
     const onBusError = (err: unknown) => log.warn({ err }, 'bus error');
     const bus = config.amqpUrl
       ? await AmqpBus.open({ url: config.amqpUrl, nodeId: config.nodeId, exchange: config.amqpExchange, onError: onBusError })
@@ -52,8 +95,16 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
       relational: new KnexRelationalStore(knex),
       history,
       sessions,
+      auth: new KnexAuthStore(knex),
+      attempts,
       bus,
+      tasks,
+      presence,
+      notify: new KnexNotifyStore(knex) as NotifyStore,
+      idempotency,
       describe: {
+        tasks: config.amqpUrl ? 'rabbitmq' : 'in-process',
+        presence: config.redisUrl ? 'redis' : 'memory',
         relational: config.databaseUrl ? 'postgresql' : `pglite (${config.dataDir})`,
         history: config.mongoUrl ? 'mongodb' : config.databaseUrl ? 'postgresql' : 'pglite',
         sessions: config.redisUrl ? 'redis' : 'memory',
@@ -61,7 +112,11 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
       },
       async close() {
         await bus.close();
+        await tasks.close();
+        await presence.close();
+        await idempotency.close();
         await sessions.close();
+        await attempts.close();
         await history.close();
         await knex.destroy();
       },

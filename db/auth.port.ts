@@ -1,0 +1,94 @@
+/**
+ * The ways into an account: passkeys (WebAuthn credentials) and identities at OAuth providers, and
+ * the profile they sign in to. PostgreSQL/PGlite behind one implementation, auth.store.ts.
+ */
+import type { PublicUser } from '../protocol/frames.ts';
+
+/** A user as the directory and the profile show it. */
+export interface UserProfile extends PublicUser {
+  /** An https URL, or null for none. */
+  avatarUrl: string | null;
+}
+
+/** A passkey as verification needs it. */
+export interface PasskeyRecord {
+  /** The credential id, base64url. */
+  id: string;
+  userId: number;
+  publicKey: Uint8Array<ArrayBuffer>;
+  counter: number;
+  transports: string[];
+}
+
+/** A passkey as its owner sees it in settings. */
+export interface PasskeyInfo {
+  id: string;
+  name: string;
+  deviceType: string;
+  backedUp: boolean;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface NewPasskey {
+  id: string;
+  publicKey: Uint8Array;
+  counter: number;
+  transports: string[];
+  deviceType: string;
+  backedUp: boolean;
+  name: string;
+}
+
+/** A provider's account, keyed by (provider, subject): never by e-mail. */
+export interface NewIdentity {
+  provider: string;
+  subject: string;
+  email: string | null;
+  displayName: string | null;
+}
+
+export interface IdentityRecord extends NewIdentity {
+  id: number;
+  userId: number;
+  createdAt: string;
+}
+
+/** Outcome of removing a way in: the last one is refused so nobody locks themselves out. */
+export type RemoveOutcome = 'removed' | 'not_found' | 'last';
+
+/** Thrown when a passkey or a provider account already belongs to a user; `code` is stable. */
+export class CredentialTakenError extends Error {
+  readonly code = 'identity_taken';
+  constructor(what: string) {
+    super(`${what} is already linked to a user`);
+  }
+}
+
+export interface AuthStore {
+  profile(userId: number): Promise<UserProfile | null>;
+  profileByHandle(handle: string): Promise<UserProfile | null>;
+  /** Changes the display name and/or avatar (null removes it); null when there is no such user. */
+  updateProfile(userId: number, change: { displayName?: string; avatarUrl?: string | null }): Promise<UserProfile | null>;
+  /** The user's WebAuthn user handle, set to `candidate` if the user has none yet. */
+  webauthnId(userId: number, candidate: string): Promise<string>;
+  /** Creates a user and its first passkey at once. Rejects `handle_taken` or `identity_taken`. */
+  createUserWithPasskey(user: { handle: string; displayName: string; webauthnId: string }, passkey: NewPasskey): Promise<UserProfile>;
+  /** Creates a user and its first identity at once. Rejects `handle_taken` or `identity_taken`. */
+  createUserWithIdentity(user: { handle: string; displayName: string; avatarUrl: string | null }, identity: NewIdentity): Promise<UserProfile>;
+  getPasskey(id: string): Promise<PasskeyRecord | null>;
+  listPasskeys(userId: number): Promise<PasskeyInfo[]>;
+  /** Rejects `identity_taken` when the credential id is already stored (for anyone). */
+  addPasskey(userId: number, passkey: NewPasskey): Promise<void>;
+  /**
+   * Stores a passkey's new signature counter and the time of use, only if it moved forward (or the
+   * authenticator keeps no counter: both zero). False means a rollback: the key may be cloned.
+   */
+  advanceCounter(id: string, counter: number): Promise<boolean>;
+  removePasskey(userId: number, id: string): Promise<RemoveOutcome>;
+  findIdentity(provider: string, subject: string): Promise<IdentityRecord | null>;
+  /** Rejects `identity_taken` when (provider, subject) belongs to someone. */
+  linkIdentity(userId: number, identity: NewIdentity): Promise<void>;
+  listIdentities(userId: number): Promise<IdentityRecord[]>;
+  removeIdentity(userId: number, id: number): Promise<RemoveOutcome>;
+}

@@ -1,0 +1,31 @@
+/** Presence in one process (the embedded default): connection counts and last-seen times. */
+import type { PresenceStore } from './presence.port.ts';
+
+export class MemoryPresenceStore implements PresenceStore {
+  readonly #counts = new Map<number, number>();
+  readonly #seen = new Map<number, number>();
+
+  connected(userId: number): void {
+    this.#counts.set(userId, (this.#counts.get(userId) ?? 0) + 1);
+  }
+
+  disconnected(userId: number): void {
+    const n = (this.#counts.get(userId) ?? 0) - 1;
+    if (n > 0) return void this.#counts.set(userId, n);
+    this.#counts.delete(userId);
+    this.#seen.set(userId, Date.now());
+  }
+
+  async isOnline(userId: number): Promise<boolean> {
+    return this.#counts.has(userId);
+  }
+
+  async lastSeen(userId: number): Promise<number | null> {
+    if (this.#counts.has(userId)) return Date.now();
+    return this.#seen.get(userId) ?? null;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,18 @@
+/**
+ * Presence: whether a user has a live WebSocket on any router node, and when they were last seen.
+ * Each node reports its own connections; Redis (presence.redis.ts) shares them across nodes, and
+ * memory (presence.memory.ts) serves the embedded default's single process.
+ */
+export interface PresenceStore {
+  /** A socket of `userId` opened on this node. */
+  connected(userId: number): void;
+  /** A socket of `userId` on this node closed. */
+  disconnected(userId: number): void;
+  /** True when the user has a live connection on some node. */
+  isOnline(userId: number): Promise<boolean>;
+  /** When the user's last connection closed (ms), or null when unknown; online users: now. */
+  lastSeen(userId: number): Promise<number | null>;
+  ping(): Promise<void>;
+  /** Withdraws this node's entries and stops its heartbeat. */
+  close(): Promise<void>;
+}

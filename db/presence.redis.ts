@@ -1,0 +1,128 @@
+/**
+ * Presence in Redis, across router nodes. Per user a hash `<prefix>u:<id>` maps node id →
+ * "count:expiresAt". A node rewrites its fields on every change and, for all its users, on a
+ * heartbeat every ttl/3; readers ignore fields whose expiresAt has passed, so a node that died
+ * stops counting within `ttlMs` even while other nodes keep the key alive. The key itself expires
+ * `ttlMs` after its last write. `<prefix>seen:<id>` holds when the user's last socket closed.
+ */
+import { Redis } from 'ioredis';
+import type { PresenceStore } from './presence.port.ts';
+
+export interface RedisPresenceOptions {
+  /** This node's id (a hash field). */
+  nodeId: string;
+  /** How long a node's entry counts without a heartbeat, ms. Default 30 000. */
+  ttlMs?: number;
+  /** Prefix of every key. Default 'presence:'. */
+  prefix?: string;
+  /** How long last-seen times are kept, ms. Default 30 days. */
+  seenTtlMs?: number;
+  /** Write and connection errors (presence is best effort). Default: ignore. */
+  onError?: (err: Error) => void;
+}
+
+export class RedisPresenceStore implements PresenceStore {
+  readonly #redis: Redis;
+  readonly #node: string;
+  readonly #ttl: number;
+  readonly #prefix: string;
+  readonly #seenTtl: number;
+  readonly #onError: (err: Error) => void;
+  readonly #counts = new Map<number, number>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #owned: boolean;
+
+  constructor(redis: Redis, options: RedisPresenceOptions, owned = false) {
+    this.#redis = redis;
+    this.#owned = owned;
+    this.#node = options.nodeId;
+    this.#ttl = options.ttlMs ?? 30_000;
+    this.#prefix = options.prefix ?? 'presence:';
+    this.#seenTtl = options.seenTtlMs ?? 30 * 24 * 3600_000;
+    this.#onError = options.onError ?? (() => {});
+    this.#timer = setInterval(() => this.#heartbeat(), Math.max(50, Math.floor(this.#ttl / 3)));
+    this.#timer.unref();
+  }
+
+  /** Opens its own connection (closed by close()); a reader-only store never calls connected(). */
+  static open(url: string, options: RedisPresenceOptions): RedisPresenceStore {
+    const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+    redis.on('error', options.onError ?? (() => {}));
+    return new RedisPresenceStore(redis, options, true);
+  }
+
+  connected(userId: number): void {
+    const n = (this.#counts.get(userId) ?? 0) + 1;
+    this.#counts.set(userId, n);
+    this.#write(userId, n);
+  }
+
+  disconnected(userId: number): void {
+    const n = (this.#counts.get(userId) ?? 0) - 1;
+    if (n > 0) {
+      this.#counts.set(userId, n);
+      return this.#write(userId, n);
+    }
+    this.#counts.delete(userId);
+    this.#redis
+      .multi()
+      .hdel(this.#key(userId), this.#node)
+      .set(`${this.#prefix}seen:${userId}`, String(Date.now()), 'PX', this.#seenTtl)
+      .exec()
+      .catch((err: Error) => this.#onError(err));
+  }
+
+  async isOnline(userId: number): Promise<boolean> {
+    if (this.#counts.has(userId)) return true;
+    const fields = await this.#redis.hgetall(this.#key(userId));
+    const now = Date.now();
+    return Object.values(fields).some((v) => {
+      const [count, until] = v.split(':').map(Number);
+      return (count ?? 0) > 0 && (until ?? 0) > now;
+    });
+  }
+
+  async lastSeen(userId: number): Promise<number | null> {
+    if (await this.isOnline(userId)) return Date.now();
+    const seen = await this.#redis.get(`${this.#prefix}seen:${userId}`);
+    return seen === null ? null : Number(seen);
+  }
+
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    if (this.#counts.size > 0) {
+      const m = this.#redis.multi();
+      for (const userId of this.#counts.keys()) m.hdel(this.#key(userId), this.#node);
+      await m.exec().catch((err: Error) => this.#onError(err));
+      this.#counts.clear();
+    }
+    if (this.#owned) await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  #key(userId: number): string {
+    return `${this.#prefix}u:${userId}`;
+  }
+
+  #write(userId: number, count: number): void {
+    this.#redis
+      .multi()
+      .hset(this.#key(userId), this.#node, `${count}:${Date.now() + this.#ttl}`)
+      .pexpire(this.#key(userId), this.#ttl)
+      .exec()
+      .catch((err: Error) => this.#onError(err));
+  }
+
+  #heartbeat(): void {
+    if (this.#counts.size === 0) return;
+    const until = Date.now() + this.#ttl;
+    const m = this.#redis.multi();
+    for (const [userId, count] of this.#counts) {
+      m.hset(this.#key(userId), this.#node, `${count}:${until}`).pexpire(this.#key(userId), this.#ttl);
+    }
+    m.exec().catch((err: Error) => this.#onError(err));
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * What every AttemptStore must do, run against each implementation by attempt.test.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Test } from 'tap';
+import type { AttemptStore } from '../attempt.port.ts';
+
+export type MakeAttemptStore = (t: Test) => Promise<AttemptStore>;
+
+const key = (kind = 'test') => `${kind}:${randomBytes(32).toString('base64url')}`;
+
+/** Runs the attempt store contract as nested tests of `t`. */
+export async function attemptContract(t: Test, make: MakeAttemptStore): Promise<void> {
+  t.test('a stored attempt is taken back exactly once', async (t) => {
+    const store = await make(t);
+    const k = key();
+    await store.put(k, { challenge: 'abc', user: 7 }, 60_000);
+    t.same(await store.take(k), { challenge: 'abc', user: 7 }, 'the first take returns the value');
+    t.equal(await store.take(k), null, 'the second take finds nothing');
+  });
+
+  t.test('concurrent takes: exactly one wins', async (t) => {
+    const store = await make(t);
+    const k = key();
+    await store.put(k, 1, 60_000);
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.take(k)));
+    t.equal(results.filter((r) => r === 1).length, 1, 'one of 20 concurrent takes gets the value');
+  });
+
+  t.test('an expired attempt is gone', async (t) => {
+    const store = await make(t);
+    const k = key();
+    await store.put(k, 'x', 50);
+    await sleep(150);
+    t.equal(await store.take(k), null, 'take after the TTL finds nothing');
+  });
+
+  t.test('an existing key is never overwritten', async (t) => {
+    const store = await make(t);
+    const k = key();
+    await store.put(k, 'first', 60_000);
+    await t.rejects(store.put(k, 'second', 60_000), 'putting the same key again rejects');
+    t.equal(await store.take(k), 'first', 'the original value is kept');
+  });
+
+  t.test('malformed keys and TTLs are refused, and never found', async (t) => {
+    const store = await make(t);
+    await t.rejects(store.put('no colon', 1, 1000), 'a key without kind is refused');
+    await t.rejects(store.put(key(), 1, 0), 'a zero TTL is refused');
+    for (const k of ['', '*', 'test:*', 'x'.repeat(10_000), 'test:short']) {
+      t.equal(await store.take(k), null, `take(${JSON.stringify(k.slice(0, 12))}) is null`);
+    }
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * The router's side of notifications: the push notifier (producer) and, on the embedded default
+ * (no AMQP_URL), the workers' handlers running in-process on the memory queue. VAPID keys come
+ * from config; without them the embedded default generates a pair into DATA_DIR, and the full
+ * stack leaves push off (the workers need the same pair).
+ */
+import type { Agent } from 'node:https';
+import { startWorkerRuntime, type WorkerRuntime } from '../../workers/src/worker.runtime.ts';
+import { vapidKeysIn, type VapidKeys } from '../../workers/src/vapid.ts';
+import type { Config } from './config.ts';
+import type { ConnectionRegistry } from './connection.registry.ts';
+import type { Logger } from './logger.ts';
+import { PushNotifier } from './push.notifier.ts';
+import type { Stores } from './stores.ts';
+
+export interface NotificationsOptions {
+  /** HTTPS agent for in-process push requests (tests). */
+  pushAgent?: Agent;
+}
+
+export interface Notifications {
+  notifier: PushNotifier;
+  /** The VAPID public key the app subscribes with; undefined when push is off. */
+  vapidPublicKey: string | undefined;
+  /** In-process workers (embedded default only). */
+  runtime: WorkerRuntime | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startNotifications(
+  config: Readonly<Config>,
+  stores: Stores,
+  registry: ConnectionRegistry,
+  log: Logger,
+  options: NotificationsOptions = {},
+): Promise<Notifications> {
+  const embedded = !config.amqpUrl;
+  const vapid: VapidKeys | undefined = config.notify.vapid ?? (embedded ? await vapidKeysIn(config.dataDir) : undefined);
+  if (!vapid) log.warn('push notifications are off: set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY (npm run vapid) on routers and workers');
+  const notifier = new PushNotifier({ tasks: stores.tasks, presence: stores.presence, registry, log, enabled: Boolean(vapid) });
+  const runtime = embedded
+    ? await startWorkerRuntime({
+        queue: stores.tasks,
+        idempotency: stores.idempotency,
+        store: stores.notify,
+        relational: stores.relational,
+        history: stores.history,
+        presence: stores.presence,
+        log: log.child({ component: 'worker' }),
+        notify: config.notify,
+        vapid,
+        publicOrigin: config.publicOrigin,
+        ...(options.pushAgent ? { pushAgent: options.pushAgent } : {}),
+      })
+    : undefined;
+  return {
+    notifier,
+    vapidPublicKey: vapid?.publicKey,
+    runtime,
+    stop: async () => {
+      await notifier.drained();
+      await runtime?.stop();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The worker process's configuration: read from the environment once, validated, frozen. The
+ * worker is the full stack's: PostgreSQL, Redis and RabbitMQ are required (the embedded default
+ * runs the same handlers inside the router instead).
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { notifyFields, notifyFrom, type NotifyConfig } from './notify.config.ts';
+
+const url = (protocols: string[]) => z.string().url().refine((v) => protocols.includes(new URL(v).protocol), `must be a ${protocols.join(' or ')} URL`);
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+const schema = z.object({
+  WORKER_PORT: int(3001, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  MONGO_URL: url(['mongodb:', 'mongodb+srv:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']),
+  AMQP_URL: url(['amqp:', 'amqps:']),
+  PUBLIC_ORIGIN: z.string().url().default('http://localhost:3000'),
+  NODE_ID: z.string().regex(/^[\w.-]{1,64}$/).optional(),
+  SHUTDOWN_TIMEOUT_MS: int(30_000, 100, 600_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TASK_QUEUE: notifyFields.TASK_QUEUE,
+  WORKER_CONCURRENCY: notifyFields.WORKER_CONCURRENCY,
+  WORKER_PREFETCH: notifyFields.WORKER_PREFETCH,
+  TASK_MAX_ATTEMPTS: notifyFields.TASK_MAX_ATTEMPTS,
+  TASK_RETRY_BASE_MS: notifyFields.TASK_RETRY_BASE_MS,
+  TASK_RETRY_MAX_MS: notifyFields.TASK_RETRY_MAX_MS,
+  IDEMPOTENCY_TTL_MS: notifyFields.IDEMPOTENCY_TTL_MS,
+  VAPID_PUBLIC_KEY: notifyFields.VAPID_PUBLIC_KEY,
+  VAPID_PRIVATE_KEY: notifyFields.VAPID_PRIVATE_KEY,
+  VAPID_SUBJECT: notifyFields.VAPID_SUBJECT,
+  PUSH_TTL_S: notifyFields.PUSH_TTL_S,
+  PUSH_URGENCY: notifyFields.PUSH_URGENCY,
+  PUSH_ALLOW_PRIVATE_ENDPOINTS: notifyFields.PUSH_ALLOW_PRIVATE_ENDPOINTS,
+  PRESENCE_TTL_MS: notifyFields.PRESENCE_TTL_MS,
+  SMTP_URL: notifyFields.SMTP_URL,
+  EMAIL_FROM: notifyFields.EMAIL_FROM,
+  EMAIL_OFFLINE_MS: notifyFields.EMAIL_OFFLINE_MS,
+  EMAIL_DIGEST_PERIOD_MS: notifyFields.EMAIL_DIGEST_PERIOD_MS,
+  DIGEST_SCAN_MS: notifyFields.DIGEST_SCAN_MS,
+});
+
+export interface WorkerConfig {
+  /** /healthz, /readyz, /metrics port; 0 picks one. Default 3001. */
+  port: number;
+  /** Interface to listen on. Default 0.0.0.0. */
+  host: string;
+  databaseUrl: string;
+  /** History in MongoDB when set (as the router); PostgreSQL otherwise. */
+  mongoUrl: string | undefined;
+  redisUrl: string;
+  amqpUrl: string;
+  /** Origin for links in e-mails. Default http://localhost:3000. */
+  publicOrigin: string;
+  /** This worker's name in logs and on the broker. Default hostname-pid. */
+  nodeId: string;
+  /** Longest graceful shutdown (in-flight tasks finishing), ms. Default 30 s. */
+  shutdownTimeoutMs: number;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  notify: NotifyConfig;
+}
+
+/** Thrown when the environment is invalid; the message lists every bad key. */
+export class WorkerConfigError extends Error {
+  override readonly name = 'WorkerConfigError';
+}
+
+/** Reads and validates the worker's configuration (default process.env). */
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): Readonly<WorkerConfig> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (parsed.success) {
+    const { problems: more } = notifyFrom(parsed.data);
+    problems.push(...more);
+    if (!parsed.data.VAPID_PUBLIC_KEY && !parsed.data.SMTP_URL) problems.push('VAPID_PUBLIC_KEY, SMTP_URL: neither push nor e-mail is configured; this worker would have nothing to do');
+  }
+  if (!parsed.success || problems.length) throw new WorkerConfigError(`invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.WORKER_PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    mongoUrl: e.MONGO_URL,
+    redisUrl: e.REDIS_URL,
+    amqpUrl: e.AMQP_URL,
+    publicOrigin: new URL(e.PUBLIC_ORIGIN).origin,
+    nodeId: e.NODE_ID ?? `worker-${hostname()}-${process.pid}`,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+    notify: Object.freeze(notifyFrom(e).notify),
+  });
+}

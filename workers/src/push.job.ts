@@ -1,0 +1,146 @@
+/**
+ * The push handler: sends one new-message notification to every web-push subscription of the
+ * recipient. Per subscription: 2xx done; 404/410 the subscription is gone and deleted; 429 and 5xx
+ * (and network errors) retry the task with backoff; 401/403 mean our VAPID configuration is wrong
+ * and are logged as such. Each subscription that got the notification is marked with an
+ * idempotency key, so a retry or a redelivery never notifies the same device twice.
+ */
+import { createHash } from 'node:crypto';
+import type { Agent } from 'node:https';
+import type { Logger } from 'pino';
+import webpush, { WebPushError } from 'web-push';
+import type { IdempotencyStore } from '../../db/idempotency.port.ts';
+import type { NotifyStore, PushSubscriptionRecord } from '../../db/notify.port.ts';
+import { pushEndpointProblem } from './push.endpoint.ts';
+import type { Handler, Outcome } from './task.runner.ts';
+import type { TaskOf } from './task.types.ts';
+import type { VapidKeys } from './vapid.ts';
+
+export interface PushJobDeps {
+  store: NotifyStore;
+  idempotency: IdempotencyStore;
+  log: Logger;
+  vapid: VapidKeys;
+  /** VAPID contact, mailto: or https:. */
+  subject: string;
+  /** How long the push service keeps an undelivered notification, seconds. Default 86 400. */
+  ttlSeconds?: number;
+  /** Urgency header. Default 'high' (a chat message). */
+  urgency?: 'very-low' | 'low' | 'normal' | 'high';
+  /** Allow loopback and private endpoints (development and tests only). Default false. */
+  allowPrivateEndpoints?: boolean;
+  /** HTTPS agent for the push requests (tests pass one trusting their CA). */
+  agent?: Agent;
+  /** Socket timeout of one push request, ms. Default 10 000. */
+  timeoutMs?: number;
+  /** How long a delivered notification's key is remembered, ms. Default 7 days. */
+  idempotencyTtlMs?: number;
+}
+
+/** The plaintext limit: 4096 bytes of record minus aes128gcm's header (86), tag (16) and padding delimiter. */
+export const MAX_PAYLOAD_BYTES = 3993;
+
+/** What the service worker receives (JSON): enough to show the notification, open the room and dedupe. */
+export interface PushPayload {
+  type: 'message';
+  room: string;
+  seq: number;
+  id: string;
+  sender: { id: number; handle: string; displayName: string };
+  preview: string;
+  /** True when the preview was cut to fit the payload limit. */
+  trimmed: boolean;
+}
+
+/** The payload of a push task, its preview cut (on a code point) until the JSON fits `max` bytes. */
+export function pushPayload(task: TaskOf<'push.message'>, max = MAX_PAYLOAD_BYTES): string {
+  const base: PushPayload = { type: 'message', room: task.room, seq: task.seq, id: task.messageId, sender: task.sender, preview: task.preview, trimmed: false };
+  let json = JSON.stringify(base);
+  if (Buffer.byteLength(json) <= max) return json;
+  const chars = [...task.preview];
+  // Halve, then creep: a few JSON.stringify calls even for a preview far over the limit.
+  let keep = chars.length;
+  while (keep > 0 && Buffer.byteLength(json) > max) {
+    keep = Buffer.byteLength(json) - max > 64 ? Math.floor(keep / 2) : keep - 1;
+    json = JSON.stringify({ ...base, preview: `${chars.slice(0, keep).join('')}…`, trimmed: true });
+  }
+  return json;
+}
+
+type SendResult = 'sent' | 'skipped' | 'gone' | 'refused' | { retry: string; afterMs?: number } | { config: string } | { rejected: string };
+
+/** The handler for `push.message` tasks. */
+export function pushJob(deps: PushJobDeps): Handler<'push.message'> {
+  return async (task) => {
+    const subs = await deps.store.subscriptionsOf(task.recipient);
+    if (subs.length === 0) return { status: 'done', note: 'no subscriptions' };
+    const payload = pushPayload(task);
+    const results = await Promise.all(subs.map((sub) => sendOne(deps, task, sub, payload)));
+    return decide(results, subs.length);
+  };
+}
+
+function decide(results: SendResult[], total: number): Outcome {
+  const retries = results.filter((r): r is { retry: string; afterMs?: number } => typeof r === 'object' && 'retry' in r);
+  const config = results.find((r): r is { config: string } => typeof r === 'object' && 'config' in r);
+  const sent = results.filter((r) => r === 'sent' || r === 'skipped').length;
+  if (retries.length > 0) {
+    const afterMs = Math.max(0, ...retries.map((r) => r.afterMs ?? 0));
+    return { status: 'retry', reason: retries.map((r) => r.retry).join('; '), afterMs };
+  }
+  // Nothing transient is left: a configuration error cannot be fixed by retrying this task.
+  if (config && sent === 0) return { status: 'failed', reason: config.config };
+  const gone = results.filter((r) => r === 'gone').length;
+  return { status: 'done', note: `${sent}/${total} subscriptions notified${gone ? `, ${gone} removed` : ''}` };
+}
+
+async function sendOne(deps: PushJobDeps, task: TaskOf<'push.message'>, sub: PushSubscriptionRecord, payload: string): Promise<SendResult> {
+  const { log } = deps;
+  const endpointHash = createHash('sha256').update(sub.endpoint).digest('base64url').slice(0, 16);
+  const key = `push:${task.key}:${endpointHash}`;
+  const fields = { task: task.id, subscription: sub.id, endpointHost: new URL(sub.endpoint).host };
+  if (await deps.idempotency.has(key)) return 'skipped';
+  const problem = pushEndpointProblem(sub.endpoint, { allowPrivate: deps.allowPrivateEndpoints ?? false });
+  if (problem) {
+    log.warn({ ...fields, problem }, 'push endpoint refused; subscription removed');
+    await deps.store.removeEndpoint(sub.endpoint);
+    return 'refused';
+  }
+  try {
+    await webpush.sendNotification({ endpoint: sub.endpoint, keys: sub.keys }, payload, {
+      vapidDetails: { subject: deps.subject, publicKey: deps.vapid.publicKey, privateKey: deps.vapid.privateKey },
+      TTL: deps.ttlSeconds ?? 86_400,
+      urgency: deps.urgency ?? 'high',
+      // A newer notification for the same room replaces one the device has not received yet.
+      topic: topicOf(task.room),
+      timeout: deps.timeoutMs ?? 10_000,
+      ...(deps.agent ? { agent: deps.agent } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof WebPushError)) return { retry: `network: ${(err as Error).message}` };
+    const status = err.statusCode;
+    if (status === 404 || status === 410) {
+      log.info({ ...fields, status }, 'push subscription gone; removed');
+      await deps.store.removeEndpoint(sub.endpoint);
+      return 'gone';
+    }
+    if (status === 429 || status >= 500) {
+      const retryAfter = Number(err.headers?.['retry-after']);
+      return { retry: `push service answered ${status}`, ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { afterMs: Math.min(retryAfter, 3600) * 1000 } : {}) };
+    }
+    if (status === 401 || status === 403) {
+      log.error({ ...fields, status }, 'push service refused our VAPID credentials: check VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY / VAPID_SUBJECT (and that the subscription was made with this public key)');
+      return { config: `push service refused the VAPID credentials (${status})` };
+    }
+    log.warn({ ...fields, status }, 'push service rejected the notification');
+    return { rejected: `push service answered ${status}` };
+  }
+  await deps.idempotency.mark(key, deps.idempotencyTtlMs ?? 7 * 24 * 3600_000);
+  await deps.store.markPushSuccess(sub.endpoint).catch((err: unknown) => log.warn({ ...fields, err }, 'could not record the push success'));
+  return 'sent';
+}
+
+/** Topic header: at most 32 URL-safe base64 characters. */
+function topicOf(room: string): string {
+  return createHash('sha256').update(room).digest('base64url').slice(0, 32);
+}

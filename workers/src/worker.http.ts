@@ -1,0 +1,42 @@
+/**
+ * The worker's small HTTP server: /healthz (the process runs), /readyz (broker and stores answer;
+ * 503 while shutting down) and /metrics (task counts as JSON: processed, retried, dead-lettered,
+ * duplicates, in flight).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RunnerStats } from './task.runner.ts';
+
+export interface WorkerHttpDeps {
+  stats: () => RunnerStats;
+  ready: () => Promise<void>;
+  draining: () => boolean;
+  nodeId: string;
+}
+
+/** Listens on host:port; resolves with the server and the port bound. */
+export async function startWorkerHttp(deps: WorkerHttpDeps, port: number, host: string): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') return send(405, { error: 'method not allowed' });
+    if (path === '/healthz') return send(200, { status: 'ok', node: deps.nodeId });
+    if (path === '/metrics') return send(200, { node: deps.nodeId, tasks: deps.stats() });
+    if (path === '/readyz') {
+      if (deps.draining()) return send(503, { status: 'draining' });
+      return void deps.ready().then(
+        () => send(200, { status: 'ready' }),
+        () => send(503, { status: 'unavailable' }),
+      );
+    }
+    send(404, { error: 'not found' });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}

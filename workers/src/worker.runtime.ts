@@ -1,0 +1,102 @@
+/**
+ * The handlers, the runner and the digest scheduler wired together on a queue and stores. The
+ * worker process (main.ts) runs it on RabbitMQ; the router's embedded default runs the same thing
+ * in-process on the memory queue.
+ */
+import type { Agent } from 'node:https';
+import nodemailer from 'nodemailer';
+import type { Logger } from 'pino';
+import type { HistoryStore } from '../../db/history.port.ts';
+import type { IdempotencyStore } from '../../db/idempotency.port.ts';
+import type { NotifyStore } from '../../db/notify.port.ts';
+import type { PresenceStore } from '../../db/presence.port.ts';
+import type { RelationalStore } from '../../db/relational.port.ts';
+import { startDigestScheduler } from './digest.scheduler.ts';
+import { emailJob } from './email.job.ts';
+import type { NotifyConfig } from './notify.config.ts';
+import { pushJob } from './push.job.ts';
+import type { TaskQueue } from './task.queue.port.ts';
+import { TaskRunner } from './task.runner.ts';
+import type { VapidKeys } from './vapid.ts';
+
+export interface WorkerRuntimeDeps {
+  queue: TaskQueue;
+  idempotency: IdempotencyStore;
+  store: NotifyStore;
+  relational: RelationalStore;
+  history: HistoryStore;
+  presence: PresenceStore;
+  log: Logger;
+  notify: NotifyConfig;
+  /** The VAPID pair in use (config or generated); without one push tasks are dead-lettered. */
+  vapid: VapidKeys | undefined;
+  publicOrigin: string;
+  /** HTTPS agent for push requests (tests trust their local push service with it). */
+  pushAgent?: Agent;
+}
+
+export interface WorkerRuntime {
+  runner: TaskRunner;
+  /** Stops the scheduler, then the runner gracefully (in-flight tasks finish). */
+  stop(): Promise<void>;
+}
+
+/** Starts consuming tasks (and, with SMTP configured, scanning for digests). */
+export async function startWorkerRuntime(deps: WorkerRuntimeDeps): Promise<WorkerRuntime> {
+  const { notify, log } = deps;
+  const transport = notify.smtpUrl ? nodemailer.createTransport(notify.smtpUrl) : undefined;
+  const push = deps.vapid
+    ? pushJob({
+        store: deps.store,
+        idempotency: deps.idempotency,
+        log,
+        vapid: deps.vapid,
+        subject: notify.vapidSubject,
+        ttlSeconds: notify.pushTtlSeconds,
+        urgency: notify.pushUrgency,
+        allowPrivateEndpoints: notify.allowPrivateEndpoints,
+        idempotencyTtlMs: notify.idempotencyTtlMs,
+        ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
+      })
+    : async () => ({ status: 'failed' as const, reason: 'push is not configured (VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY)' });
+  const email = transport
+    ? emailJob({ store: deps.store, relational: deps.relational, history: deps.history, log, publicOrigin: deps.publicOrigin, transport, from: notify.emailFrom })
+    : async () => ({ status: 'failed' as const, reason: 'e-mail is not configured (SMTP_URL)' });
+  const runner = new TaskRunner({
+    queue: deps.queue,
+    idempotency: deps.idempotency,
+    log,
+    handlers: { 'push.message': push, 'email.digest': email },
+    concurrency: notify.concurrency,
+    prefetch: notify.prefetch,
+    maxAttempts: notify.maxAttempts,
+    retryBaseMs: notify.retryBaseMs,
+    retryMaxMs: notify.retryMaxMs,
+    idempotencyTtlMs: notify.idempotencyTtlMs,
+  });
+  await runner.start();
+  // No SMTP, no e-mail tasks at all.
+  const scheduler = transport
+    ? startDigestScheduler({
+        store: deps.store,
+        relational: deps.relational,
+        history: deps.history,
+        presence: deps.presence,
+        queue: deps.queue,
+        idempotency: deps.idempotency,
+        log,
+        publicOrigin: deps.publicOrigin,
+        offlineMs: notify.emailOfflineMs,
+        periodMs: notify.emailDigestPeriodMs,
+        scanMs: notify.digestScanMs,
+      })
+    : undefined;
+  return {
+    runner,
+    stop: async () => {
+      await scheduler?.stop();
+      await runner.stop();
+      transport?.close();
+    },
+  };
+}

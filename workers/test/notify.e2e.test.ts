@@ -1,0 +1,228 @@
+/**
+ * End to end: user A writes to offline user B; B's push endpoint (a local self-signed HTTPS push
+ * service) receives a decryptable notification naming A; once B is online no push is sent; an
+ * offline B without push gets an e-mail digest at a local SMTP server, whose unsubscribe link
+ * works. On the embedded default (handlers in-process), and on the full stack with a router and
+ * a worker as separate processes on RabbitMQ.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import t, { type Test } from 'tap';
+import { KnexNotifyStore } from '../../db/notify.store.ts';
+import { KnexRelationalStore } from '../../db/relational.store.ts';
+import { openRelational } from '../../db/relational.ts';
+import { RedisSessionStore } from '../../db/session.redis.ts';
+import { loadConfig } from '../../router/src/config.ts';
+import { createLogger } from '../../router/src/logger.ts';
+import { startRouter } from '../../router/src/router.ts';
+import { openStores } from '../../router/src/stores.ts';
+import { startPushEndpoint } from '../../test/support/push.endpoint.ts';
+import { TEST_ORIGIN, TestClient } from '../../test/support/router.harness.ts';
+import { spawnRouter } from '../../test/support/router.process.ts';
+import { freshPgDatabase, need, uniqueName } from '../../test/support/services.ts';
+import { generateVapidKeys } from '../src/vapid.ts';
+import { deleteQueues } from './support.ts';
+import { until } from './task.queue.contract.ts';
+
+/** A local SMTP server (smtp-server) that parses what it receives (mailparser). */
+async function startSmtp(t: Test): Promise<{ url: string; mails: ParsedMail[] }> {
+  const mails: ParsedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, done) {
+      simpleParser(stream).then((m) => (mails.push(m), done()), done);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.server.address() as { port: number }).port;
+  return { url: `smtp://127.0.0.1:${port}`, mails };
+}
+
+const api = (base: string, sessionId: string) => (method: string, path: string, body?: unknown) =>
+  fetch(`${base}${path}`, {
+    method,
+    headers: { cookie: `sid=${sessionId}`, origin: TEST_ORIGIN, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+t.test('on the embedded default (handlers in-process)', async (t) => {
+  const push = await startPushEndpoint(t);
+  const smtp = await startSmtp(t);
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: 'memory://',
+    PUBLIC_ORIGIN: TEST_ORIGIN,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    NODE_ID: uniqueName('node'),
+    PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true',
+    SMTP_URL: smtp.url,
+    EMAIL_OFFLINE_MS: '0',
+    DIGEST_SCAN_MS: '100',
+  });
+  const log = createLogger(config.logLevel);
+  const stores = await openStores(config, log);
+  const node = await startRouter(config, stores, log, { notifications: { pushAgent: push.agent } });
+  t.teardown(async () => {
+    await node.close();
+    await stores.close();
+  });
+  const base = `http://127.0.0.1:${node.port}`;
+  const ws = `ws://127.0.0.1:${node.port}/ws`;
+  const a = await stores.relational.createUser(uniqueName('alice'), 'Alice');
+  const b = await stores.relational.createUser(uniqueName('bob'), 'Bob');
+  const aSession = (await stores.sessions.create(a.id, 3600_000)).id;
+  const bSession = (await stores.sessions.create(b.id, 3600_000)).id;
+  const bApi = api(base, bSession);
+
+  const key = await bApi('GET', '/api/push/vapid-public-key');
+  t.equal(key.status, 200, 'the VAPID public key is served');
+  const { publicKey } = (await key.json()) as { publicKey: string };
+  const sub = push.subscribe();
+  t.equal((await bApi('POST', '/api/push/subscriptions', { endpoint: sub.endpoint, keys: sub.keys, expirationTime: null })).status, 201, 'B subscribes');
+  const refused = await bApi('POST', '/api/push/subscriptions', { endpoint: 'http://push.example.com/x', keys: sub.keys });
+  t.equal(refused.status, 400, 'a plain-http endpoint is refused');
+  t.match(await refused.json(), { error: { code: 'invalid_push_endpoint' } }, 'with its code');
+
+  const alice = await TestClient.open(t, ws, aSession);
+  const sent = await alice.sendMessage({ to: b.id }, 'are you there, Bob?');
+  t.equal(sent.type, 'message.sent', 'A’s message is stored');
+  await until(() => push.received.length === 1, 10_000, 'the push notification');
+  const got = push.received[0]!;
+  t.match(got.payload, { type: 'message', preview: 'are you there, Bob?', sender: { id: a.id, displayName: 'Alice' }, seq: 1 }, 'B’s endpoint decrypted a notification naming A');
+  t.equal(got.vapidKey, publicKey, 'signed with the key the app subscribed with');
+
+  const bob = await TestClient.open(t, ws, bSession);
+  await alice.sendMessage({ to: b.id }, 'now you are online');
+  await bob.next('message.new', (f) => f.message.body === 'now you are online');
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(push.received.length, 1, 'no push while B is online');
+
+  // The digest: B has an address, no push subscription, goes offline with unread messages.
+  t.equal((await bApi('PUT', '/api/notifications/email', { email: 'bob@example.com' })).status, 200, 'B sets a digest address');
+  const del = await bApi('DELETE', '/api/push/subscriptions', { endpoint: sub.endpoint });
+  t.equal(del.status, 204, `B removes the push subscription ${del.status === 204 ? '' : await del.text()}`);
+  await bob.close();
+  await alice.sendMessage({ to: b.id }, 'a message for the digest <b>bold</b>');
+  await until(() => smtp.mails.length === 1, 10_000, 'the digest e-mail');
+  const mail = smtp.mails[0]!;
+  t.match(mail.subject, /unread message/, 'the subject counts unread messages');
+  t.match(mail.text, /Alice: a message for the digest <b>bold<\/b>/, 'the plain-text part lists the message with its sender');
+  t.match(String(mail.html), /a message for the digest &lt;b&gt;bold&lt;\/b&gt;/, 'the HTML part escapes it');
+  const unsubscribe = /Stop these e-mails: (\S+)/.exec(mail.text ?? '')?.[1] ?? '';
+  t.ok(JSON.stringify(mail.headers.get('list') ?? '').includes(new URL(unsubscribe).searchParams.get('token') ?? '-'), 'List-Unsubscribe carries the same link');
+  const u = await fetch(`${base}${new URL(unsubscribe).pathname}${new URL(unsubscribe).search}`);
+  t.equal(u.status, 200, 'the unsubscribe link works');
+  t.equal((await stores.notify.prefs(b.id)).emailDigest, false, 'and is honoured');
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(smtp.mails.length, 1, 'one digest per period');
+});
+
+const worker = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+/** Starts `workers/src/main.ts` as its own process; killed in teardown. */
+async function spawnWorker(t: Test, env: Record<string, string>) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', worker], { env: { PATH: process.env.PATH, WORKER_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  t.teardown(() => {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    return exited;
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.stdout.on('data', (c: Buffer) => {
+      for (const line of c.toString().split('\n').filter(Boolean)) {
+        logs.push(line);
+        const m = /"port":(\d+)/.exec(line);
+        if (m && line.includes('worker listening')) resolve(Number(m[1]));
+      }
+    });
+    proc.stderr.on('data', (c: Buffer) => logs.push(c.toString()));
+    void exited.then((code) => reject(new Error(`worker exited (${code}):\n${logs.join('\n')}`)));
+  });
+  return { proc, port, logs, exited };
+}
+
+t.test('on the full stack (router and worker processes, RabbitMQ)', async (t) => {
+  const db = need(t, 'DATABASE_URL', 'full-stack notifications');
+  const redis = need(t, 'REDIS_URL', 'full-stack notifications');
+  const amqpUrl = need(t, 'AMQP_URL', 'full-stack notifications');
+  if (!db || !redis || !amqpUrl) return;
+  const push = await startPushEndpoint(t);
+  const smtp = await startSmtp(t);
+  const caFile = join(mkdtempSync(join(tmpdir(), 'push-ca-')), 'ca.pem');
+  writeFileSync(caFile, push.ca);
+  const vapid = generateVapidKeys();
+  const taskQueue = uniqueName('tasks');
+  t.teardown(() => deleteQueues(amqpUrl, taskQueue, [50, 100, 200]));
+  const env = {
+    DATABASE_URL: await freshPgDatabase(t, db),
+    REDIS_URL: redis,
+    AMQP_URL: amqpUrl,
+    AMQP_EXCHANGE: uniqueName('live'),
+    TASK_QUEUE: taskQueue,
+    VAPID_PUBLIC_KEY: vapid.publicKey,
+    VAPID_PRIVATE_KEY: vapid.privateKey,
+    PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true',
+    TASK_RETRY_BASE_MS: '50',
+    PUBLIC_ORIGIN: TEST_ORIGIN,
+  };
+  // Users and sessions straight in the stores the processes share.
+  const knex = await openRelational({ databaseUrl: env.DATABASE_URL });
+  const sessions = RedisSessionStore.open(redis);
+  t.teardown(async () => {
+    await sessions.close();
+    await knex.destroy();
+  });
+  const users = new KnexRelationalStore(knex);
+  const notify = new KnexNotifyStore(knex);
+  const a = await users.createUser(uniqueName('alice'), 'Alice');
+  const b = await users.createUser(uniqueName('bob'), 'Bob');
+  const aSession = (await sessions.create(a.id, 3600_000)).id;
+
+  const router = await spawnRouter(t, env);
+  const workerEnv = { ...env, NODE_EXTRA_CA_CERTS: caFile, SMTP_URL: smtp.url, EMAIL_OFFLINE_MS: '0', DIGEST_SCAN_MS: '100' };
+
+  t.test('a worker killed mid-task: the task is redelivered and its key stops a second notification', async (t) => {
+    const fast = push.subscribe();
+    const stuck = push.subscribe();
+    await notify.addSubscription(b.id, fast);
+    await notify.addSubscription(b.id, stuck);
+    push.respond(stuck.id, 0);
+    const first = await spawnWorker(t, workerEnv);
+    const alice = await TestClient.open(t, `ws://127.0.0.1:${router.port}/ws`, aSession);
+    await alice.sendMessage({ to: b.id }, 'first message');
+    await until(() => push.received.some((r) => r.subscription === fast.id) && push.requests.some((r) => r.subscription === stuck.id), 15_000, 'both devices to be contacted').catch((err: Error) => {
+      throw new Error(`${err.message}\nworker:\n${first.logs.join('\n')}\nrouter:\n${router.logs.join('\n')}`);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const second = await spawnWorker(t, workerEnv);
+    await until(() => push.received.some((r) => r.subscription === stuck.id), 15_000, 'the redelivered task to reach the other device');
+    t.equal(push.received.filter((r) => r.subscription === fast.id).length, 1, 'the device notified before the kill was not notified again');
+    t.match(push.received.find((r) => r.subscription === stuck.id)?.payload, { sender: { displayName: 'Alice' }, preview: 'first message' }, 'the other device got the decrypted notification naming A');
+    const processed = async () => ((await (await fetch(`http://127.0.0.1:${second.port}/metrics`)).json()) as { tasks: { processed: number } }).tasks.processed;
+    await until(async () => (await processed()) === 1, 10_000, 'the metrics to count the task');
+    t.pass('the second worker processed the redelivered task (metrics)');
+    t.equal((await fetch(`http://127.0.0.1:${second.port}/readyz`)).status, 200, 'the worker is ready');
+    await alice.close();
+
+    // The digest: no push subscription left, an address, B offline with unread messages.
+    await notify.removeEndpoint(fast.endpoint);
+    await notify.removeEndpoint(stuck.endpoint);
+    await notify.setEmail(b.id, 'bob@example.com');
+    await until(() => smtp.mails.length === 1, 15_000, 'the digest e-mail');
+    t.match(smtp.mails[0]?.text, /Alice: first message/, 'the digest arrived at the SMTP server naming A');
+    second.proc.kill('SIGTERM');
+    t.equal(await second.exited, 0, 'SIGTERM stops the worker cleanly');
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * The push handler against a local self-signed HTTPS push service that checks VAPID and decrypts
+ * every notification, run through the real runner on the in-process queue.
+ */
+import t, { type Test } from 'tap';
+import { MemoryIdempotencyStore } from '../../db/idempotency.memory.ts';
+import { KnexNotifyStore } from '../../db/notify.store.ts';
+import { KnexRelationalStore } from '../../db/relational.store.ts';
+import { openRelational } from '../../db/relational.ts';
+import { createLogger } from '../../router/src/logger.ts';
+import { startPushEndpoint } from '../../test/support/push.endpoint.ts';
+import { pushEndpointProblem } from '../src/push.endpoint.ts';
+import { MAX_PAYLOAD_BYTES, pushJob, pushPayload } from '../src/push.job.ts';
+import { MemoryTaskQueue } from '../src/task.queue.memory.ts';
+import { TaskRunner } from '../src/task.runner.ts';
+import { newTask, type TaskOf } from '../src/task.types.ts';
+import { generateVapidKeys } from '../src/vapid.ts';
+import { until } from './task.queue.contract.ts';
+
+const knex = await openRelational({ dataDir: 'memory://' });
+t.teardown(() => knex.destroy());
+const users = new KnexRelationalStore(knex);
+const store = new KnexNotifyStore(knex);
+const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+const vapid = generateVapidKeys();
+const alice = await users.createUser('alice_push', 'Alice');
+
+async function setup(t: Test, vapidKeys = vapid) {
+  const endpoint = await startPushEndpoint(t);
+  const bob = await users.createUser(`bob_${Math.random().toString(36).slice(2, 8)}`, 'Bob');
+  const queue = new MemoryTaskQueue();
+  const idempotency = new MemoryIdempotencyStore();
+  const handler = pushJob({ store, idempotency, log, vapid: vapidKeys, subject: 'mailto:ops@example.com', allowPrivateEndpoints: true, agent: endpoint.agent, ttlSeconds: 3600 });
+  const runner = new TaskRunner({ queue, idempotency, log, handlers: { 'push.message': handler, 'email.digest': async () => ({ status: 'done' }) }, retryBaseMs: 50, maxAttempts: 3 });
+  await runner.start();
+  t.teardown(async () => {
+    await runner.stop();
+    await queue.close();
+  });
+  const task = (preview = 'hello Bob', seq = 1) =>
+    newTask({ kind: 'push.message', recipient: bob.id, sender: alice, room: `${alice.id}-${bob.id}`, seq, messageId: `msg-${seq}`, preview }) as TaskOf<'push.message'>;
+  return { endpoint, bob, queue, runner, task };
+}
+
+t.test('a push task', async (t) => {
+  t.test('reaches every subscription encrypted, signed, with TTL and urgency, naming the sender', async (t) => {
+    const { endpoint, bob, queue, runner, task } = await setup(t);
+    const subs = [endpoint.subscribe(), endpoint.subscribe()];
+    for (const s of subs) await store.addSubscription(bob.id, s);
+    await queue.publish(task('hello Bob', 7));
+    await until(() => runner.stats.processed === 1, 10_000, 'the task');
+    t.equal(endpoint.received.length, 2, `both devices got it (refused: ${endpoint.refused.join(', ')})`);
+    const got = endpoint.received[0]!;
+    t.match(got.payload, { type: 'message', room: `${alice.id}-${bob.id}`, seq: 7, id: 'msg-7', preview: 'hello Bob', sender: { id: alice.id, displayName: 'Alice' } }, 'the decrypted payload names sender, room, seq and preview');
+    t.equal(got.headers.ttl, '3600', 'TTL is set');
+    t.equal(got.headers.urgency, 'high', 'urgency is set');
+    t.ok(got.headers.topic && got.headers.topic.length <= 32, 'a topic collapses notifications per room');
+    t.equal(got.vapidKey, vapid.publicKey, 'signed with our VAPID key');
+    t.equal(got.jwt.sub, 'mailto:ops@example.com', 'with our subject');
+  });
+
+  t.test('deletes a subscription the push service says is gone (410, 404)', async (t) => {
+    const { endpoint, bob, queue, runner, task } = await setup(t);
+    const gone = endpoint.subscribe();
+    const missing = endpoint.subscribe();
+    const live = endpoint.subscribe();
+    for (const s of [gone, missing, live]) await store.addSubscription(bob.id, s);
+    endpoint.respond(gone.id, 410);
+    endpoint.respond(missing.id, 404);
+    await queue.publish(task());
+    await until(() => runner.stats.processed === 1, 10_000, 'the task');
+    const left = (await store.subscriptionsOf(bob.id)).map((s) => s.endpoint);
+    t.same(left, [live.endpoint], 'only the live subscription is left');
+    t.equal(endpoint.received.length, 1, 'the live one got the notification');
+  });
+
+  t.test('retries on 503 and 429 with backoff, without notifying a device twice', async (t) => {
+    const { endpoint, bob, queue, runner, task } = await setup(t);
+    const flaky = endpoint.subscribe();
+    const fine = endpoint.subscribe();
+    for (const s of [flaky, fine]) await store.addSubscription(bob.id, s);
+    endpoint.respond(flaky.id, 503, 429);
+    await queue.publish(task());
+    await until(() => runner.stats.processed === 1, 10_000, 'the task to succeed eventually');
+    t.equal(runner.stats.retried, 2, 'retried twice');
+    t.same(endpoint.requests.filter((r) => r.subscription === flaky.id).map((r) => r.status), [503, 429, 201], 'the flaky device was tried three times');
+    t.equal(endpoint.received.filter((r) => r.subscription === fine.id).length, 1, 'the healthy device got exactly one notification');
+    t.equal(endpoint.received.filter((r) => r.subscription === flaky.id).length, 1, 'the flaky device got exactly one');
+  });
+
+  t.test('gives up on a push service that keeps failing: dead-lettered', async (t) => {
+    const { endpoint, bob, queue, runner, task } = await setup(t);
+    const down = endpoint.subscribe();
+    await store.addSubscription(bob.id, down);
+    endpoint.respond(down.id, 503, 503, 503);
+    await queue.publish(task());
+    await until(() => runner.stats.deadLettered === 1, 10_000, 'the dead letter');
+    t.match((await queue.listDead(1))[0]?.reason, /gave up after 3 attempts: push service answered 503/, 'with the reason');
+  });
+
+  t.test('treats 401/403 as a configuration error: no retry, dead-lettered with the reason', async (t) => {
+    const { endpoint, bob, queue, runner, task } = await setup(t);
+    const s = endpoint.subscribe();
+    await store.addSubscription(bob.id, s);
+    endpoint.respond(s.id, 403);
+    await queue.publish(task());
+    await until(() => runner.stats.deadLettered === 1, 10_000, 'the dead letter');
+    t.equal(runner.stats.retried, 0, 'not retried');
+    t.match((await queue.listDead(1))[0]?.reason, /VAPID credentials \(403\)/, 'the reason names VAPID');
+    t.equal((await store.subscriptionsOf(bob.id)).length, 1, 'the subscription is kept');
+  });
+
+  t.test('trims a payload over the 4 KB limit and still delivers it', async (t) => {
+    const { endpoint, bob, queue, runner, task } = await setup(t);
+    await store.addSubscription(bob.id, endpoint.subscribe());
+    const long = 'ü'.repeat(5000);
+    const json = pushPayload(task(long));
+    t.ok(Buffer.byteLength(json) <= MAX_PAYLOAD_BYTES, `the payload fits (${Buffer.byteLength(json)} bytes)`);
+    await queue.publish(task(long));
+    await until(() => runner.stats.processed === 1, 10_000, 'the task');
+    const p = endpoint.received[0]?.payload;
+    t.equal(p?.trimmed, true, 'the payload says it was trimmed');
+    t.ok(String(p?.preview).endsWith('…'), 'the preview ends with an ellipsis');
+  });
+});
+
+t.test('push endpoints', async (t) => {
+  const strict = { allowPrivate: false };
+  t.equal(pushEndpointProblem('https://fcm.googleapis.com/fcm/send/abc', strict), null, 'a public https endpoint is accepted');
+  t.match(pushEndpointProblem('http://fcm.googleapis.com/x', strict), /https/, 'http is refused');
+  for (const url of ['https://localhost/x', 'https://127.0.0.1/x', 'https://10.1.2.3/x', 'https://192.168.1.1/x', 'https://[::1]/x', 'https://169.254.169.254/x', 'https://[fd00::1]/x', 'https://intranet/x']) {
+    t.ok(pushEndpointProblem(url, strict), `${url} is refused in production`);
+  }
+  t.equal(pushEndpointProblem('https://127.0.0.1:8443/x', { allowPrivate: true }), null, 'loopback is allowed when configured (tests)');
+  t.match(pushEndpointProblem('https://u:p@push.example.com/x', strict), /credentials/, 'credentials are refused');
+});
