@@ -43,11 +43,10 @@ function envOf(service: Service): Record<string, string> {
   return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v == null ? '' : String(v)]));
 }
 
-/** The environment variables config.ts reads: the keys of its zod schema object. */
-function configKeys(file = 'router/src/config.ts'): Set<string> {
-  const source = read(file);
-  const block = /z\.object\(\{([\s\S]*?)\n\}\);/.exec(source)?.[1] ?? '';
-  return new Set([...block.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!));
+/** The environment variables a config module reads: the keys of its zod schema. */
+async function configKeys(file = 'router/src/config.ts'): Promise<Set<string>> {
+  const { CONFIG_KEYS } = (await import(join(root, file))) as { CONFIG_KEYS: readonly string[] };
+  return new Set(CONFIG_KEYS);
 }
 
 /** docker-compose (v1, Debian's package) or the `docker compose` plugin (v2, GitHub's runners). */
@@ -107,7 +106,7 @@ t.test('compose.yml', async (t) => {
   });
 
   t.test('gives the routers only variables config.ts knows, with values it accepts', async (t) => {
-    const known = configKeys();
+    const known = await configKeys();
     t.ok(known.has('DATABASE_URL') && known.has('NODE_ID'), 'the config keys were read from config.ts');
     const nodeIds = new Set<string>();
     for (const name of routers) {
@@ -130,7 +129,7 @@ t.test('compose.yml', async (t) => {
     if (!worker) return;
     t.same(worker.command, ['node', '--import', 'tsx', 'workers/src/main.ts'], 'starts workers/src/main.ts through tsx');
     t.equal(worker.image, services.router1?.image, 'uses the routers\' image');
-    const known = configKeys('workers/src/config.ts');
+    const known = await configKeys('workers/src/config.ts');
     t.ok(known.has('AMQP_URL') && known.has('WORKER_PORT'), 'the config keys were read from workers/src/config.ts');
     const env = envOf(worker);
     for (const key of Object.keys(env)) t.ok(known.has(key), `worker: ${key} is a key workers/src/config.ts reads`);
@@ -273,4 +272,11 @@ t.test('ops/migrate.ts', async (t) => {
       await client.end();
     }
   });
+});
+
+t.test('every configuration key of the router and the worker is documented in the README', async (t) => {
+  const readme = read('README.md');
+  for (const file of ['router/src/config.ts', 'workers/src/config.ts']) {
+    for (const key of await configKeys(file)) t.match(readme, `\`${key}\``, `${key} (${file}) is in the README`);
+  }
 });

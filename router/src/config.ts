@@ -55,6 +55,9 @@ const schema = z.object({
   OIDC_NAME: z.string().min(1).max(64).default('Single sign-on'),
 });
 
+/** Every environment variable this config reads (docs and ops checks use it). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+
 /** The OAuth providers the router knows; each is enabled by its client id and secret. */
 export const OAUTH_PROVIDERS = ['google', 'yandex', 'github', 'oidc'] as const;
 export type OAuthProviderId = (typeof OAUTH_PROVIDERS)[number];

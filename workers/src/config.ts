@@ -24,6 +24,9 @@ const schema = z.object({
   ...notifyFields,
 });
 
+/** Every environment variable this config reads (docs and ops checks use it). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+
 export interface WorkerConfig {
   /** /healthz, /readyz, /metrics port; 0 picks one. Default 3001. */
   port: number;
