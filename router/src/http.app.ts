@@ -9,6 +9,7 @@ import sirv from 'sirv';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
 import { toAppError } from './app-error.ts';
 import { authRoutes } from './auth.routes.ts';
+import { contentSecurityPolicy } from './csp.ts';
 import { sendJson } from './http.session.ts';
 import { passkeyRoutes } from './passkey.routes.ts';
 import { pushRoutes } from './push.routes.ts';
@@ -63,7 +64,20 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
 
   if (existsSync(ctx.config.staticDir)) {
     // SPA fallback: unknown paths get index.html so client-side routes survive a reload.
-    app.use(sirv(ctx.config.staticDir, { single: true, etag: true, gzip: true, brotli: true }));
+    const csp = contentSecurityPolicy(ctx.config.staticDir);
+    app.use(
+      sirv(ctx.config.staticDir, {
+        single: true,
+        etag: true,
+        gzip: true,
+        brotli: true,
+        setHeaders: (res) => {
+          res.setHeader('Content-Security-Policy', csp);
+          res.setHeader('X-Content-Type-Options', 'nosniff');
+          res.setHeader('Referrer-Policy', 'same-origin');
+        },
+      }),
+    );
   } else {
     app.get('/', (_req, res) => {
       res.setHeader('Content-Type', 'text/plain; charset=utf-8');

@@ -37,7 +37,8 @@ if (!existsSync(CHROMIUM)) {
     await startNode(t, { PORT: String(port), PUBLIC_ORIGIN: origin });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, '--host-resolver-rules=MAP localhost 127.0.0.1'] });
     t.teardown(() => browser.close());
-    const page = await browser.newPage();
+    // The test injects @simplewebauthn/browser as an inline script, which the app's CSP forbids.
+    const page = await browser.newPage({ bypassCSP: true });
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {

@@ -1,0 +1,47 @@
+/**
+ * Web push, client side: permission is asked only from a user gesture (the settings switch); the
+ * subscription uses the router's VAPID key and is stored on the router; sign-out removes it.
+ */
+import { api } from './api.ts';
+
+export function pushSupported(): boolean {
+  return 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
+}
+
+function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
+  const b64 = base64url.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(base64url.length / 4) * 4, '=');
+  const raw = atob(b64);
+  const out = new Uint8Array(new ArrayBuffer(raw.length));
+  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+async function registration(): Promise<ServiceWorkerRegistration> {
+  return navigator.serviceWorker.ready;
+}
+
+/** True when this browser holds a push subscription. */
+export async function pushEnabled(): Promise<boolean> {
+  if (!pushSupported() || Notification.permission !== 'granted') return false;
+  return Boolean(await (await registration()).pushManager.getSubscription());
+}
+
+/** Asks for permission (call from a click), subscribes and sends the subscription to the router. */
+export async function enablePush(): Promise<void> {
+  if (!pushSupported()) throw new Error('This browser cannot show push notifications.');
+  const permission = await Notification.requestPermission();
+  if (permission !== 'granted') throw new Error('Notifications are blocked for this site in the browser settings.');
+  const { publicKey } = await api.vapidKey();
+  const reg = await registration();
+  const sub = (await reg.pushManager.getSubscription()) ?? (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(publicKey) }));
+  await api.addPushSubscription(sub.toJSON());
+}
+
+/** Removes the subscription here and on the router (sign-out, or the switch turned off). */
+export async function disablePush(): Promise<void> {
+  if (!pushSupported()) return;
+  const sub = await (await registration()).pushManager.getSubscription();
+  if (!sub) return;
+  await api.removePushSubscription(sub.endpoint).catch(() => undefined);
+  await sub.unsubscribe().catch(() => undefined);
+}

@@ -1,0 +1,48 @@
+/**
+ * Who is signed in: asks the router (GET /api/me); offline, it trusts the cached user so the app
+ * opens with the cached chats. Starting a session starts the chat store (and its socket).
+ */
+import { api, ApiError, type User } from './api.ts';
+import { chat } from './chat.svelte.ts';
+import { disablePush } from './push.ts';
+import { storage } from './storage.ts';
+
+class Session {
+  /** undefined while loading; null when signed out. */
+  user = $state<User | null | undefined>(undefined);
+
+  async load(): Promise<void> {
+    try {
+      const { user } = await api.me();
+      this.begin(user);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'network') {
+        const cached = storage.me();
+        if (cached) return this.begin(cached);
+      }
+      this.user = null;
+    }
+  }
+
+  begin(user: User): void {
+    this.user = user;
+    chat.start(user);
+  }
+
+  /** Signs out here (and everywhere when asked): push subscription removed, local data forgotten. */
+  async signOut(everywhere = false): Promise<void> {
+    await disablePush().catch(() => undefined);
+    if (everywhere) await api.signOutEverywhere();
+    else await api.signOut().catch(() => undefined);
+    chat.forget();
+    this.user = null;
+  }
+
+  /** The server ended this session (another device signed out everywhere, or it expired). */
+  ended(): void {
+    chat.forget();
+    this.user = null;
+  }
+}
+
+export const session = new Session();
