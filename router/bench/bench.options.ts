@@ -1,0 +1,124 @@
+/**
+ * The benchmark's command line and environment, read once into a frozen object; a bad value stops
+ * the run before anything starts, with every problem listed.
+ */
+export interface BenchOptions {
+  /** --embedded: the router on the embedded default (PGlite, memory sessions, in-process bus). Default: full stack. */
+  embedded: boolean;
+  /** --connections: WebSocket clients, in pairs. Default 1000. */
+  connections: number;
+  /** --rates: offered loads in messages/s over all connections, one step each. Default 2000,5000,10000,15000. */
+  rates: number[];
+  /** --seconds: measured window of each step, s. Default 10. */
+  seconds: number;
+  /** --warmup: unmeasured sending before each step's window, s. Default 1. */
+  warmup: number;
+  /** --initial-warmup: unmeasured sending at the first rate right after connecting (rooms get created), s. Default 3. */
+  initialWarmup: number;
+  /** --drain: longest wait for stragglers after a step, s. Default 10. */
+  drain: number;
+  /** --body-bytes: message body length. Default 64. */
+  bodyBytes: number;
+  /** --wait-quiet: before each server is measured, wait up to this long for the machine to be idle (< 30% of one core busy), s. Default 30. */
+  waitQuiet: number;
+  /** --no-bare: skip the bare forwarder (no ceiling, no ratios). Default: run it. */
+  bare: boolean;
+  /** DATABASE_URL: the server the fresh benchmark database is created on. Default postgres://root@127.0.0.1:5432/test. */
+  databaseUrl: string;
+  /** REDIS_URL. Default redis://127.0.0.1:6379. */
+  redisUrl: string;
+  /** AMQP_URL. Default amqp://guest:guest@127.0.0.1:5672. */
+  amqpUrl: string;
+  /** BENCH_PROFILE=1: run the server children with --cpu-prof and summarise their profiles (kept in the scratch dir). */
+  profile: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [--embedded] [--connections N] [--rates R1,R2,...] [--seconds S]
+                      [--warmup S] [--initial-warmup S] [--drain S] [--body-bytes B] [--wait-quiet S] [--no-bare]
+env: DATABASE_URL REDIS_URL AMQP_URL (full stack services), BENCH_PROFILE=1 (CPU profiles of the servers)`;
+
+/** Parses argv (without node and script) and the environment. Throws with every problem listed. */
+export function parseOptions(argv: readonly string[], env: Record<string, string | undefined> = process.env): Readonly<BenchOptions> {
+  const o: BenchOptions = {
+    embedded: false,
+    connections: 1000,
+    rates: [2000, 5000, 10000, 15000],
+    seconds: 10,
+    warmup: 1,
+    initialWarmup: 3,
+    drain: 10,
+    bodyBytes: 64,
+    bare: true,
+    waitQuiet: 30,
+    databaseUrl: env.DATABASE_URL || 'postgres://root@127.0.0.1:5432/test',
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    amqpUrl: env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
+    profile: env.BENCH_PROFILE === '1',
+  };
+  const problems: string[] = [];
+  const num = (flag: string, value: string | undefined, min: number, max: number, integer = true): number => {
+    const n = Number(value);
+    if (value === undefined || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      problems.push(`${flag}: expected ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${value ?? 'nothing'}`);
+      return min;
+    }
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--embedded':
+        o.embedded = true;
+        break;
+      case '--no-bare':
+        o.bare = false;
+        break;
+      case '--connections':
+        o.connections = num(flag, value(), 2, 20_000);
+        if (o.connections % 2 !== 0) problems.push('--connections: must be even (clients talk in pairs)');
+        break;
+      case '--rates': {
+        const v = value();
+        o.rates = (v ?? '').split(',').map((r) => num(flag, r.trim(), 1, 1_000_000));
+        break;
+      }
+      case '--seconds':
+        o.seconds = num(flag, value(), 1, 120, false);
+        break;
+      case '--warmup':
+        o.warmup = num(flag, value(), 0, 60, false);
+        break;
+      case '--initial-warmup':
+        o.initialWarmup = num(flag, value(), 0, 60, false);
+        break;
+      case '--drain':
+        o.drain = num(flag, value(), 1, 120, false);
+        break;
+      case '--wait-quiet':
+        o.waitQuiet = num(flag, value(), 0, 600, false);
+        break;
+      case '--body-bytes':
+        o.bodyBytes = num(flag, value(), 24, 4096);
+        break;
+      case '--help':
+      case '-h':
+        problems.push('help');
+        break;
+      default:
+        problems.push(`${arg}: unknown option`);
+    }
+  }
+  for (const [key, url, protocols] of [
+    ['DATABASE_URL', o.databaseUrl, ['postgres:', 'postgresql:']],
+    ['REDIS_URL', o.redisUrl, ['redis:']],
+    ['AMQP_URL', o.amqpUrl, ['amqp:']],
+  ] as const) {
+    if (!URL.canParse(url) || !(protocols as readonly string[]).includes(new URL(url).protocol)) problems.push(`${key}: not a ${protocols.join(' or ')} URL`);
+    // Everything stays on this machine.
+    else if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname)) problems.push(`${key}: only loopback services are allowed`);
+  }
+  if (problems.length > 0) throw new Error(problems.includes('help') ? USAGE : `${problems.join('\n')}\n${USAGE}`);
+  return Object.freeze(o);
+}

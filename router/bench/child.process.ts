@@ -1,0 +1,131 @@
+/**
+ * The benchmark's child processes (router, bare forwarder): spawned with tsx and the bench preload,
+ * logged to a file, measured through /proc, and always killed — on a normal end, an error, a
+ * signal, and as a last resort synchronously at exit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const PRELOAD = fileURLToPath(new URL('./child.preload.ts', import.meta.url));
+/** Clock ticks per second of /proc/<pid>/stat; 100 on every Linux we run on (getconf CLK_TCK). */
+const CLK_TCK = 100;
+
+const alive = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of alive) child.kill('SIGKILL');
+});
+
+export interface Child {
+  pid: number;
+  /** performance.now() when it was spawned. */
+  startedAt: number;
+  /** Where its stdout and stderr go. */
+  logPath: string;
+  /** False once it has exited. */
+  alive(): boolean;
+  /** Resolves with the exit code (or the signal's name) once it has exited. */
+  exited: Promise<number | string>;
+  /** The next IPC message matching `type`, or a rejection when the child exits or `timeoutMs` passes. */
+  message<T extends { type: string }>(type: T['type'], timeoutMs: number): Promise<T>;
+  send(msg: object): void;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 8000 ms). Idempotent. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface SpawnOptions {
+  /** Path of the entry script (TypeScript through tsx), relative to cwd or absolute. */
+  script: string;
+  env: Record<string, string>;
+  cwd: string;
+  logPath: string;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+}
+
+/** Starts `node --expose-gc --import tsx --import child.preload.ts <script>` with an IPC channel. */
+export function spawnNode(options: SpawnOptions): Child {
+  const log = openSync(options.logPath, 'a');
+  const startedAt = performance.now();
+  const proc = spawn(
+    process.execPath,
+    ['--expose-gc', ...(options.nodeArgs ?? []), '--import', 'tsx', '--import', PRELOAD, options.script],
+    { cwd: options.cwd, env: options.env, stdio: ['ignore', log, log, 'ipc'] },
+  );
+  closeSync(log);
+  alive.add(proc);
+  const exited = new Promise<number | string>((resolve) => {
+    proc.once('exit', (code, signal) => {
+      alive.delete(proc);
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    pid: proc.pid!,
+    startedAt,
+    alive: () => alive.has(proc),
+    logPath: options.logPath,
+    exited,
+    send: (msg) => proc.send(msg),
+    message: <T extends { type: string }>(type: string, timeoutMs: number) =>
+      new Promise<T>((resolve, reject) => {
+        const onMessage = (msg: unknown) => {
+          if (typeof msg !== 'object' || msg === null || (msg as { type?: unknown }).type !== type) return;
+          done();
+          resolve(msg as T);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`child ${proc.pid} sent no ${type} within ${timeoutMs} ms (log: ${options.logPath})`));
+        }, timeoutMs);
+        const onExit = (code: number | null, signal: string | null) => {
+          done();
+          reject(new Error(`child ${proc.pid} exited (${code ?? signal}) before ${type} (log: ${options.logPath})`));
+        };
+        const done = () => {
+          clearTimeout(timer);
+          proc.off('message', onMessage);
+          proc.off('exit', onExit);
+        };
+        proc.on('message', onMessage);
+        proc.once('exit', onExit);
+      }),
+    stop: (graceMs = 8000) =>
+      (stopping ??= (async () => {
+        if (!alive.has(proc)) return;
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      })()),
+  };
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may contain spaces: fields are counted after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Resident set size of a process, in bytes. */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** A free TCP port on 127.0.0.1 (for a child that must be told its port up front). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

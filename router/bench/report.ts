@@ -1,0 +1,228 @@
+/**
+ * The printed report: one line per finished step while running, then per-target tables, the
+ * router/ceiling comparison and the verdict against the targets.
+ */
+import type { CpuFigures } from './cpu.sampler.ts';
+import type { RunTotals, StepResult } from './load.client.ts';
+import type { ServerWindow } from './metrics.scrape.ts';
+import { bytes, fixed, int, ratio, table } from './stats.ts';
+
+/** The goals the router is held to. */
+export const TARGETS = {
+  /** Delivered messages/s sustained... */
+  rate: 10_000,
+  /** ...with this p99 end-to-end latency, ms... */
+  p99Ms: 50,
+  /** ...at this many connections. */
+  connections: 1000,
+  /** Idle memory per connection, at most this multiple of the bare forwarder's. */
+  memoryRatio: 3,
+  /** Measured throughput may fall this far below the offered rate and still count as sustaining it. */
+  tolerance: 0.01,
+  /** The load generator is called saturated above this CPU %, of one core. */
+  benchSaturated: 90,
+} as const;
+
+export type MeasuredStep = StepResult & {
+  cpu: CpuFigures;
+  /** PostgreSQL commits/s in the router's database during the window (full stack; NaN otherwise). */
+  commitsPerSec: number;
+  /** The router's own metrics over the window (NaN without /metrics). */
+  server: ServerWindow;
+};
+
+export interface TargetRun {
+  key: 'router' | 'bare';
+  label: string;
+  how: string;
+  stores: Record<string, string>;
+  connections: number;
+  connectMs: number;
+  /** Whether both memory readings settled (see idle.memory.ts). */
+  memorySettled: boolean;
+  /** Largest max - min of the RSS readings behind rss0 and rssC. */
+  rssSpread: number;
+  /** Server CPU while idle with all connections open, % of a core. */
+  idleCpuPercent: number;
+  rss0: number;
+  rssC: number;
+  /** V8 heap used + external, settled, with 0 and with all connections. */
+  heap0: number;
+  heapC: number;
+  warmup: StepResult;
+  steps: MeasuredStep[];
+  /** The whole run, counted after the final drain. */
+  totals: RunTotals;
+  finalDrainMs: number;
+  unexpectedCloses: number;
+  logLines: number;
+}
+
+/** Idle memory per connection: growth of the settled RSS from 0 to all connections, per connection. */
+export const memPerConn = (run: TargetRun): number => (run.rssC - run.rss0) / run.connections;
+/** The same from V8's heap + external figures (steadier; misses native memory such as libuv handles). */
+export const heapPerConn = (run: TargetRun): number => (run.heapC - run.heap0) / run.connections;
+
+const pct = (v: number) => fixed(v, 0);
+const ms = (v: number) => fixed(v, 1);
+
+/** One progress line for a finished step. */
+export function stepLine(label: string, s: MeasuredStep): string {
+  return (
+    `  [${label}] ${int(s.rate)}/s offered: ${int(s.sustained)}/s delivered, p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms, ` +
+    `${int(s.delivered)}/${int(s.sent)} delivered, dup ${s.duplicates}, order ${s.orderViolations}, errors ${s.errors}, ` +
+    `server ${pct(s.cpu.server)}% bench ${pct(s.cpu.bench)}% CPU`
+  );
+}
+
+/** The two tables of one target: results, then resources. */
+export function targetTables(run: TargetRun, cores: number): string {
+  const results = table([
+    ['offered/s', 'sent', 'delivered/s', 'p50 ms', 'p99 ms', 'max ms', 'deliv/sent', 'dups', 'order', 'acks', 'receipts', 'errors', 'server CPU%', 'bench CPU%'],
+    ...run.steps.map((s) => [
+      int(s.rate),
+      int(s.sent),
+      int(s.sustained),
+      ms(s.p50),
+      ms(s.p99),
+      ms(s.max),
+      fixed(s.sent ? s.delivered / s.sent : Number.NaN, 4),
+      String(s.duplicates),
+      String(s.orderViolations),
+      int(s.acks),
+      int(s.receipts),
+      String(s.errors),
+      pct(s.cpu.server),
+      pct(s.cpu.bench),
+    ]),
+  ]);
+  const resources = table([
+    ['offered/s', 'postgres CPU%', 'rabbitmq CPU%', 'redis CPU%', `machine CPU% (of ${cores * 100})`, 'other CPU%', 'server preempted/s', 'pg commits/s', 'msgs/commit', 'sched lag max ms', 'drain s', 'error codes'],
+    ...run.steps.map((s) => [
+      int(s.rate),
+      pct(s.cpu.postgres),
+      pct(s.cpu.rabbitmq),
+      pct(s.cpu.redis),
+      pct(s.cpu.machine),
+      pct(s.cpu.other),
+      fixed(s.cpu.serverPreemptions, 0),
+      fixed(s.commitsPerSec, 0),
+      fixed(s.rate / s.commitsPerSec, 1),
+      ms(s.schedulerLagMax),
+      fixed(s.drainMs / 1000, 1),
+      Object.entries(s.errorCodes)
+        .map(([code, n]) => `${code}:${n}`)
+        .join(' ') || '-',
+    ]),
+  ]);
+  const hasMetrics = run.steps.some((s) => Number.isFinite(s.server.loopMaxMs));
+  const server = table([
+    ['offered/s', 'batches/s', 'msgs/batch', 'commit ms', 'stored->socket ms', 'bus confirm ms', 'loop delay p99 ms', 'loop delay max ms', 'GC %'],
+    ...run.steps.map((s) => [
+      int(s.rate),
+      fixed(s.server.batchesPerSec, 0),
+      fixed(s.server.batchMean, 1),
+      ms(s.server.commitMeanMs),
+      ms(s.server.deliveryMeanMs),
+      ms(s.server.busConfirmMeanMs),
+      ms(s.server.loopP99Ms),
+      ms(s.server.loopMaxMs),
+      fixed(s.server.gcPercent, 1),
+    ]),
+  ]);
+  const w = run.warmup;
+  return [
+    `== ${run.label}: ${run.how}`,
+    `   stores: ${Object.entries(run.stores).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `   ${run.connections} connections opened in ${fixed(run.connectMs / 1000, 1)} s; RSS idle: ${bytes(run.rss0)} with 0, ` +
+      `${bytes(run.rssC)} with ${run.connections} -> ${bytes(memPerConn(run))} per connection ` +
+      `(V8 heap + external: ${bytes(heapPerConn(run))} per connection); RSS readings spread up to ${bytes(run.rssSpread)} (${fixed(run.rssSpread / run.connections / 1024, 1)} KiB per connection)${run.memorySettled ? '' : ', not settled within 30 s'}; ` +
+      `server CPU idle with ${run.connections} connections: ${fixed(run.idleCpuPercent, 1)}%`,
+    `   initial warm-up: ${int(w.sent)} sent at ${int(w.rate)}/s, ${int(w.delivered)} delivered, ${w.errors} errors (not measured)`,
+    results,
+    `   delivered/s: deliveries inside the measured window; latencies: messages intended inside it; deliv/sent: by the end of the step's drain`,
+    '',
+    resources,
+    ...(hasMetrics ? ['', `   the server's own metrics (GET /metrics at the window's start and end; means over the window):`, server] : []),
+    `   whole run (warm-ups included), after a final drain of ${fixed(run.finalDrainMs / 1000, 1)} s: ${int(run.totals.sent)} sent, ` +
+      `${int(run.totals.acks)} acknowledged, ${int(run.totals.delivered)} delivered (${int(run.totals.late)} after their step's drain), ` +
+      `${int(run.totals.sent - run.totals.delivered)} never delivered, ${run.totals.duplicates} duplicates, ${run.totals.orderViolations} order violations, ` +
+      `${run.totals.sendFailures} sends on closed sockets; ${run.unexpectedCloses} sockets closed unexpectedly; ` +
+      `server log: ${run.logLines} lines at warn or above`,
+  ].join('\n');
+}
+
+/** Router figures over the ceiling's, step by step, and memory. */
+export function comparison(router: TargetRun, bare: TargetRun): string {
+  const rows = router.steps.map((r) => {
+    const b = bare.steps.find((s) => s.rate === r.rate);
+    return [int(r.rate), int(r.sustained), b ? int(b.sustained) : '-', ratio(r.sustained, b?.sustained ?? Number.NaN), ms(r.p99), b ? ms(b.p99) : '-', ratio(r.p99, b?.p99 ?? Number.NaN)];
+  });
+  const capR = capacity(router);
+  const capB = capacity(bare);
+  return [
+    `== ${router.label} / ceiling (bare ws forwarder)`,
+    table([['offered/s', 'router deliv/s', 'bare deliv/s', 'throughput', 'router p99', 'bare p99', 'p99'], ...rows]),
+    `   capacity (highest delivered/s of a step with p99 <= ${TARGETS.p99Ms} ms and no loss): router ${int(capR)}/s, bare ${int(capB)}/s -> ${ratio(capR, capB)}` +
+      (capB >= Math.max(...bare.steps.map((s) => s.rate)) * (1 - TARGETS.tolerance) ? ' (the ceiling kept up with every step: its real capacity is higher)' : ''),
+    `   idle memory per connection (RSS): router ${bytes(memPerConn(router))}, bare ${bytes(memPerConn(bare))} -> ${ratio(memPerConn(router), memPerConn(bare))}`,
+    `   idle memory per connection (V8 heap + external): router ${bytes(heapPerConn(router))}, bare ${bytes(heapPerConn(bare))} -> ${ratio(heapPerConn(router), heapPerConn(bare))}`,
+  ].join('\n');
+}
+
+/** Highest sustained rate of a step that met the latency goal without loss; 0 when none did. */
+export function capacity(run: TargetRun): number {
+  return Math.max(0, ...run.steps.filter((s) => s.p99 <= TARGETS.p99Ms && s.delivered === s.sent).map((s) => s.sustained));
+}
+
+/** The verdict lines: each goal with its measured value, then PASS or MISS. */
+export function verdict(router: TargetRun, bare: TargetRun | undefined): string {
+  const atRate = router.steps.filter((s) => s.rate >= TARGETS.rate);
+  const good = atRate.filter((s) => s.sustained >= TARGETS.rate * (1 - TARGETS.tolerance) && s.p99 <= TARGETS.p99Ms);
+  const best = atRate.length ? atRate.reduce((a, b) => (b.sustained > a.sustained ? b : a)) : undefined;
+  const t = router.totals;
+  const sent = t.sent;
+  const lost = t.sent - t.delivered + t.sendFailures;
+  const dups = t.duplicates + t.serverDuplicates;
+  const order = t.orderViolations;
+  const memRatio = bare ? memPerConn(router) / memPerConn(bare) : Number.NaN;
+  const checks: Array<[boolean, string]> = [
+    [
+      good.length > 0,
+      `throughput: >= ${int(TARGETS.rate)} delivered/s with p99 <= ${TARGETS.p99Ms} ms: ` +
+        (best ? `${int(best.sustained)}/s at p99 ${ms(best.p99)} ms (offered ${int(best.rate)}/s)` : `no step offered ${int(TARGETS.rate)}/s`),
+    ],
+    [
+      lost === 0,
+      `zero loss: ${int(lost)} of ${int(sent)} messages never delivered (waited ${fixed(router.finalDrainMs / 1000, 1)} s after the last step)` +
+        (t.late > 0 ? `; ${int(t.late)} arrived only after their step's drain (late, counted as delivered)` : ''),
+    ],
+    [dups === 0, `zero duplicates: ${dups}`],
+    [order === 0, `in order: ${order} violations`],
+    [memRatio <= TARGETS.memoryRatio, `idle memory <= ${TARGETS.memoryRatio}x the bare forwarder's per connection (RSS): ` +
+        (bare
+          ? `${ratio(memPerConn(router), memPerConn(bare))} (${bytes(memPerConn(router))} vs ${bytes(memPerConn(bare))}; V8 heap + external: ${ratio(heapPerConn(router), heapPerConn(bare))})`
+          : 'not measured (--no-bare)'),
+    ],
+  ];
+  const pass = checks.every(([ok]) => ok) && router.connections >= TARGETS.connections;
+  const lines = checks.map(([ok, text]) => `   [${ok ? 'ok' : 'MISS'}] ${text}`);
+  if (router.connections !== TARGETS.connections) {
+    lines.push(`   [${router.connections >= TARGETS.connections ? 'ok' : 'MISS'}] the targets are set at ${int(TARGETS.connections)} connections; this run used ${int(router.connections)}`);
+  }
+  return [`== verdict for ${router.label}`, ...lines, `VERDICT: ${pass ? 'PASS' : 'MISS'} (${router.label}, ${router.connections} connections)`].join('\n');
+}
+
+/** Notes on steps where the load generator itself ran out of CPU. */
+export function saturationNotes(runs: TargetRun[], cores: number): string[] {
+  return runs.flatMap((run) =>
+    run.steps.flatMap((s) => [
+      ...(s.cpu.bench >= TARGETS.benchSaturated
+        ? [`NOTE: the load generator used ${pct(s.cpu.bench)}% of a core during ${run.label} at ${int(s.rate)}/s: it may be the bottleneck of that step.`]
+        : []),
+      ...(s.cpu.other >= 20
+        ? [`NOTE: other processes used ${pct(s.cpu.other)}% CPU during ${run.label} at ${int(s.rate)}/s (machine ${pct(s.cpu.machine)}% of ${cores * 100}%): that step competed for the cores.`]
+        : []),
+    ]),
+  );
+}
