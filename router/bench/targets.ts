@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import amqp from 'amqplib';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { KnexRelationalStore } from '../../db/relational.store.ts';
 import { openRelational } from '../../db/relational.ts';
@@ -131,10 +132,28 @@ export async function startFullStack(ctx: TargetContext): Promise<Target> {
   const knex = await openRelational({ databaseUrl: dbUrl.toString(), poolMax: 10 });
   const relational = new KnexRelationalStore(knex);
   const users: BenchUser[] = [];
-  const sessions = RedisSessionStore.open(options.redisUrl);
-  const dropSessions = defer('delete benchmark sessions', async () => {
-    await Promise.all(users.map((u) => sessions.delete(u.sessionId)));
+  // The router's Redis keys get a prefix of this run's own (REDIS_KEY_PREFIX), so sessions of the
+  // bench's users 1..N never mix with those of other databases' users 1..N on the same Redis.
+  // Likewise TASK_QUEUE, which also names the presence and idempotency keys.
+  const redisPrefix = `bench:${ctx.runId}:`;
+  const taskQueue = `bench.tasks.${ctx.runId}`;
+  const redisPatterns = [`${redisPrefix}*`, `presence:${taskQueue}:*`, `idem:${taskQueue}:*`];
+  const sessions = RedisSessionStore.open(options.redisUrl, { prefix: `${redisPrefix}sess:` });
+  const dropSessions = defer(`delete Redis keys ${redisPatterns.join(' ')}`, async () => {
     await sessions.close();
+    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
+    try {
+      for (const pattern of redisPatterns) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          if (keys.length > 0) await redis.unlink(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
   try {
     for (let i = 0; i < options.connections; i += 20) {
@@ -148,11 +167,13 @@ export async function startFullStack(ctx: TargetContext): Promise<Target> {
   }
 
   const exchange = `bench.live.${ctx.runId}`;
-  const dropExchange = defer(`delete exchange ${exchange}`, async () => {
+  const dropExchange = defer(`delete exchange ${exchange} and queues ${taskQueue}, ${taskQueue}.dead`, async () => {
     const conn = await amqp.connect(options.amqpUrl);
     try {
       const ch = await conn.createChannel();
       await ch.deleteExchange(exchange);
+      await ch.deleteQueue(taskQueue);
+      await ch.deleteQueue(`${taskQueue}.dead`);
     } finally {
       await conn.close();
     }
@@ -169,6 +190,8 @@ export async function startFullStack(ctx: TargetContext): Promise<Target> {
       REDIS_URL: options.redisUrl,
       AMQP_URL: options.amqpUrl,
       AMQP_EXCHANGE: exchange,
+      REDIS_KEY_PREFIX: redisPrefix,
+      TASK_QUEUE: taskQueue,
       DATA_DIR: join(ctx.tmp, 'unused-data'),
     }),
   });
@@ -183,7 +206,7 @@ export async function startFullStack(ctx: TargetContext): Promise<Target> {
     label: 'router (full stack)',
     how: 'child process: node --import tsx router/src/main.ts',
     // What router/src/stores.ts picks for this environment.
-    stores: { relational: 'postgresql', history: 'postgresql', sessions: 'redis', bus: 'rabbitmq' },
+    stores: { tasks: 'rabbitmq', presence: 'redis', relational: 'postgresql', history: 'postgresql', sessions: 'redis', bus: 'rabbitmq' },
     child,
     users,
     endpoint: routerEndpoint(port),

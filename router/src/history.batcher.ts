@@ -4,13 +4,17 @@
  * message: under load the batches grow, when idle a message is written alone and at once.
  *
  * Up to `maxInFlight` batches are written at once, which hides the commit's fsync behind the next
- * batch. A room is in at most one in-flight batch, and a message never overtakes an earlier one of
- * its room, so each room's seqs follow the order the chatroom actor submitted its messages.
+ * batch; but a further batch starts only once `parallelAfter` messages wait or the oldest has waited
+ * `parallelAfterMs`, so light load fills one batch instead of paying a transaction per message.
+ * A room is in at most one in-flight batch, and a message never overtakes an earlier one of its
+ * room, so each room's seqs follow the order the chatroom actor submitted its messages.
  */
 import type { AppendOutcome, HistoryStore, NewMessage } from '../../db/history.port.ts';
 
 interface Pending {
   message: NewMessage;
+  /** performance.now() when queued. */
+  since: number;
   resolve(outcome: AppendOutcome): void;
   reject(err: unknown): void;
 }
@@ -20,6 +24,10 @@ export interface BatcherOptions {
   maxBatch?: number;
   /** Most transactions in flight at once. Default 4. */
   maxInFlight?: number;
+  /** Messages waiting that justify a further concurrent transaction. Default 32. */
+  parallelAfter?: number;
+  /** Wait of the oldest queued message that justifies a further concurrent transaction, ms. Default 2. */
+  parallelAfterMs?: number;
   /** Told each written batch's size and write time in seconds (metrics). */
   onBatch?: (size: number, seconds: number) => void;
 }
@@ -33,6 +41,9 @@ export class HistoryBatcher {
   private idleWaiters: Array<() => void> = [];
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly parallelAfter: number;
+  private readonly parallelAfterMs: number;
+  private waitTimer: NodeJS.Timeout | undefined;
   private readonly onBatch: (size: number, seconds: number) => void;
 
   constructor(
@@ -41,13 +52,15 @@ export class HistoryBatcher {
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxInFlight = options.maxInFlight ?? 4;
+    this.parallelAfter = options.parallelAfter ?? 32;
+    this.parallelAfterMs = options.parallelAfterMs ?? 2;
     this.onBatch = options.onBatch ?? (() => {});
   }
 
   /** Appends one message; resolves with its outcome once its batch is durable. */
   append(message: NewMessage): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
+      this.queue.push({ message, since: performance.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -91,7 +104,18 @@ export class HistoryBatcher {
   }
 
   private startBatch(): void {
-    if (this.inFlight >= this.maxInFlight) return;
+    if (this.inFlight >= this.maxInFlight || this.queue.length === 0 && this.inFlight > 0) return;
+    if (this.inFlight > 0 && this.queue.length < this.parallelAfter) {
+      const waited = performance.now() - this.queue[0]!.since;
+      if (waited < this.parallelAfterMs) {
+        // Not worth another transaction yet: look again when the oldest message has waited enough.
+        this.waitTimer ??= setTimeout(() => {
+          this.waitTimer = undefined;
+          this.startBatch();
+        }, Math.ceil(this.parallelAfterMs - waited));
+        return;
+      }
+    }
     const batch = this.takeBatch();
     if (batch.length === 0) {
       if (this.idle) for (const wake of this.idleWaiters.splice(0)) wake();

@@ -81,10 +81,10 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
     opened.push(tasks);
     const onRedisError = (err: Error) => log.warn({ err }, 'redis error');
     const presence: PresenceStore = config.redisUrl
-      ? RedisPresenceStore.open(config.redisUrl, { prefix: `presence:${config.notify.taskQueue}:`, nodeId: config.nodeId, ttlMs: config.notify.presenceTtlMs, onError: onRedisError })
+      ? RedisPresenceStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}presence:${config.notify.taskQueue}:`, nodeId: config.nodeId, ttlMs: config.notify.presenceTtlMs, onError: onRedisError })
       : new MemoryPresenceStore();
     opened.push(presence);
-    const idempotency: IdempotencyStore = config.redisUrl ? RedisIdempotencyStore.open(config.redisUrl, { prefix: `idem:${config.notify.taskQueue}:`, onError: onRedisError }) : new MemoryIdempotencyStore();
+    const idempotency: IdempotencyStore = config.redisUrl ? RedisIdempotencyStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}idem:${config.notify.taskQueue}:`, onError: onRedisError }) : new MemoryIdempotencyStore();
     opened.push(idempotency);
     const onBusError = (err: unknown) => log.warn({ err }, 'bus error');
     const bus = config.amqpUrl

@@ -50,7 +50,7 @@ t.test('appends arriving while a batch is written travel together in the next on
 
 t.test('batches of different rooms are written concurrently, but a room is never in two at once', async (t) => {
   const { store, batches } = gatedRecordingStore();
-  const batcher = new HistoryBatcher(store, { maxInFlight: 4 });
+  const batcher = new HistoryBatcher(store, { maxInFlight: 4, parallelAfter: 1 });
   void batcher.append(msg('busy', 'm1'));
   await tick();
   void batcher.append(msg('busy', 'm2'));
@@ -67,6 +67,25 @@ t.test('batches of different rooms are written concurrently, but a room is never
   batches[2]!.finish();
   await batcher.drained();
   t.pass('drained');
+});
+
+t.test('under light load a further concurrent batch waits until enough messages queue or the oldest waited', async (t) => {
+  const { store, batches } = gatedRecordingStore();
+  const batcher = new HistoryBatcher(store, { maxInFlight: 4, parallelAfter: 3, parallelAfterMs: 50 });
+  void batcher.append(msg('a', 'a1'));
+  await tick();
+  void batcher.append(msg('b', 'b1'));
+  await tick();
+  t.equal(batches.length, 1, 'one waiting message does not start a second transaction at once');
+  void batcher.append(msg('c', 'c1'));
+  void batcher.append(msg('d', 'd1'));
+  await tick();
+  t.same(batches[1]?.bodies, ['b1', 'c1', 'd1'], 'three waiting messages do');
+  void batcher.append(msg('e', 'e1'));
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  t.same(batches[2]?.bodies, ['e1'], 'a lone message goes once it has waited parallelAfterMs');
+  for (const b of batches) b.finish();
+  await batcher.drained();
 });
 
 t.test('a failed batch rejects its appends and the next batch still goes', async (t) => {

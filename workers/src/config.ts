@@ -20,6 +20,7 @@ const schema = z.object({
   PUBLIC_ORIGIN: z.string().url().default('http://localhost:3000'),
   NODE_ID: z.string().regex(/^[\w.-]{1,64}$/).optional(),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 100, 600_000),
+  REDIS_KEY_PREFIX: z.string().regex(/^[\w.:-]{0,64}$/).default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...notifyFields,
 });
@@ -43,6 +44,8 @@ export interface WorkerConfig {
   nodeId: string;
   /** Longest graceful shutdown (in-flight tasks finishing), ms. Default 30 s. */
   shutdownTimeoutMs: number;
+  /** Prepended to every Redis key; the same value as the routers'. Default empty. */
+  redisKeyPrefix: string;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   notify: NotifyConfig;
 }
@@ -74,6 +77,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     publicOrigin: new URL(e.PUBLIC_ORIGIN).origin,
     nodeId: e.NODE_ID ?? `worker-${hostname()}-${process.pid}`,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     logLevel: e.LOG_LEVEL,
     notify: Object.freeze(notifyFrom(e).notify),
   });

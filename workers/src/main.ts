@@ -32,9 +32,9 @@ const onError = (what: string) => (err: Error) => log.warn({ err }, `${what} err
 const knex = await openRelational({ databaseUrl: config.databaseUrl });
 const history = config.mongoUrl ? await MongoHistoryStore.open(config.mongoUrl) : new PgHistoryStore(knex);
 // Keys are per task queue: deployments (and test runs) sharing a Redis never see each other's.
-const idempotency = RedisIdempotencyStore.open(config.redisUrl, { prefix: `idem:${config.notify.taskQueue}:`, onError: onError('redis') });
+const idempotency = RedisIdempotencyStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}idem:${config.notify.taskQueue}:`, onError: onError('redis') });
 // Read-only use: this process never reports connections, so it writes no presence entries.
-const presence = RedisPresenceStore.open(config.redisUrl, { prefix: `presence:${config.notify.taskQueue}:`, nodeId: config.nodeId, ttlMs: config.notify.presenceTtlMs, onError: onError('redis') });
+const presence = RedisPresenceStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}presence:${config.notify.taskQueue}:`, nodeId: config.nodeId, ttlMs: config.notify.presenceTtlMs, onError: onError('redis') });
 const queue = await AmqpTaskQueue.open({ url: config.amqpUrl, queue: config.notify.taskQueue, connectionName: `worker ${config.nodeId}`, onError: onError('task queue') });
 const runtime = await startWorkerRuntime({
   queue,
