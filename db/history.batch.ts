@@ -51,6 +51,31 @@ export async function appendBatch(batch: readonly NewMessage[], steps: AppendSte
     for (const message of stored) byKey.set(keyOf(message), message);
   }
 
+  return judge(batch, byKey, fresh);
+}
+
+/**
+ * The outcomes of a batch whose new messages were assigned and stored in one step (a store that
+ * does the whole append in one statement): `stored` holds the new ones, `existing` what was there.
+ */
+export function outcomesOf(batch: readonly NewMessage[], stored: readonly Message[], existing: readonly Message[]): AppendOutcome[] {
+  const byKey = new Map<string, Message>();
+  for (const message of existing) byKey.set(keyOf(message), message);
+  const storedKeys = new Set<string>();
+  for (const message of stored) {
+    byKey.set(keyOf(message), message);
+    storedKeys.add(keyOf(message));
+  }
+  // The first occurrence of a stored key is the one stored; later ones repeat it.
+  const fresh = new Set<number>();
+  batch.forEach((m, i) => {
+    const key = keyOf(m);
+    if (storedKeys.delete(key)) fresh.add(i);
+  });
+  return judge(batch, byKey, fresh);
+}
+
+function judge(batch: readonly NewMessage[], byKey: ReadonlyMap<string, Message>, fresh: ReadonlySet<number>): AppendOutcome[] {
   return batch.map((m, i): AppendOutcome => {
     const message = byKey.get(keyOf(m))!;
     if (fresh.has(i)) return { kind: 'stored', message };

@@ -1,10 +1,11 @@
 /**
  * The history store on PostgreSQL (and on PGlite, the embedded default). Each room's seq counter
- * lives in `history_rooms`; bumping it in the same transaction as the insert keeps seqs gap-free,
+ * lives in `history_rooms`; bumping it in the same statement as the insert keeps seqs gap-free,
  * and its row lock orders concurrent appends to a room, also across router nodes.
  */
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { appendBatch, keyOf } from './history.batch.ts';
+import { outcomesOf } from './history.batch.ts';
 import type { AppendOutcome, HistoryStore, Message, NewMessage } from './history.port.ts';
 
 /**
@@ -37,10 +38,10 @@ export class PgHistoryStore implements HistoryStore {
   async append(batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
     if (batch.length === 0) return [];
     try {
-      return await this.#db.transaction((trx) => appendIn(trx, batch));
+      return await appendOnce(this.#db, batch);
     } catch (err) {
       if (!RETRYABLE_CODES.has(errorCode(err))) throw err;
-      return await this.#db.transaction((trx) => appendIn(trx, batch));
+      return await appendOnce(this.#db, batch);
     }
   }
 
@@ -80,65 +81,57 @@ export class PgHistoryStore implements HistoryStore {
 }
 
 /**
- * One attempt at a batch inside a transaction: three statements whatever the batch size (lookup,
- * counters, insert), each taking whole columns as arrays through `unnest`.
+ * The whole append as one statement, so one round trip and one implicit transaction whatever the
+ * batch size: look up the batch's keys, keep the first new occurrence of each, bump the room
+ * counters (rooms in sorted order, so two nodes lock overlapping rooms in the same order), number
+ * the new messages per room in input order, insert them, and return both what existed and what
+ * was stored. Columns travel as arrays through `unnest`.
  */
-function appendIn(trx: Knex.Transaction, batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
-  return appendBatch(batch, {
-    findExisting: async (b) => (await findExisting(trx, b)).map(toMessage),
-    reserveSeqs: (perRoom) => bumpCounters(trx, perRoom),
-    insert: (stored) => insertMessages(trx, stored),
-  });
-}
+const APPEND_SQL = `
+WITH input AS (
+  SELECT * FROM unnest(?::text[], ?::int[], ?::text[], ?::text[], ?::uuid[]) WITH ORDINALITY
+    AS t(room_id, sender, client_msg_id, body, id, ord)
+), existing AS (
+  SELECT m.room_id, m.seq, m.id, m.sender, m.body, m.client_msg_id, m.ts
+    FROM history_messages m
+    JOIN (SELECT DISTINCT room_id, sender, client_msg_id FROM input) k USING (room_id, sender, client_msg_id)
+), fresh AS (
+  SELECT DISTINCT ON (i.room_id, i.sender, i.client_msg_id) i.*
+    FROM input i
+   WHERE NOT EXISTS (SELECT 1 FROM existing e
+                      WHERE e.room_id = i.room_id AND e.sender = i.sender AND e.client_msg_id = i.client_msg_id)
+   ORDER BY i.room_id, i.sender, i.client_msg_id, i.ord
+), counts AS (
+  SELECT room_id, count(*)::int8 AS n FROM fresh GROUP BY room_id
+), bumped AS (
+  INSERT INTO history_rooms AS h (room_id, last_seq)
+  SELECT room_id, n FROM counts ORDER BY room_id
+  ON CONFLICT (room_id) DO UPDATE SET last_seq = h.last_seq + excluded.last_seq
+  RETURNING h.room_id, h.last_seq
+), inserted AS (
+  INSERT INTO history_messages (room_id, seq, id, sender, body, client_msg_id, ts)
+  SELECT f.room_id, b.last_seq - c.n + row_number() OVER (PARTITION BY f.room_id ORDER BY f.ord),
+         f.id, f.sender, f.body, f.client_msg_id, ?::int8
+    FROM fresh f JOIN counts c USING (room_id) JOIN bumped b USING (room_id)
+  RETURNING room_id, seq, id, sender, body, client_msg_id, ts
+)
+SELECT false AS stored, * FROM existing
+UNION ALL
+SELECT true AS stored, * FROM inserted`;
 
-/** Step (a): the already-stored messages among the batch's (room, sender, clientMsgId) keys. */
-async function findExisting(trx: Knex.Transaction, batch: readonly NewMessage[]): Promise<MessageRow[]> {
-  const unique = new Map<string, NewMessage>();
-  for (const m of batch) unique.set(keyOf(m), m);
-  const keys = [...unique.values()];
-  const { rows } = await trx.raw<{ rows: MessageRow[] }>(
-    `SELECT m.room_id, m.seq, m.id, m.sender, m.body, m.client_msg_id, m.ts
-       FROM unnest(?::text[], ?::int[], ?::text[]) AS k(room_id, sender, client_msg_id)
-       JOIN history_messages m
-         ON m.room_id = k.room_id AND m.sender = k.sender AND m.client_msg_id = k.client_msg_id`,
-    [keys.map((k) => k.room), keys.map((k) => k.sender), keys.map((k) => k.clientMsgId)],
-  );
-  return rows;
-}
-
-/**
- * Step (c): reserves `count` seqs per room and returns each room's first reserved seq. Rooms go
- * in sorted order so two nodes locking overlapping rooms always lock them in the same order.
- */
-async function bumpCounters(trx: Knex.Transaction, perRoom: ReadonlyMap<string, number>): Promise<Map<string, number>> {
-  const rooms = [...perRoom.keys()];
-  const { rows } = await trx.raw<{ rows: { room_id: string; last_seq: number | string }[] }>(
-    `INSERT INTO history_rooms (room_id, last_seq)
-     SELECT room_id, n FROM unnest(?::text[], ?::int8[]) WITH ORDINALITY AS c(room_id, n, ord) ORDER BY ord
-     ON CONFLICT (room_id) DO UPDATE SET last_seq = history_rooms.last_seq + excluded.last_seq
-     RETURNING room_id, last_seq`,
-    [rooms, rooms.map((r) => perRoom.get(r)!)],
-  );
-  return new Map(rows.map((r) => [r.room_id, Number(r.last_seq) - perRoom.get(r.room_id)! + 1]));
-}
-
-/** Step (e): every new row in one statement. */
-async function insertMessages(trx: Knex.Transaction, stored: readonly Message[]): Promise<void> {
-  await trx.raw(
-    `INSERT INTO history_messages (room_id, seq, id, sender, body, client_msg_id, ts)
-     SELECT room_id, seq, id, sender, body, client_msg_id, ts
-       FROM unnest(?::text[], ?::int8[], ?::uuid[], ?::int[], ?::text[], ?::text[], ?::int8[])
-         AS t(room_id, seq, id, sender, body, client_msg_id, ts)`,
-    [
-      stored.map((m) => m.room),
-      stored.map((m) => m.seq),
-      stored.map((m) => m.id),
-      stored.map((m) => m.sender),
-      stored.map((m) => m.body),
-      stored.map((m) => m.clientMsgId),
-      stored.map((m) => m.ts),
-    ] as Knex.Value[],
-  );
+async function appendOnce(db: Knex, batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
+  const { rows } = await db.raw<{ rows: Array<MessageRow & { stored: boolean }> }>(APPEND_SQL, [
+    batch.map((m) => m.room),
+    batch.map((m) => m.sender),
+    batch.map((m) => m.clientMsgId),
+    batch.map((m) => m.body),
+    batch.map(() => randomUUID()),
+    Date.now(),
+  ] as Knex.Value[]);
+  const stored: Message[] = [];
+  const existing: Message[] = [];
+  for (const row of rows) (row.stored ? stored : existing).push(toMessage(row));
+  return outcomesOf(batch, stored, existing);
 }
 
 function toMessage(row: MessageRow): Message {
