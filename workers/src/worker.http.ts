@@ -1,11 +1,11 @@
 /**
  * The worker's small HTTP server: /healthz (the process runs), /readyz (broker and stores answer;
- * 503 while shutting down) and /metrics (task counts as JSON: processed, retried, dead-lettered,
- * duplicates, in flight).
+ * 503 while shutting down) and /metrics (Prometheus: task outcomes, tasks in flight, Node's own).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunnerStats } from './task.runner.ts';
+import { workerMetrics } from './worker.metrics.ts';
 
 export interface WorkerHttpDeps {
   stats: () => RunnerStats;
@@ -16,6 +16,7 @@ export interface WorkerHttpDeps {
 
 /** Listens on host:port; resolves with the server and the port bound. */
 export async function startWorkerHttp(deps: WorkerHttpDeps, port: number, host: string): Promise<{ server: Server; port: number }> {
+  const metrics = workerMetrics(deps.stats);
   const server = createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
@@ -24,7 +25,12 @@ export async function startWorkerHttp(deps: WorkerHttpDeps, port: number, host: 
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') return send(405, { error: 'method not allowed' });
     if (path === '/healthz') return send(200, { status: 'ok', node: deps.nodeId });
-    if (path === '/metrics') return send(200, { node: deps.nodeId, tasks: deps.stats() });
+    if (path === '/metrics') {
+      return void metrics.metrics().then((text) => {
+        res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
+        res.end(text);
+      });
+    }
     if (path === '/readyz') {
       if (deps.draining()) return send(503, { status: 'draining' });
       return void deps.ready().then(

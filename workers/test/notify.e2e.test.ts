@@ -210,8 +210,9 @@ t.test('on the full stack (router and worker processes, RabbitMQ)', async (t) =>
     await until(() => push.received.some((r) => r.subscription === stuck.id), 15_000, 'the redelivered task to reach the other device');
     t.equal(push.received.filter((r) => r.subscription === fast.id).length, 1, 'the device notified before the kill was not notified again');
     t.match(push.received.find((r) => r.subscription === stuck.id)?.payload, { sender: { displayName: 'Alice' }, preview: 'first message' }, 'the other device got the decrypted notification naming A');
-    const processed = async () => ((await (await fetch(`http://127.0.0.1:${second.port}/metrics`)).json()) as { tasks: { processed: number } }).tasks.processed;
-    await until(async () => (await processed()) === 1, 10_000, 'the metrics to count the task');
+    const processed = async () =>
+      Number(/^messenger_tasks_processed_total (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${second.port}/metrics`)).text())?.[1]);
+    await until(async () => (await processed()) === 1, 10_000, 'the Prometheus metrics to count the task');
     t.pass('the second worker processed the redelivered task (metrics)');
     t.equal((await fetch(`http://127.0.0.1:${second.port}/readyz`)).status, 200, 'the worker is ready');
     await alice.close();
