@@ -1,5 +1,5 @@
 /** Presence in one process (the embedded default): connection counts and last-seen times. */
-import type { PresenceStore } from './presence.port.ts';
+import type { PresenceStore, UserPresence } from './presence.port.ts';
 
 export class MemoryPresenceStore implements PresenceStore {
   readonly #counts = new Map<number, number>();
@@ -23,6 +23,10 @@ export class MemoryPresenceStore implements PresenceStore {
   async lastSeen(userId: number): Promise<number | null> {
     if (this.#counts.has(userId)) return Date.now();
     return this.#seen.get(userId) ?? null;
+  }
+
+  async presenceOf(userIds: readonly number[]): Promise<Map<number, UserPresence>> {
+    return new Map(userIds.map((id) => [id, this.#counts.has(id) ? { online: true, lastSeen: null } : { online: false, lastSeen: this.#seen.get(id) ?? null }]));
   }
 
   async ping(): Promise<void> {}

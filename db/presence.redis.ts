@@ -6,7 +6,7 @@
  * `ttlMs` after its last write. `<prefix>seen:<id>` holds when the user's last socket closed.
  */
 import { Redis } from 'ioredis';
-import type { PresenceStore } from './presence.port.ts';
+import type { PresenceStore, UserPresence } from './presence.port.ts';
 
 export interface RedisPresenceOptions {
   /** This node's id (a hash field). */
@@ -74,18 +74,32 @@ export class RedisPresenceStore implements PresenceStore {
 
   async isOnline(userId: number): Promise<boolean> {
     if (this.#counts.has(userId)) return true;
-    const fields = await this.#redis.hgetall(this.#key(userId));
-    const now = Date.now();
-    return Object.values(fields).some((v) => {
-      const [count, until] = v.split(':').map(Number);
-      return (count ?? 0) > 0 && (until ?? 0) > now;
-    });
+    return live(await this.#redis.hgetall(this.#key(userId)));
   }
 
   async lastSeen(userId: number): Promise<number | null> {
     if (await this.isOnline(userId)) return Date.now();
     const seen = await this.#redis.get(`${this.#prefix}seen:${userId}`);
     return seen === null ? null : Number(seen);
+  }
+
+  async presenceOf(userIds: readonly number[]): Promise<Map<number, UserPresence>> {
+    const ids = [...new Set(userIds)];
+    const out = new Map<number, UserPresence>();
+    const remote = ids.filter((id) => !this.#counts.has(id));
+    for (const id of ids) if (this.#counts.has(id)) out.set(id, { online: true, lastSeen: null });
+    if (remote.length === 0) return out;
+    const p = this.#redis.pipeline();
+    for (const id of remote) p.hgetall(this.#key(id)).get(`${this.#prefix}seen:${id}`);
+    const replies = (await p.exec()) ?? [];
+    remote.forEach((id, i) => {
+      const [hashErr, fields] = replies[2 * i] ?? [];
+      const [seenErr, seen] = replies[2 * i + 1] ?? [];
+      if (hashErr || seenErr) throw hashErr ?? seenErr;
+      const online = live(fields as Record<string, string>);
+      out.set(id, { online, lastSeen: online || seen == null ? null : Number(seen) });
+    });
+    return out;
   }
 
   async ping(): Promise<void> {
@@ -125,4 +139,13 @@ export class RedisPresenceStore implements PresenceStore {
     }
     m.exec().catch((err: Error) => this.#onError(err));
   }
+}
+
+/** True when some node's field counts at least one socket and has not expired. */
+function live(fields: Record<string, string>): boolean {
+  const now = Date.now();
+  return Object.values(fields).some((v) => {
+    const [count, until] = v.split(':').map(Number);
+    return (count ?? 0) > 0 && (until ?? 0) > now;
+  });
 }

@@ -87,9 +87,17 @@ export interface PublicUser {
   displayName: string;
 }
 
+/** A room member as `sync.done` lists them: the public profile plus presence at sync time. */
+export interface MemberPresence extends PublicUser {
+  /** True when the user has a live connection on some router node. */
+  online: boolean;
+  /** When the user's last connection closed (ms); absent while online or when unknown. */
+  lastSeen?: number;
+}
+
 export interface RoomSummary {
   room: string;
-  members: PublicUser[];
+  members: MemberPresence[];
   lastSeq: number;
   /** Per member id: the highest seq that member's devices acknowledged / read. */
   delivered: Record<string, number>;
@@ -110,6 +118,8 @@ export type ServerFrame =
   | { type: 'typing'; room: string; user: number; active: boolean }
   | { type: 'history.page'; ref?: string; room: string; messages: Message[]; hasMore: boolean }
   | { type: 'sync.done'; ref?: string; rooms: RoomSummary[] }
+  /** A contact (someone sharing a room) came online or went offline; `lastSeen` only when offline. */
+  | { type: 'presence'; user: number; online: boolean; lastSeen?: number }
   | { type: 'pong'; ref?: string }
   | { type: 'error'; code: ErrorCode; message: string; ref?: string };
 

@@ -11,7 +11,7 @@ t.test('a 1:1 room id sorts the two user ids numerically', async (t) => {
 t.test('every client frame type is documented in docs/protocol.md', async (t) => {
   const doc = readFileSync(new URL('../docs/protocol.md', import.meta.url), 'utf8');
   for (const type of CLIENT_FRAME_TYPES) t.match(doc, `\`${type}\``, `${type} is documented`);
-  for (const type of ['hello', 'message.sent', 'message.new', 'receipt', 'history.page', 'sync.done', 'pong', 'error']) {
+  for (const type of ['hello', 'message.sent', 'message.new', 'receipt', 'history.page', 'sync.done', 'presence', 'pong', 'error']) {
     t.match(doc, `\`${type}\``, `server frame ${type} is documented`);
   }
 });

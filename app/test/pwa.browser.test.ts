@@ -273,6 +273,28 @@ if (!existsSync(CHROMIUM)) {
       t.ok(shown.some((n) => n.title === 'Messenger' && n.body === 'You have a new message'), 'an empty push shows a generic notification');
     });
 
+    await t.test('Alice sees Bob online in the chat list and the header, then last seen once he leaves', async (t) => {
+      await alice.page.goto(`${origin}/`);
+      await alice.page.locator('[data-testid=chat-row][data-presence=online] [data-testid=online-dot]').waitFor({ timeout: 10_000 });
+      t.pass('the chat list shows a green dot on Bob\'s row');
+      await shot(alice, 'chats-presence');
+      await alice.page.locator('[data-testid=chat-row]').first().click();
+      await alice.page.locator('[data-testid=presence][data-online=true]').waitFor({ timeout: 10_000 });
+      t.equal(await alice.page.getByTestId('presence').textContent(), 'online', 'the conversation header says online');
+      await shot(alice, 'conversation-presence');
+      await shot(bob, 'conversation-presence');
+      // Closing Bob's only tab closes his only socket (his profile stays for the sign-out below).
+      await bob.page.close();
+      await alice.page.locator('[data-testid=presence][data-online=false]').waitFor({ timeout: 10_000 });
+      t.equal(await alice.page.getByTestId('presence').textContent(), 'last seen just now', 'the header says when Bob was last seen');
+      await shot(alice, 'conversation-last-seen');
+      await alice.page.getByRole('link', { name: 'Back to chats' }).click();
+      await alice.page.locator('[data-testid=chat-row][data-presence=offline]').waitFor({ timeout: 10_000 });
+      t.equal(await alice.page.getByTestId('online-dot').count(), 0, 'and the list no longer shows the dot');
+      bob.page = await bob.context.newPage();
+      await bob.page.addInitScript('globalThis.__name = (f) => f');
+    });
+
     await t.test('sign out returns to the sign-in screen', async (t) => {
       await bob.page.goto(`${origin}/settings`);
       await bob.page.getByRole('heading', { name: 'Settings' }).waitFor();

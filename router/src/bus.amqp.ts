@@ -306,6 +306,8 @@ function isBusEvent(x: unknown): x is BusEvent {
       return addressed && typeof e.user === 'number' && (e.receipt === 'delivered' || e.receipt === 'read') && typeof e.seq === 'number';
     case 'typing':
       return addressed && typeof e.user === 'number' && typeof e.active === 'boolean';
+    case 'presence':
+      return addressed && typeof e.user === 'number' && typeof e.online === 'boolean' && (e.lastSeen === undefined || typeof e.lastSeen === 'number');
     case 'session.ended':
       return typeof e.user === 'number' && Array.isArray(e.sessions) && e.sessions.every((s) => typeof s === 'string');
     default:

@@ -19,6 +19,8 @@ export type BusEvent =
   | (Addressed & { kind: 'message'; message: Message })
   | (Addressed & { kind: 'receipt'; user: number; receipt: 'delivered' | 'read'; seq: number })
   | (Addressed & { kind: 'typing'; user: number; active: boolean })
+  /** `user` came online or went offline; `members` are their contacts, `room` is ''. */
+  | (Addressed & { kind: 'presence'; user: number; online: boolean; lastSeen?: number })
   /** Every socket of these sessions, on any node, must close (sign-out). */
   | { kind: 'session.ended'; user: number; sessions: string[] };
 

@@ -2,6 +2,7 @@
  * The HTTP side of a router node: health and readiness, and the built PWA. Handlers only parse and
  * delegate; errors leave as `{ error: { code, message } }` with a documented code.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import polka, { type Polka } from 'polka';
@@ -39,6 +40,24 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
       sendJson(res, e.status, { error: { code: e.code, message: e.message } });
     },
     onNoMatch: (_req, res) => sendError(res, 'not_found'),
+  });
+
+  // One log line per request, with an id the client and the proxy can quote. The path only: a
+  // query string may carry an OAuth code or state, which never goes to the log.
+  app.use((req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', id);
+    const started = performance.now();
+    res.once('finish', () => {
+      const path = (req.url ?? '/').split('?')[0];
+      const probe = path === '/healthz' || path === '/readyz' || path === '/metrics';
+      ctx.log[probe ? 'debug' : 'info'](
+        { req: id, method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+    });
+    next();
   });
 
   app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok', node: ctx.config.nodeId }));

@@ -17,9 +17,9 @@ export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics)
       return;
     }
     const text = JSON.stringify(toFrame(event));
-    // Typing is news to everyone but the typist; messages and receipts also go to the other
-    // devices of the user they came from, so every device shows the same conversation.
-    const skipUser = event.kind === 'typing' ? event.user : undefined;
+    // Typing and presence are news to everyone but their user; messages and receipts also go to
+    // the other devices of the user they came from, so every device shows the same conversation.
+    const skipUser = event.kind === 'typing' || event.kind === 'presence' ? event.user : undefined;
     let written = 0;
     for (const member of event.members) {
       if (member === skipUser) continue;
@@ -45,5 +45,9 @@ function toFrame(event: Exclude<BusEvent, { kind: 'session.ended' }>): ServerFra
       return { type: 'receipt', room: event.room, user: event.user, kind: event.receipt, seq: event.seq };
     case 'typing':
       return { type: 'typing', room: event.room, user: event.user, active: event.active };
+    case 'presence':
+      return event.lastSeen === undefined
+        ? { type: 'presence', user: event.user, online: event.online }
+        : { type: 'presence', user: event.user, online: event.online, lastSeen: event.lastSeen };
   }
 }

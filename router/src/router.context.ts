@@ -11,6 +11,7 @@ import type { AuthStore } from '../../db/auth.port.ts';
 import type { Bus } from './bus.port.ts';
 import type { Notifications } from './notifications.ts';
 import type { PresenceStore } from '../../db/presence.port.ts';
+import type { PresenceService } from './presence.service.ts';
 import type { NotifyStore } from '../../db/notify.port.ts';
 import type { ChatroomDirectory } from './chatroom.directory.ts';
 import type { Config } from './config.ts';
@@ -33,6 +34,8 @@ export interface RouterContext {
   /** Push notifier, VAPID public key (and the embedded default's in-process workers). */
   notifications: Notifications;
   presence: PresenceStore;
+  /** Announces users coming online and going offline to their contacts. */
+  presenceNews: PresenceService;
   notify: NotifyStore;
   registry: ConnectionRegistry;
   rooms: ChatroomDirectory;

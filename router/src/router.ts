@@ -18,6 +18,7 @@ import { HistoryBatcher } from './history.batcher.ts';
 import { httpApp } from './http.app.ts';
 import { startNotifications, type NotificationsOptions } from './notifications.ts';
 import { liveFanout } from './live.fanout.ts';
+import { PresenceService } from './presence.service.ts';
 import { RouterMetrics } from './metrics.ts';
 import type { Logger } from './logger.ts';
 import type { RouterContext } from './router.context.ts';
@@ -66,6 +67,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     bus: stores.bus,
     notifications,
     presence: stores.presence,
+    presenceNews: new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log }),
     notify: stores.notify,
     registry,
     rooms,
@@ -94,6 +96,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const close = () =>
     (closing ??= (async () => {
       draining = true;
+      ctx.presenceNews.pause();
       server.close();
       gateway.pause();
       // Frames already in actor mailboxes reach the batcher within a few turns of the loop.

@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientFrame, RoomSummary } from '../../protocol/frames.ts';
+import type { UserPresence } from '../../db/presence.port.ts';
 import type { Connection } from './connection.ts';
 import type { RouterContext } from './router.context.ts';
 
@@ -50,12 +51,31 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, ctx: RouterC
     summaries.push({ room: room.id, memberIds: room.members, lastSeq, delivered: room.delivered, read: room.read });
   }
 
-  const users = new Map((await ctx.relational.getUsers([...new Set(summaries.flatMap((s) => s.memberIds))])).map((u) => [u.id, u]));
+  const ids = [...new Set(summaries.flatMap((s) => s.memberIds))];
+  const [users, presence] = await Promise.all([ctx.relational.getUsers(ids), presenceOf(ids, ctx)]);
+  const members = new Map(
+    users.map((u) => {
+      const p = presence.get(u.id);
+      const online = p?.online ?? false;
+      return [u.id, { ...u, online, ...(!online && p?.lastSeen != null ? { lastSeen: p.lastSeen } : {}) }];
+    }),
+  );
+  if (!conn.open) return;
   conn.send({
     type: 'sync.done',
     ...ref,
-    rooms: summaries.map(({ memberIds, ...s }) => ({ ...s, members: memberIds.flatMap((id) => users.get(id) ?? []) })),
+    rooms: summaries.map(({ memberIds, ...s }) => ({ ...s, members: memberIds.flatMap((id) => members.get(id) ?? []) })),
   });
+}
+
+/** Presence of the members in one lookup; an outage shows everyone offline rather than failing the sync. */
+async function presenceOf(ids: number[], ctx: RouterContext): Promise<Map<number, UserPresence>> {
+  try {
+    return await ctx.presence.presenceOf(ids);
+  } catch (err) {
+    ctx.log.warn({ err }, 'presence lookup failed during sync');
+    return new Map();
+  }
 }
 
 /**

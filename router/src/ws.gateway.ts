@@ -41,7 +41,7 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
         wss.handleUpgrade(req, socket, head, (ws) => {
           const conn = new Connection(randomUUID(), auth.user, auth.sessionId, ws, ctx.config.sendBufferMaxBytes);
           ctx.registry.add(conn);
-          ctx.presence.connected(conn.user.id);
+          ctx.presenceNews.connected(conn.user.id);
           const actor = spawnConnection(parent, conn, ctx);
           ws.on('message', (data, isBinary) => {
             ctx.metrics.framesIn.inc();
@@ -52,7 +52,7 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
           ws.on('error', (err) => ctx.log.debug({ err, conn: conn.id }, 'socket error'));
           ws.on('close', () => {
             ctx.registry.remove(conn);
-            ctx.presence.disconnected(conn.user.id);
+            ctx.presenceNews.disconnected(conn.user.id);
             stop(actor);
           });
           conn.send({ type: 'hello', v: PROTOCOL_VERSION, user: auth.user, connectionId: conn.id, limits: LIMITS });

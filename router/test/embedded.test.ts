@@ -85,3 +85,27 @@ t.test('the metrics endpoint reports traffic in the Prometheus format', async (t
   t.match(text, /^messenger_chatroom_actors 1$/m, 'one chatroom actor');
   t.match(text, /messenger_nodejs_eventloop_lag_seconds/, 'event-loop delay is reported');
 });
+
+t.test('every HTTP request is logged once, with an id and without its query string', async (t) => {
+  const lines: string[] = [];
+  const { Writable } = await import('node:stream');
+  const pino = (await import('pino')).default;
+  const { loadConfig } = await import('../src/config.ts');
+  const { openStores } = await import('../src/stores.ts');
+  const { startRouter } = await import('../src/router.ts');
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: 'memory://', LOG_LEVEL: 'info' });
+  const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+  const stores = await openStores(config, log);
+  const node = await startRouter(config, stores, log);
+  t.teardown(async () => {
+    await node.close();
+    await stores.close();
+  });
+  const res = await fetch(`http://127.0.0.1:${node.port}/api/auth/providers?code=secret-code&state=s`, { headers: { 'x-request-id': 'abc-123' } });
+  t.equal(res.headers.get('x-request-id'), 'abc-123', 'a sane request id is kept and echoed');
+  await res.text();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const entry = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.req === 'abc-123');
+  t.match(entry, { method: 'GET', path: '/api/auth/providers', status: 200 }, 'the request is logged with its id, path and status');
+  t.notMatch(lines.join('\n'), /secret-code/, 'the query string is not logged');
+});

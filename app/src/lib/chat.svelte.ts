@@ -24,6 +24,12 @@ export interface Room {
 
 export type Tick = 'pending' | 'sent' | 'delivered' | 'read';
 
+/** What the app knows about a contact's presence: online, or offline since `lastSeen` (ms) if known. */
+export interface Presence {
+  online: boolean;
+  lastSeen?: number;
+}
+
 /** A sent message without `message.sent` after this long is sent again (same clientMsgId). */
 const RESEND_MS = 8000;
 const TYPING_SHOW_MS = 6000;
@@ -42,6 +48,8 @@ export class Chat {
   now = $state(Date.now());
   /** Set when the server ended the session. */
   signedOut = $state(false);
+  /** Contacts' presence by user id: from each sync.done, then live `presence` frames. Not cached. */
+  presence = $state<Record<number, Presence>>({});
 
   private socket: ChatSocket | null = null;
   private inFlight = new Map<string, number>();
@@ -64,7 +72,11 @@ export class Chat {
       frame: (f) => this.onFrame(f),
       state: (s) => {
         this.connection = s;
-        if (s !== 'online') this.inFlight.clear();
+        if (s !== 'online') {
+          this.inFlight.clear();
+          // Without a socket nobody tells us who leaves: "online" would go stale, last-seen times do not.
+          for (const [id, p] of Object.entries(this.presence)) if (p.online) delete this.presence[Number(id)];
+        }
       },
       signedOut: () => (this.signedOut = true),
     });
@@ -92,6 +104,7 @@ export class Chat {
     this.me = null;
     this.rooms = {};
     this.outbox = [];
+    this.presence = {};
   }
 
   /** The room with `other`, created locally until its first message creates it on the server. */
@@ -153,6 +166,12 @@ export class Chat {
     if ((room.read[String(other.id)] ?? 0) >= m.seq) return 'read';
     if ((room.delivered[String(other.id)] ?? 0) >= m.seq) return 'delivered';
     return 'sent';
+  }
+
+  /** The presence of the other member of a room, when known. */
+  presenceIn(room: Room): Presence | undefined {
+    const other = this.other(room);
+    return other && other.id !== this.me?.id ? this.presence[other.id] : undefined;
   }
 
   isTyping(room: Room): boolean {
@@ -232,6 +251,9 @@ export class Chat {
           this.saveOutbox();
         }
         return;
+      case 'presence':
+        this.presence[f.user] = f.online ? { online: true } : { online: false, lastSeen: f.lastSeen };
+        return;
       case 'pong':
         return;
       default: {
@@ -242,12 +264,17 @@ export class Chat {
   }
 
   private summary(s: RoomSummary): void {
+    const members: PublicUser[] = [];
+    for (const { online, lastSeen, ...user } of s.members) {
+      members.push(user);
+      this.presence[user.id] = online ? { online: true } : { online: false, lastSeen };
+    }
     const room = this.rooms[s.room];
     if (!room) {
-      this.rooms[s.room] = { ...s, messages: [], typingUntil: 0, loadingOlder: false };
+      this.rooms[s.room] = { ...s, members, messages: [], typingUntil: 0, loadingOlder: false };
       return;
     }
-    room.members = s.members;
+    room.members = members;
     room.lastSeq = Math.max(room.lastSeq, s.lastSeq);
     for (const [k, v] of Object.entries(s.delivered)) room.delivered[k] = Math.max(room.delivered[k] ?? 0, v);
     for (const [k, v] of Object.entries(s.read)) room.read[k] = Math.max(room.read[k] ?? 0, v);

@@ -25,3 +25,14 @@ export function dayLabel(ts: number, now = Date.now()): string {
 export function dayKey(ts: number): string {
   return new Date(ts).toDateString();
 }
+
+/** "last seen just now", "… 5 min ago", "… today at 14:05", "… yesterday at 14:05", "… 12 Mar". */
+export function lastSeen(ts: number, now = Date.now()): string {
+  const ago = Math.max(0, now - ts);
+  if (ago < 60_000) return 'last seen just now';
+  if (ago < 3_600_000) return `last seen ${Math.floor(ago / 60_000)} min ago`;
+  const d = new Date(ts);
+  if (sameDay(d, new Date(now))) return `last seen today at ${clock(ts)}`;
+  if (sameDay(d, new Date(now - 86_400_000))) return `last seen yesterday at ${clock(ts)}`;
+  return `last seen ${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: d.getFullYear() === new Date(now).getFullYear() ? undefined : 'numeric' })}`;
+}
