@@ -6,28 +6,18 @@
  *
  * Without /usr/bin/chromium the suite says it skipped; in CI that is a failure.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrSkip, freePort } from '../../test/support/browser.ts';
 import type { BrowserContext, BrowserType, CDPSession, Page } from 'playwright-core';
 import { startNode } from '../../test/support/router.harness.ts';
 import { buildAppIfStale } from '../scripts/build-if-stale.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));
 const STATIC_DIR = fileURLToPath(new URL('../build', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 interface Person {
   name: string;
@@ -42,7 +32,7 @@ async function person(chromium: BrowserType, origin: string, name: string, color
   const profile = mkdtempSync(join(tmpdir(), 'pwa-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
-    args: [...FLAGS, '--host-resolver-rules=MAP localhost 127.0.0.1'],
+    args: [...CHROMIUM_FLAGS, '--host-resolver-rules=MAP localhost 127.0.0.1'],
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 2,
     colorScheme,
@@ -90,10 +80,7 @@ async function waitForBodies(p: Person, expected: string[], timeout = 15_000): P
   return seen;
 }
 
-if (!existsSync(CHROMIUM)) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing but CI must run the PWA browser suite`);
-  t.comment(`SKIPPED the PWA in Chromium: ${CHROMIUM} is not installed`);
-} else {
+if (chromiumOrSkip(t, 'the PWA browser suite')) {
   t.test('the PWA in Chromium at phone size, two people on the embedded default', async (t) => {
     buildAppIfStale();
     mkdirSync(SHOTS, { recursive: true });

@@ -6,36 +6,20 @@
  *
  * Without /usr/bin/chromium the suite says it skipped; in CI that is a failure.
  */
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrSkip, freePort } from '../../test/support/browser.ts';
 import { startNode } from '../../test/support/router.harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-/** A free TCP port: the node's PUBLIC_ORIGIN must name its port before it listens. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-if (!existsSync(CHROMIUM)) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing but CI must run the browser passkey suite`);
-  t.comment(`SKIPPED passkeys in Chromium: ${CHROMIUM} is not installed`);
-} else {
+if (chromiumOrSkip(t, 'the browser passkey suite')) {
   t.test('passkeys in Chromium with a virtual authenticator, on the embedded default', async (t) => {
     const { chromium } = await import('playwright-core');
     const port = await freePort();
     // WebAuthn refuses IP addresses: the origin must be localhost.
     const origin = `http://localhost:${port}`;
     await startNode(t, { PORT: String(port), PUBLIC_ORIGIN: origin });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, '--host-resolver-rules=MAP localhost 127.0.0.1'] });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS, '--host-resolver-rules=MAP localhost 127.0.0.1'] });
     t.teardown(() => browser.close());
     // The test injects @simplewebauthn/browser as an inline script, which the app's CSP forbids.
     const page = await browser.newPage({ bypassCSP: true });

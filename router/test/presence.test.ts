@@ -1,12 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { Test } from 'tap';
-import { KnexRelationalStore } from '../../db/relational.store.ts';
-import { openRelational } from '../../db/relational.ts';
-import { RedisSessionStore } from '../../db/session.redis.ts';
-import { modes, startNode, TestClient } from '../../test/support/router.harness.ts';
-import { spawnRouter } from '../../test/support/router.process.ts';
-import { freshPgDatabase, need, uniqueName } from '../../test/support/services.ts';
+import { startCluster } from '../../test/support/cluster.ts';
+import { modes, startNode } from '../../test/support/router.harness.ts';
+import { uniqueName } from '../../test/support/services.ts';
 import { deleteQueues } from '../../workers/test/support.ts';
 
 /** How long a case waits for frames that must not come, ms. */
@@ -106,37 +103,25 @@ for (const mode of modes(t, 'presence')) {
 }
 
 t.test('presence across two router processes', async (t) => {
-  const db = need(t, 'DATABASE_URL', 'two-node presence');
-  const redis = need(t, 'REDIS_URL', 'two-node presence');
-  const amqp = need(t, 'AMQP_URL', 'two-node presence');
-  if (!db || !redis || !amqp) return;
-
-  const env = { DATABASE_URL: await freshPgDatabase(t, db), REDIS_URL: redis, AMQP_URL: amqp, AMQP_EXCHANGE: uniqueName('live'), ...ownTaskQueue(t, amqp) };
-  const knex = await openRelational({ databaseUrl: env.DATABASE_URL });
-  t.teardown(() => knex.destroy());
-  const sessions = RedisSessionStore.open(redis);
-  t.teardown(() => sessions.close());
-  const relational = new KnexRelationalStore(knex);
-
-  const [one, two] = await Promise.all([spawnRouter(t, env), spawnRouter(t, env)]);
-  const alice = await relational.createUser('alice', 'Alice');
-  const bob = await relational.createUser('bob', 'Bob');
-  const connect = async (user: { id: number }, port: number) =>
-    TestClient.open(t, `ws://127.0.0.1:${port}/ws`, (await sessions.create(user.id, 600_000)).id);
-  const a = await connect(alice, one.port);
-  const first = await connect(bob, two.port);
+  const cluster = await startCluster(t, 'two-node presence');
+  if (!cluster) return;
+  const [one, two] = await Promise.all([cluster.node(), cluster.node()]);
+  const alice = await cluster.user('alice');
+  const bob = await cluster.user('bob');
+  const a = await cluster.connect(alice, one);
+  const first = await cluster.connect(bob, two);
   t.match(await first.sendMessage({ to: alice.id }, 'hello across nodes'), { type: 'message.sent' }, 'bob and alice now share a room');
   await first.close();
   await a.next('presence', (f) => f.user === bob.id && !f.online);
 
   t.test('bob connecting on node two is announced to alice on node one', async (t) => {
-    const b = await connect(bob, two.port);
+    const b = await cluster.connect(bob, two);
     t.same(await a.next('presence', (f) => f.user === bob.id), { type: 'presence', user: bob.id, online: true }, 'online crosses nodes');
     a.send({ type: 'sync', ref: 's1', rooms: [] });
     const done = await a.next('sync.done', (f) => f.ref === 's1');
     t.match(done.rooms[0]?.members.find((m) => m.id === bob.id), { online: true }, "node one's sync sees bob online on node two");
 
-    const onOne = await connect(bob, one.port);
+    const onOne = await cluster.connect(bob, one);
     const count = a.all('presence').filter((f) => f.user === bob.id).length;
     await b.close();
     await sleep(QUIET_MS);

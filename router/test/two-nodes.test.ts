@@ -1,32 +1,15 @@
 import t from 'tap';
-import { KnexRelationalStore } from '../../db/relational.store.ts';
-import { openRelational } from '../../db/relational.ts';
-import { RedisSessionStore } from '../../db/session.redis.ts';
-import { TestClient } from '../../test/support/router.harness.ts';
-import { spawnRouter } from '../../test/support/router.process.ts';
-import { freshPgDatabase, need, uniqueName } from '../../test/support/services.ts';
+import { startCluster } from '../../test/support/cluster.ts';
 
 t.test('two router processes sharing PostgreSQL, Redis and RabbitMQ', async (t) => {
-  const db = need(t, 'DATABASE_URL', 'two-node test');
-  const redis = need(t, 'REDIS_URL', 'two-node test');
-  const amqp = need(t, 'AMQP_URL', 'two-node test');
-  if (!db || !redis || !amqp) return;
-
-  const env = { DATABASE_URL: await freshPgDatabase(t, db), REDIS_URL: redis, AMQP_URL: amqp, AMQP_EXCHANGE: uniqueName('live') };
-  const knex = await openRelational({ databaseUrl: env.DATABASE_URL });
-  t.teardown(() => knex.destroy());
-  const sessions = RedisSessionStore.open(redis);
-  t.teardown(() => sessions.close());
-  const relational = new KnexRelationalStore(knex);
-
-  const [one, two] = await Promise.all([spawnRouter(t, env), spawnRouter(t, env)]);
-  const alice = await relational.createUser('alice', 'Alice');
-  const bob = await relational.createUser('bob', 'Bob');
-  const connect = async (user: { id: number }, port: number) =>
-    TestClient.open(t, `ws://127.0.0.1:${port}/ws`, (await sessions.create(user.id, 600_000)).id);
-  const a = await connect(alice, one.port);
-  const b = await connect(bob, two.port);
-  const aliceOnTwo = await connect(alice, two.port);
+  const cluster = await startCluster(t, 'two-node test');
+  if (!cluster) return;
+  const [one, two] = await Promise.all([cluster.node(), cluster.node()]);
+  const alice = await cluster.user('alice');
+  const bob = await cluster.user('bob');
+  const a = await cluster.connect(alice, one);
+  const b = await cluster.connect(bob, two);
+  const aliceOnTwo = await cluster.connect(alice, two);
   const room = `${alice.id}-${bob.id}`;
 
   t.test('a message crosses from node one to node two', async (t) => {

@@ -1,0 +1,38 @@
+/**
+ * Debian's Chromium for browser tests, with the flags this machine needs (no sandbox as root, no
+ * background networking on a closed network). A suite asks `chromiumOrSkip` first: without the
+ * binary it says it skipped, and in CI that is a failure instead.
+ */
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { Test } from 'tap';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** True when Chromium can run; otherwise comments why the suite skipped (throws in CI). */
+export function chromiumOrSkip(t: Test, what: string): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  if (process.env.CI) throw new Error(`${CHROMIUM} is missing but CI must run ${what}`);
+  t.comment(`SKIPPED ${what}: ${CHROMIUM} is not installed`);
+  return false;
+}
+
+/** A free TCP port: a node's PUBLIC_ORIGIN must name its port before it listens (WebAuthn needs localhost:PORT). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
