@@ -37,8 +37,10 @@ export class Connection {
   /** Sends an already serialised frame (fan-out serialises once for every recipient). */
   sendText(text: string): void {
     if (!this.open) return;
-    // A client that stops reading must not make the server buffer without bound.
-    if (this.ws.bufferedAmount + text.length > this.sendBufferMaxBytes) {
+    // A client that stops reading must not make the server buffer without bound. A UTF-16 unit is
+    // at most 3 UTF-8 bytes: count bytes exactly only when the cheap bound says it may matter.
+    const queued = this.ws.bufferedAmount;
+    if (queued + text.length * 3 > this.sendBufferMaxBytes && queued + Buffer.byteLength(text) > this.sendBufferMaxBytes) {
       this.close('slow_consumer');
       return;
     }
