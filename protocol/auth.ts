@@ -1,49 +1,11 @@
 /**
  * The shapes of the sign-in and directory HTTP API (docs/http-api.md), shared by router and app.
+ * The zod schemas the router validates bodies with are in auth.schema.ts.
  */
-import { z } from 'zod';
 
 /** Handles: 3–32 of a-z, 0-9 and _, compared case-insensitively (stored lower-case). */
 export const HANDLE_PATTERN = /^[a-z0-9_]{3,32}$/;
 
-export const handleSchema = z
-  .string()
-  .transform((h) => h.trim().toLowerCase())
-  .pipe(z.string().regex(HANDLE_PATTERN, 'must be 3-32 characters of a-z, 0-9 and _'));
-
-export const displayNameSchema = z
-  .string()
-  .transform((s) => s.trim())
-  .pipe(z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'));
-
-/** Avatars are https URLs (http only for localhost), or null to remove. */
-export const avatarUrlSchema = z
-  .string()
-  .max(2048)
-  .url()
-  .refine((u) => {
-    const url = new URL(u);
-    return url.protocol === 'https:' || (url.protocol === 'http:' && url.hostname === 'localhost');
-  }, 'must be an https URL')
-  .nullable();
-
-export const signupOptionsBody = z.strictObject({ handle: handleSchema, displayName: displayNameSchema });
-export const passkeyNameBody = z.strictObject({ name: z.string().trim().min(1).max(64).optional() });
-export const profilePatchBody = z
-  .strictObject({ displayName: displayNameSchema.optional(), avatarUrl: avatarUrlSchema.optional() })
-  .refine((b) => b.displayName !== undefined || b.avatarUrl !== undefined, 'nothing to change');
-
-/** A WebAuthn response as @simplewebauthn/browser produces it; the library checks the details. */
-export const webauthnResponseBody = z.object({
-  id: z.string().min(1).max(1400),
-  rawId: z.string().min(1).max(1400),
-  type: z.literal('public-key'),
-  response: z.object({ clientDataJSON: z.string().min(1).max(8192) }).passthrough(),
-  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
-  authenticatorAttachment: z.string().optional(),
-}).passthrough();
-
-/** A user as the directory shows it. */
 export interface UserProfileJson {
   id: number;
   handle: string;

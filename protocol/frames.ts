@@ -1,10 +1,9 @@
 /**
  * The wire protocol, version 1: JSON text frames over one WebSocket, negotiated with the
- * subprotocol `messenger.v1`. Client frames are validated here, at the edge, with zod; server
- * frames are typed only (we trust ourselves). Router and app import this one module.
- * Prose and examples: docs/protocol.md.
+ * subprotocol `messenger.v1`. This module holds the types and constants router and app share; the
+ * zod schemas that validate client frames at the router's edge are in frames.schema.ts, so the app
+ * does not ship a validator it never runs. Prose and examples: docs/protocol.md.
  */
-import { z } from 'zod';
 import type { ErrorCode } from './errors.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -22,53 +21,7 @@ export const LIMITS = {
   syncRoomsMax: 1000,
 } as const;
 
-const userId = z.number().int().positive().max(2 ** 31 - 1);
-/** `LOWER-HIGHER` for a 1:1 room; the charset leaves room for other room kinds later. */
-const roomId = z.string().regex(/^[0-9A-Za-z_-]{1,64}$/);
-const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-/** The client's own reference for a request, echoed back in the reply or error frame. */
-const ref = z.string().min(1).max(64).optional();
-const clientMsgId = z.string().regex(/^[0-9A-Za-z_-]{1,64}$/);
-
-const messageSend = z.strictObject({
-  type: z.literal('message.send'),
-  ref,
-  /** The recipient of a 1:1 message; the room is derived from it. Exactly one of `to` and `room`. */
-  to: userId.optional(),
-  room: roomId.optional(),
-  clientMsgId,
-  /** Length is checked separately so an over-long body gets its own error code. */
-  body: z.string(),
-});
-
-export const clientFrameSchema = z.discriminatedUnion('type', [
-  messageSend,
-  /** "I have every message of this room up to `seq`" (cumulative): drives the delivered tick. */
-  z.strictObject({ type: z.literal('message.ack'), room: roomId, seq }),
-  /** "I have shown every message of this room up to `seq`" (cumulative): drives the read tick. */
-  z.strictObject({ type: z.literal('message.read'), room: roomId, seq }),
-  z.strictObject({ type: z.literal('typing'), room: roomId, active: z.boolean() }),
-  /** One page of history, newest first when only `before` is given, oldest first with `after`. */
-  z.strictObject({
-    type: z.literal('history.get'),
-    ref,
-    room: roomId,
-    before: seq.optional(),
-    after: seq.optional(),
-    limit: z.number().int().positive().optional(),
-  }),
-  /** Resume after a gap: every message after `lastSeq` of each listed room, then `sync.done`. */
-  z.strictObject({
-    type: z.literal('sync'),
-    ref,
-    rooms: z.array(z.strictObject({ room: roomId, lastSeq: seq })).max(LIMITS.syncRoomsMax),
-  }),
-  z.strictObject({ type: z.literal('ping'), ref }),
-]);
-
-export type ClientFrame = z.infer<typeof clientFrameSchema>;
-export type ClientFrameType = ClientFrame['type'];
-export const CLIENT_FRAME_TYPES: readonly string[] = clientFrameSchema.options.map((o) => o.shape.type.value);
+export type { ClientFrame, ClientFrameType } from './frames.schema.ts';
 
 /** A stored message as every client sees it. `seq` is gap-free per room; `ts` is server time (ms). */
 export interface Message {

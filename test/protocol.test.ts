@@ -1,7 +1,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { CLOSE_CODES, ERROR_CODES } from '../protocol/errors.ts';
-import { clientFrameSchema, CLIENT_FRAME_TYPES, directRoomId } from '../protocol/frames.ts';
+import { clientFrameSchema, CLIENT_FRAME_TYPES } from '../protocol/frames.schema.ts';
+import { directRoomId } from '../protocol/frames.ts';
 
 t.test('a 1:1 room id sorts the two user ids numerically', async (t) => {
   t.equal(directRoomId(10, 9), '9-10', '9 comes before 10, not after it as text would');

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Polka } from 'polka';
 import { z } from 'zod';
-import { profilePatchBody } from '../../protocol/auth.ts';
+import { profilePatchBody } from '../../protocol/auth.schema.ts';
 import { AppError, toAppError } from './app-error.ts';
 import { addCookie, clearSessionCookie, renewCookie, signIn, signOut, signOutEverywhere } from './auth.session.ts';
 import type { RouteModule } from './http.app.ts';

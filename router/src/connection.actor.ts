@@ -8,7 +8,8 @@
  */
 import { spawn, type Ref } from 'nact';
 import { ERROR_CODES } from '../../protocol/errors.ts';
-import { CLIENT_FRAME_TYPES, clientFrameSchema, directRoomId, LIMITS, type ClientFrame } from '../../protocol/frames.ts';
+import { CLIENT_FRAME_TYPES, clientFrameSchema } from '../../protocol/frames.schema.ts';
+import { directRoomId, LIMITS, type ClientFrame } from '../../protocol/frames.ts';
 import { AppError } from './app-error.ts';
 import type { Connection } from './connection.ts';
 import type { RouterContext } from './router.context.ts';

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Polka } from 'polka';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import { passkeyNameBody, signupOptionsBody, webauthnResponseBody } from '../../protocol/auth.ts';
+import { passkeyNameBody, signupOptionsBody, webauthnResponseBody } from '../../protocol/auth.schema.ts';
 import { AppError } from './app-error.ts';
 import { signIn } from './auth.session.ts';
 import type { RouteModule } from './http.app.ts';

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Polka } from 'polka';
 import { z } from 'zod';
-import { handleSchema } from '../../protocol/auth.ts';
+import { handleSchema } from '../../protocol/auth.schema.ts';
 import { AppError } from './app-error.ts';
 import type { RouteModule } from './http.app.ts';
 import { requireCaller, sendJson } from './http.session.ts';
