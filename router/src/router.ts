@@ -81,7 +81,15 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     ctx,
     draining: () => draining,
     ready: async () => {
-      await Promise.all([stores.relational.ping(), stores.history.ping(), stores.sessions.ping(), stores.bus.ping(), stores.tasks.ping()]);
+      // Every store a request or a socket may need; any one down makes the node unready.
+      await Promise.all([
+        stores.relational.ping(),
+        stores.history.ping(),
+        stores.sessions.ping(),
+        stores.attempts.ping(),
+        stores.bus.ping(),
+        stores.tasks.ping(),
+      ]);
     },
   });
   const server = createServer(app.handler as unknown as RequestListener);
