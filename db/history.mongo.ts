@@ -21,15 +21,8 @@ import {
 import { appendBatch, keyOf } from './history.batch.ts';
 import type { AppendOutcome, HistoryStore, Message, NewMessage } from './history.port.ts';
 
-interface MessageDoc {
-  _id: string;
-  room: string;
-  seq: number;
-  sender: number;
-  body: string;
-  clientMsgId: string;
-  ts: number;
-}
+/** A stored message with its id as the document's `_id`. */
+type MessageDoc = Omit<Message, 'id'> & { _id: string };
 
 interface CounterDoc {
   _id: string;

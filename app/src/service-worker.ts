@@ -8,6 +8,7 @@
  * version waits until the page asks it to take over (the update prompt, $lib/pwa.svelte.ts).
  */
 import { build, files, version } from '$service-worker';
+import type { PushPayload } from '$protocol/push.ts';
 
 const sw = self as unknown as ServiceWorkerGlobalScope;
 const CACHE = `shell-${version}`;
@@ -47,14 +48,6 @@ sw.addEventListener('fetch', (event) => {
   }
 });
 
-interface PushPayload {
-  type: 'message';
-  room: string;
-  seq: number;
-  id: string;
-  sender: { id: number; handle: string; displayName: string };
-  preview: string;
-}
 
 function parsePush(event: PushEvent): PushPayload | null {
   try {

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
+import { waitFor } from '../../test/support/wait.ts';
 import { LIMITS, directRoomId, type ServerFrame } from '../../protocol/frames.ts';
 import { modes, startNode, type Harness, type TestClient, type TestUser } from '../../test/support/router.harness.ts';
 
@@ -12,16 +13,6 @@ type ErrorFrame = Extract<ServerFrame, { type: 'error' }>;
 
 let refs = 0;
 const nextRef = (prefix = 'r') => `${prefix}${++refs}`;
-
-/** Polls `cond` every 10 ms for at most `timeoutMs`; true as soon as it holds. */
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await sleep(10);
-  }
-  return true;
-}
 
 /**
  * Pings and waits for the pong: a socket's frames are handled in order, so every frame sent before

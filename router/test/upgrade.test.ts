@@ -3,8 +3,8 @@
  * before any WebSocket exists; a valid upgrade negotiates `messenger.v1` and says hello; a session
  * that ends closes exactly its own sockets.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
+import { waitFor } from '../../test/support/wait.ts';
 import { SUBPROTOCOL } from '../../protocol/frames.ts';
 import { modes, rawUpgrade, startNode, TEST_ORIGIN, TestClient, type Harness } from '../../test/support/router.harness.ts';
 
@@ -15,16 +15,6 @@ const valid = (sessionId: string | undefined, override: Record<string, string | 
   cookie: sessionId === undefined ? undefined : `sid=${sessionId}`,
   ...override,
 });
-
-/** Polls `cond` every 10 ms for at most `timeoutMs`; true as soon as it holds. */
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await sleep(10);
-  }
-  return true;
-}
 
 /**
  * Sends an upgrade and asserts its refusal: the status, a JSON body `{error: {code}}`, and no

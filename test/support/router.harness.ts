@@ -64,9 +64,9 @@ export interface ConnectOptions {
   origin?: string;
 }
 
-/** Starts a node with the test defaults, stopped in teardown. Shares `stores` when given. */
-export async function startNode(t: Test, env: Record<string, string> = {}, shared?: Stores): Promise<Harness> {
-  const config = loadConfig({
+/** A test node's environment: a free port on loopback, memory PGlite, the test origin, its own node id; `env` on top. */
+export function testNodeEnv(env: Record<string, string> = {}): Record<string, string> {
+  return {
     PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: 'memory://',
@@ -74,7 +74,12 @@ export async function startNode(t: Test, env: Record<string, string> = {}, share
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ID: uniqueName('node'),
     ...env,
-  });
+  };
+}
+
+/** Starts a node with the test defaults, stopped in teardown. Shares `stores` when given. */
+export async function startNode(t: Test, env: Record<string, string> = {}, shared?: Stores): Promise<Harness> {
+  const config = loadConfig(testNodeEnv(env));
   const log = createLogger(config.logLevel);
   const stores = shared ?? (await openStores(config, log));
   const node = await startRouter(config, stores, log);

@@ -3,11 +3,13 @@
  * `npm run dlq -- requeue [N]` moves up to N (default all) back to the queue as fresh attempts.
  * Reads AMQP_URL and TASK_QUEUE (default messenger.tasks).
  */
+import { notifyFields } from './notify.config.ts';
 import { AmqpTaskQueue } from './task.queue.amqp.ts';
 
 const [command, countArg] = process.argv.slice(2);
+// A command run by hand: it reads the two variables it needs here, with the workers' own rule and default for TASK_QUEUE.
 const url = process.env.AMQP_URL;
-const queueName = process.env.TASK_QUEUE || 'messenger.tasks';
+const queueName = notifyFields.TASK_QUEUE.parse(process.env.TASK_QUEUE || undefined);
 if (!url || !['list', 'requeue'].includes(command ?? '')) {
   console.error('usage: AMQP_URL=amqp://… npm run dlq -- list|requeue [count]');
   process.exit(2);

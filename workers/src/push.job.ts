@@ -5,6 +5,7 @@
  * and are logged as such. Each subscription that got the notification is marked with an
  * idempotency key, so a retry or a redelivery never notifies the same device twice.
  */
+import type { PushPayload } from '../../protocol/push.ts';
 import { createHash } from 'node:crypto';
 import type { Agent } from 'node:https';
 import type { Logger } from 'pino';
@@ -40,17 +41,7 @@ export interface PushJobDeps {
 /** The plaintext limit: 4096 bytes of record minus aes128gcm's header (86), tag (16) and padding delimiter. */
 export const MAX_PAYLOAD_BYTES = 3993;
 
-/** What the service worker receives (JSON): enough to show the notification, open the room and dedupe. */
-export interface PushPayload {
-  type: 'message';
-  room: string;
-  seq: number;
-  id: string;
-  sender: { id: number; handle: string; displayName: string };
-  preview: string;
-  /** True when the preview was cut to fit the payload limit. */
-  trimmed: boolean;
-}
+export type { PushPayload };
 
 /** The payload of a push task, its preview cut (on a code point) until the JSON fits `max` bytes. */
 export function pushPayload(task: TaskOf<'push.message'>, max = MAX_PAYLOAD_BYTES): string {

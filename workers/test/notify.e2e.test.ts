@@ -22,7 +22,7 @@ import { createLogger } from '../../router/src/logger.ts';
 import { startRouter } from '../../router/src/router.ts';
 import { openStores } from '../../router/src/stores.ts';
 import { startPushEndpoint } from '../../test/support/push.endpoint.ts';
-import { TEST_ORIGIN, TestClient } from '../../test/support/router.harness.ts';
+import { TEST_ORIGIN, TestClient, testNodeEnv } from '../../test/support/router.harness.ts';
 import { spawnRouter } from '../../test/support/router.process.ts';
 import { freshPgDatabase, need, uniqueName } from '../../test/support/services.ts';
 import { generateVapidKeys } from '../src/vapid.ts';
@@ -56,18 +56,9 @@ const api = (base: string, sessionId: string) => (method: string, path: string, 
 t.test('on the embedded default (handlers in-process)', async (t) => {
   const push = await startPushEndpoint(t);
   const smtp = await startSmtp(t);
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: 'memory://',
-    PUBLIC_ORIGIN: TEST_ORIGIN,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    NODE_ID: uniqueName('node'),
-    PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true',
-    SMTP_URL: smtp.url,
-    EMAIL_OFFLINE_MS: '0',
-    DIGEST_SCAN_MS: '100',
-  });
+  const config = loadConfig(
+    testNodeEnv({ PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true', SMTP_URL: smtp.url, EMAIL_OFFLINE_MS: '0', DIGEST_SCAN_MS: '100' }),
+  );
   const log = createLogger(config.logLevel);
   const stores = await openStores(config, log);
   const node = await startRouter(config, stores, log, { notifications: { pushAgent: push.agent } });

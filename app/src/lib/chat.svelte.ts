@@ -7,16 +7,9 @@
 import { directRoomId, LIMITS, type Message, type PublicUser, type RoomSummary, type ServerFrame } from '$protocol/frames.ts';
 import type { User } from './api.ts';
 import { ChatSocket, type ConnectionState } from './socket.ts';
-import { CACHED_MESSAGES, storage, type OutboxItem } from './storage.ts';
+import { CACHED_MESSAGES, storage, type CachedRoom, type OutboxItem } from './storage.ts';
 
-export interface Room {
-  room: string;
-  members: PublicUser[];
-  lastSeq: number;
-  delivered: Record<string, number>;
-  read: Record<string, number>;
-  /** Sorted by seq, no duplicates. */
-  messages: Message[];
+export interface Room extends CachedRoom {
   /** Until when (ms) the other member counts as typing. */
   typingUntil: number;
   loadingOlder: boolean;

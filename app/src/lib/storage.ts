@@ -20,6 +20,7 @@ export interface CachedRoom {
   lastSeq: number;
   delivered: Record<string, number>;
   read: Record<string, number>;
+  /** Sorted by seq, no duplicates. */
   messages: Message[];
 }
 
