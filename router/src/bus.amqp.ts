@@ -10,6 +10,7 @@
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 
+import { LocalDelivery } from './bus.local.ts';
 import type { Bus, BusEvent } from './bus.port.ts';
 
 export interface AmqpBusOptions {
@@ -39,7 +40,9 @@ export class AmqpBus implements Bus {
   readonly #onError: (err: Error) => void;
   #onConfirm: (seconds: number) => void = () => {};
   #handler: Handler | undefined;
-  /** Published this tick: delivered locally and moved to #outgoing at the next setImmediate. */
+  /** This node's own events, for its own subscriber without the broker round trip. */
+  readonly #local: LocalDelivery;
+  /** Published this tick: moved to #outgoing at the next setImmediate, as one AMQP message. */
   #pending: BusEvent[] = [];
   #scheduled = false;
   /** Waiting for the channel to take them (backpressure). */
@@ -60,6 +63,7 @@ export class AmqpBus implements Bus {
     this.#exchange = options.exchange ?? 'messenger.live';
     this.#maxBatch = options.maxBatch ?? 1000;
     this.#onError = options.onError ?? (() => {});
+    this.#local = new LocalDelivery((err) => this.#report(asError(err)));
     // An 'error' without a listener would throw and take the process down.
     conn.on('error', (err: Error) => this.#report(err));
     conn.on('close', () => this.#lost('AMQP connection closed'));
@@ -97,6 +101,7 @@ export class AmqpBus implements Bus {
 
   publish(event: BusEvent): void {
     if (this.#stopping) return;
+    this.#local.push(event);
     this.#pending.push(event);
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -105,10 +110,12 @@ export class AmqpBus implements Bus {
 
   subscribe(handler: Handler): void {
     this.#handler = handler;
+    this.#local.subscribe(handler);
   }
 
-  flush(): Promise<void> {
-    if (this.#idle()) return Promise.resolve();
+  async flush(): Promise<void> {
+    await this.#local.whenIdle();
+    if (this.#idle()) return;
     return new Promise((resolve) => this.#flushed.push(resolve));
   }
 
@@ -125,6 +132,7 @@ export class AmqpBus implements Bus {
   async #shutdown(): Promise<void> {
     await this.flush();
     this.#handler = undefined;
+    this.#local.subscribe(undefined);
     // Each may already be closed (the broker went away); close is still clean then.
     const ignore = (): void => {};
     if (!this.#broken) {
@@ -151,8 +159,6 @@ export class AmqpBus implements Bus {
     this.#scheduled = false;
     const events = this.#pending;
     this.#pending = [];
-    // Our own events go straight to our subscriber, in publish order, without the round trip.
-    this.#deliver(events);
     if (this.#outgoing.length === 0) this.#outgoing = events;
     else for (const event of events) this.#outgoing.push(event);
     this.#send();

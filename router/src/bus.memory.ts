@@ -3,6 +3,7 @@
  * event to this node's own subscriber. Delivery is asynchronous, like the broker's, so code that
  * works here does not rely on a handler running inside publish().
  */
+import { LocalDelivery } from './bus.local.ts';
 import type { Bus, BusEvent } from './bus.port.ts';
 
 export interface MemoryBusOptions {
@@ -10,36 +11,24 @@ export interface MemoryBusOptions {
   onError?: (err: unknown) => void;
 }
 
-type Handler = (event: BusEvent) => void;
-
 export class MemoryBus implements Bus {
-  readonly #onError: (err: unknown) => void;
-  #queue: BusEvent[] = [];
-  #handler: Handler | undefined;
-  #scheduled = false;
-  #drained: Array<() => void> = [];
+  readonly #local: LocalDelivery;
   #closed = false;
 
   constructor(options: MemoryBusOptions = {}) {
-    this.#onError = options.onError ?? (() => {});
+    this.#local = new LocalDelivery(options.onError ?? (() => {}));
   }
 
   publish(event: BusEvent): void {
-    if (this.#closed) return;
-    this.#queue.push(event);
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    // setImmediate rather than a microtask: a handler that publishes in turn cannot starve I/O.
-    setImmediate(this.#drain);
+    if (!this.#closed) this.#local.push(event);
   }
 
-  subscribe(handler: Handler): void {
-    this.#handler = handler;
+  subscribe(handler: (event: BusEvent) => void): void {
+    this.#local.subscribe(handler);
   }
 
   flush(): Promise<void> {
-    if (!this.#scheduled) return Promise.resolve();
-    return new Promise((resolve) => this.#drained.push(resolve));
+    return this.#local.whenIdle();
   }
 
   async ping(): Promise<void> {
@@ -49,24 +38,6 @@ export class MemoryBus implements Bus {
   async close(): Promise<void> {
     await this.flush();
     this.#closed = true;
-    this.#handler = undefined;
+    this.#local.subscribe(undefined);
   }
-
-  readonly #drain = (): void => {
-    this.#scheduled = false;
-    // Swap first: events published by a handler go to the next round, after this one, in order.
-    const batch = this.#queue;
-    this.#queue = [];
-    for (const event of batch) {
-      try {
-        this.#handler?.(event);
-      } catch (err) {
-        this.#onError(err);
-      }
-    }
-    if (this.#scheduled) return;
-    const waiters = this.#drained;
-    this.#drained = [];
-    for (const resolve of waiters) resolve();
-  };
 }

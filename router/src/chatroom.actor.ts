@@ -8,7 +8,7 @@
  * idempotent) and the actor is reset, reloading the room on its next message. Nothing
  * acknowledged can be lost, because nothing is acknowledged before the store has it.
  */
-import { dispatch, spawn, type Ref } from 'nact';
+import { spawn, type Ref } from 'nact';
 import type { AppendOutcome } from '../../db/history.port.ts';
 import type { RoomRecord, Watermarks } from '../../db/relational.port.ts';
 import { LIMITS, type Message } from '../../protocol/frames.ts';
@@ -18,33 +18,34 @@ import type { RouterContext } from './router.context.ts';
 
 export type RoomMsg =
   | { type: 'send'; conn: Connection; ref: string; to?: number; clientMsgId: string; body: string }
-  /** `members` travels with the outcome: a reset between submit and outcome empties the state. */
-  | { type: 'persisted'; conn: Connection; ref: string; members: number[]; outcome: AppendOutcome }
-  | { type: 'persist.failed'; conn: Connection; ref: string }
   | { type: 'receipt'; conn: Connection; kind: 'delivered' | 'read'; seq: number }
   | { type: 'typing'; conn: Connection; active: boolean }
   | { type: 'history'; conn: Connection; ref?: string; before?: number; after?: number; limit?: number };
 
-interface RoomState {
-  /** Null until loaded; stays null while the room does not exist. */
-  room: (RoomRecord & Watermarks) | null;
+/** A room as this node caches it; the watermarks and `lastSeq` only ever rise. */
+type LoadedRoom = RoomRecord & Watermarks & {
   /** Highest seq this node knows the room has. */
   lastSeq: number;
+};
+
+interface RoomState {
+  /** Null until loaded; stays null while the room does not exist. */
+  room: LoadedRoom | null;
 }
 
-const initialState = (): RoomState => ({ room: null, lastSeq: 0 });
+const initialState = (): RoomState => ({ room: null });
 
 /** Spawns the actor of one room under `parent`. */
 export function spawnChatroom(parent: Ref<unknown>, roomId: string, ctx: RouterContext): Ref<RoomMsg> {
   return spawn(
     parent,
-    async (state: RoomState, msg: RoomMsg, actor): Promise<RoomState> => handle(state, msg, actor.self, roomId, ctx),
+    async (state: RoomState, msg: RoomMsg): Promise<RoomState> => handle(state, msg, roomId, ctx),
     roomId,
     {
       initialStateFunc: initialState,
       onCrash: (msg, err, sup) => {
         ctx.log.error({ err, room: roomId, msg: msg?.type }, 'chatroom actor crashed; resetting');
-        if (msg && 'ref' in msg) msg.conn.send({ type: 'error', ...errorBody(err), ref: msg.ref });
+        if (msg && 'ref' in msg && msg.ref !== undefined) msg.conn.send({ type: 'error', ...errorBody(err), ref: msg.ref });
         return sup.reset;
       },
     },
@@ -56,26 +57,18 @@ function errorBody(err: unknown) {
   return { code: e.code, message: e.message };
 }
 
-async function handle(state: RoomState, msg: RoomMsg, self: Ref<RoomMsg>, roomId: string, ctx: RouterContext): Promise<RoomState> {
-  switch (msg.type) {
-    case 'persisted':
-      return onPersisted(state, msg, ctx);
-    case 'persist.failed':
-      msg.conn.send({ type: 'error', code: 'unavailable', message: 'the message was not stored; retry', ref: msg.ref });
-      return state;
-    default: {
-      const loaded = await load(state, msg, roomId, ctx);
-      const room = loaded.room;
-      if (!room || !room.members.includes(msg.conn.user.id)) {
-        if (msg.type === 'send' || msg.type === 'history') {
-          const err = new AppError(msg.type === 'send' && msg.to !== undefined ? 'user_not_found' : 'room_not_found');
-          msg.conn.send({ type: 'error', code: err.code, message: err.message, ...(msg.ref ? { ref: msg.ref } : {}) });
-        }
-        return loaded;
-      }
-      return act(loaded, room, msg, self, ctx);
+async function handle(state: RoomState, msg: RoomMsg, roomId: string, ctx: RouterContext): Promise<RoomState> {
+  const loaded = await load(state, msg, roomId, ctx);
+  const room = loaded.room;
+  if (!room || !room.members.includes(msg.conn.user.id)) {
+    if (msg.type === 'send' || msg.type === 'history') {
+      const err = new AppError(msg.type === 'send' && msg.to !== undefined ? 'user_not_found' : 'room_not_found');
+      msg.conn.send({ type: 'error', code: err.code, message: err.message, ...(msg.ref ? { ref: msg.ref } : {}) });
     }
+    return loaded;
   }
+  await act(room, msg, ctx);
+  return loaded;
 }
 
 /** Loads the room on first use; a `send` with `to` creates the 1:1 room if both users exist. */
@@ -86,79 +79,67 @@ async function load(state: RoomState, msg: RoomMsg, roomId: string, ctx: RouterC
       ? await ctx.relational.openDirectRoom(msg.conn.user.id, msg.to)
       : await ctx.relational.getRoom(roomId);
   if (!room) return state;
-  return { room, lastSeq: await ctx.history.lastSeq(roomId) };
+  return { room: { ...room, lastSeq: await ctx.history.lastSeq(roomId) } };
 }
 
-async function act(
-  state: RoomState,
-  room: RoomRecord & Watermarks,
-  msg: Exclude<RoomMsg, { type: 'persisted' | 'persist.failed' }>,
-  self: Ref<RoomMsg>,
-  ctx: RouterContext,
-): Promise<RoomState> {
+async function act(room: LoadedRoom, msg: RoomMsg, ctx: RouterContext): Promise<void> {
   const { conn } = msg;
   switch (msg.type) {
     case 'send': {
       const { ref } = msg;
-      const { members } = room;
-      // Not awaited: the actor goes on taking messages while the batch is written, and the
-      // outcome comes back through the mailbox, in submission order.
+      // Not awaited: the actor goes on taking messages while the batch is written. The outcome is
+      // handled in this continuation rather than sent back through the mailbox: it touches nothing
+      // of the actor's state but `lastSeq`, which only rises, and under nact a mailbox hop costs a
+      // turn of the event loop per message, which under load is milliseconds of latency. Outcomes of
+      // one room arrive in submission order (the batcher keeps a room in one batch at a time), and
+      // a reset of the actor does not stop them: nothing acknowledged depends on the actor living.
       ctx.batcher.append({ room: room.id, sender: conn.user.id, body: msg.body, clientMsgId: msg.clientMsgId }).then(
-        (outcome) => dispatch(self, { type: 'persisted', conn, ref, members, outcome }),
+        (outcome) => onPersisted(room, conn, ref, outcome, ctx),
         (err) => {
           ctx.log.error({ err, room: room.id }, 'history append failed');
-          dispatch(self, { type: 'persist.failed', conn, ref });
+          conn.send({ type: 'error', code: 'unavailable', message: 'the message was not stored; retry', ref });
         },
       );
-      return state;
+      return;
     }
     case 'receipt':
-      return onReceipt(state, room, msg, ctx);
+      return onReceipt(room, msg, ctx);
     case 'typing':
       ctx.bus.publish({ kind: 'typing', room: room.id, members: room.members, origin: conn.id, user: conn.user.id, active: msg.active });
-      return state;
+      return;
     case 'history':
       void readHistory(room.id, msg, ctx);
-      return state;
+      return;
   }
 }
 
-function onPersisted(state: RoomState, msg: Extract<RoomMsg, { type: 'persisted' }>, ctx: RouterContext): RoomState {
-  const { outcome, conn, ref, members } = msg;
+function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: AppendOutcome, ctx: RouterContext): void {
   const m: Message = outcome.message;
   if (outcome.kind === 'conflict') {
     conn.send({ type: 'error', code: 'conflict', message: 'this clientMsgId was used for a different message', ref });
-    return state;
+    return;
   }
   conn.send({ type: 'message.sent', ref, room: m.room, id: m.id, seq: m.seq, ts: m.ts, duplicate: outcome.kind === 'duplicate' });
+  if (m.seq > room.lastSeq) room.lastSeq = m.seq;
   // A duplicate was published when it was first stored; a client that missed it resyncs.
-  if (outcome.kind === 'stored') {
-    ctx.metrics.messagesStored.inc();
-    ctx.bus.publish({ kind: 'message', room: m.room, members, origin: conn.id, message: m });
-    // After the ack and off the actor's path: presence lookups and the enqueue never delay anyone.
-    ctx.notifications.notifier.messageStored(m, members, conn.user);
-  }
-  return { ...state, lastSeq: Math.max(state.lastSeq, m.seq) };
+  if (outcome.kind !== 'stored') return;
+  ctx.metrics.messagesStored.inc();
+  ctx.bus.publish({ kind: 'message', room: m.room, members: room.members, origin: conn.id, message: m });
+  // After the ack and off the actor's path: presence lookups and the enqueue never delay anyone.
+  ctx.notifications.notifier.messageStored(m, room.members, conn.user);
 }
 
-async function onReceipt(
-  state: RoomState,
-  room: RoomRecord & Watermarks,
-  msg: Extract<RoomMsg, { type: 'receipt' }>,
-  ctx: RouterContext,
-): Promise<RoomState> {
+async function onReceipt(room: LoadedRoom, msg: Extract<RoomMsg, { type: 'receipt' }>, ctx: RouterContext): Promise<void> {
   const user = msg.conn.user.id;
-  let lastSeq = state.lastSeq;
   // Another node may have stored newer messages; ask the store before clamping a claim down.
-  if (msg.seq > lastSeq) lastSeq = await ctx.history.lastSeq(room.id);
-  const seq = Math.min(msg.seq, lastSeq);
+  if (msg.seq > room.lastSeq) room.lastSeq = Math.max(room.lastSeq, await ctx.history.lastSeq(room.id));
+  const seq = Math.min(msg.seq, room.lastSeq);
   const marks = msg.kind === 'read' ? room.read : room.delivered;
-  if (seq <= (marks[user] ?? 0)) return lastSeq === state.lastSeq ? state : { ...state, lastSeq };
+  if (seq <= (marks[user] ?? 0)) return;
   marks[user] = seq;
   if (msg.kind === 'read' && seq > (room.delivered[user] ?? 0)) room.delivered[user] = seq;
   ctx.watermarks.raise(room.id, user, msg.kind, seq);
   ctx.bus.publish({ kind: 'receipt', room: room.id, members: room.members, origin: msg.conn.id, user, receipt: msg.kind, seq });
-  return { ...state, lastSeq };
 }
 
 async function readHistory(room: string, msg: Extract<RoomMsg, { type: 'history' }>, ctx: RouterContext): Promise<void> {

@@ -81,7 +81,7 @@ t.test('a crashed chatroom actor is restarted and nothing acknowledged is lost',
     const ack = await a.sendMessage({ to: bob.id }, `m${i}`);
     if (ack.type === 'message.sent') acked.push(ack.seq);
   }
-  // Messages in flight when the actor crashes: their outcomes wait in the mailbox, which a reset keeps.
+  // Messages in flight when the actor crashes: their outcomes are handled in the append's continuation.
   const inFlight = Array.from({ length: 5 }, (_, i) => a.sendMessage({ to: bob.id }, `in flight ${i}`));
   faults.lastSeqFailsOnceFor.add(room);
   b.send({ type: 'message.ack', room, seq: 1_000_000 });
