@@ -5,10 +5,10 @@
  *  - losing the IPC channel (the bench died, even by SIGKILL) stops the child, so no server is
  *    ever left behind; SIGTERM goes through the entry script's own graceful shutdown when it has one.
  */
-type Gc = (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
-const gcFn = (globalThis as { gc?: Gc }).gc;
-// 'last-resort' also shrinks the young generation and returns free pages to the OS.
-const gc = () => gcFn?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+// Plain gc(), not gc({ type: 'major', flavor: 'last-resort' }): on Node 20 (V8 11.3) the latter
+// runs minor GCs only, so readings carried whatever garbage the old generation held (several MiB
+// after each presence heartbeat) and never settled.
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 process.on('message', (msg: { type?: string }) => {
   if (msg?.type !== 'bench.memory') return;

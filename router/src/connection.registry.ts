@@ -1,27 +1,40 @@
 /**
  * The live connections of this node, by user and by session, and each user's rate-limit bucket.
- * Fan-out reads it on every event, so lookups are plain Map gets.
+ * Fan-out reads it on every event, so lookups by user are plain Map gets.
  */
 import type { Connection } from './connection.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export class ConnectionRegistry {
   private readonly byUserId = new Map<number, Set<Connection>>();
-  private readonly bySessionId = new Map<string, Set<Connection>>();
+  /**
+   * A session nearly always has one socket, and a Set costs more than the socket's own entry:
+   * a lone connection is stored as itself. Only sign-out looks sessions up.
+   */
+  private readonly bySessionId = new Map<string, Connection | Set<Connection>>();
   private readonly buckets = new Map<number, TokenBucket>();
 
   constructor(private readonly rate: { perSec: number; burst: number }) {}
 
   add(conn: Connection): void {
     addTo(this.byUserId, conn.user.id, conn);
-    addTo(this.bySessionId, conn.sessionId, conn);
+    const other = this.bySessionId.get(conn.sessionId);
+    if (other === undefined) this.bySessionId.set(conn.sessionId, conn);
+    else if (other instanceof Set) other.add(conn);
+    else if (other !== conn) this.bySessionId.set(conn.sessionId, new Set([other, conn]));
     if (!this.buckets.has(conn.user.id)) {
       this.buckets.set(conn.user.id, new TokenBucket(this.rate.perSec, this.rate.burst));
     }
   }
 
   remove(conn: Connection): void {
-    removeFrom(this.bySessionId, conn.sessionId, conn);
+    const entry = this.bySessionId.get(conn.sessionId);
+    if (entry === conn) {
+      this.bySessionId.delete(conn.sessionId);
+    } else if (entry instanceof Set) {
+      entry.delete(conn);
+      if (entry.size === 0) this.bySessionId.delete(conn.sessionId);
+    }
     if (removeFrom(this.byUserId, conn.user.id, conn)) this.forgetBucketLater(conn.user.id);
   }
 
@@ -51,7 +64,8 @@ export class ConnectionRegistry {
   }
 
   ofSession(sessionId: string): ReadonlySet<Connection> | undefined {
-    return this.bySessionId.get(sessionId);
+    const entry = this.bySessionId.get(sessionId);
+    return entry === undefined || entry instanceof Set ? entry : new Set([entry]);
   }
 
   get size(): number {

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { dispatch, stop, type Ref } from 'nact';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
 import { LIMITS, PROTOCOL_VERSION, SUBPROTOCOL } from '../../protocol/frames.ts';
-import { spawnConnection } from './connection.actor.ts';
+import { spawnConnection, type ConnectionMsg } from './connection.actor.ts';
 import { Connection } from './connection.ts';
 import type { RouterContext } from './router.context.ts';
 import { callerOf } from './http.session.ts';
@@ -21,6 +21,25 @@ export interface Gateway {
   close(): void;
 }
 
+/** What the sockets of one gateway share. */
+interface GatewayState {
+  ctx: RouterContext;
+  parent: Ref<unknown>;
+  /** Set by pause(): frames are no longer handed to the actors. */
+  paused: boolean;
+}
+
+/**
+ * A server socket that carries its connection, its actor and its gateway, so that its listeners are
+ * functions shared by every socket instead of closures made for each one: on a node with many idle
+ * sockets, what each socket keeps is most of the memory.
+ */
+class GatewaySocket extends WebSocket {
+  conn!: Connection;
+  actor!: Ref<ConnectionMsg>;
+  gateway!: GatewayState;
+}
+
 /** Attaches the WebSocket endpoint `/ws` to an HTTP server. */
 export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterContext): Gateway {
   const wss = new WebSocketServer({
@@ -29,33 +48,20 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
     perMessageDeflate: false,
     clientTracking: false,
     handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    WebSocket: GatewaySocket,
   });
-  let paused = false;
+  const gateway: GatewayState = { ctx, parent, paused: false };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // An error on a socket we have not adopted yet must not become an uncaught exception.
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
     authenticate(req, ctx).then(
       (auth) => {
         if ('code' in auth) return refuse(socket, auth.code);
         wss.handleUpgrade(req, socket, head, (ws) => {
-          const conn = new Connection(randomUUID(), auth.user, auth.sessionId, ws, ctx.config.sendBufferMaxBytes);
-          ctx.registry.add(conn);
-          ctx.presenceNews.connected(conn.user.id);
-          const actor = spawnConnection(parent, conn, ctx);
-          ws.on('message', (data, isBinary) => {
-            ctx.metrics.framesIn.inc();
-            if (isBinary) return conn.close('unsupported_data');
-            if (!paused) dispatch(actor, { type: 'frame', text: data.toString() });
-          });
-          ws.on('pong', () => (conn.alive = true));
-          ws.on('error', (err) => ctx.log.debug({ err, conn: conn.id }, 'socket error'));
-          ws.on('close', () => {
-            ctx.registry.remove(conn);
-            ctx.presenceNews.disconnected(conn.user.id);
-            stop(actor);
-          });
-          conn.send({ type: 'hello', v: PROTOCOL_VERSION, user: auth.user, connectionId: conn.id, limits: LIMITS });
+          // ws now handles the socket's errors; our listener would keep this upgrade's request alive.
+          socket.off('error', destroySocket);
+          adopt(ws, auth, gateway);
         });
       },
       (err) => {
@@ -74,7 +80,7 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
   heartbeat.unref();
 
   return {
-    pause: () => void (paused = true),
+    pause: () => void (gateway.paused = true),
     close: () => {
       clearInterval(heartbeat);
       wss.close();
@@ -82,7 +88,55 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
   };
 }
 
-type Auth = { user: { id: number; handle: string; displayName: string }; sessionId: string } | { code: ErrorCode };
+/**
+ * Makes an authenticated socket a connection: registered, announced, with its actor. Kept apart
+ * from the upgrade handler so that nothing of the upgrade (request, headers, first packet) stays
+ * reachable from the socket.
+ */
+function adopt(ws: GatewaySocket, auth: Authenticated, gateway: GatewayState): void {
+  const { ctx } = gateway;
+  const conn = new Connection(randomUUID(), auth.user, auth.sessionId, ws, ctx.config.sendBufferMaxBytes);
+  ctx.registry.add(conn);
+  ctx.presenceNews.connected(conn.user.id);
+  ws.conn = conn;
+  ws.gateway = gateway;
+  ws.actor = spawnConnection(gateway.parent, conn, ctx);
+  ws.on('message', onMessage);
+  ws.on('pong', onPong);
+  ws.on('error', onError);
+  ws.on('close', onClose);
+  conn.send({ type: 'hello', v: PROTOCOL_VERSION, user: auth.user, connectionId: conn.id, limits: LIMITS });
+}
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const { conn, actor, gateway } = this as GatewaySocket;
+  gateway.ctx.metrics.framesIn.inc();
+  if (isBinary) return conn.close('unsupported_data');
+  if (!gateway.paused) dispatch(actor, { type: 'frame', text: data.toString() });
+}
+
+function onPong(this: WebSocket): void {
+  (this as GatewaySocket).conn.alive = true;
+}
+
+function onError(this: WebSocket, err: Error): void {
+  const { conn, gateway } = this as GatewaySocket;
+  gateway.ctx.log.debug({ err, conn: conn.id }, 'socket error');
+}
+
+function onClose(this: WebSocket): void {
+  const { conn, actor, gateway } = this as GatewaySocket;
+  gateway.ctx.registry.remove(conn);
+  gateway.ctx.presenceNews.disconnected(conn.user.id);
+  stop(actor);
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
+type Authenticated = { user: { id: number; handle: string; displayName: string }; sessionId: string };
+type Auth = Authenticated | { code: ErrorCode };
 
 async function authenticate(req: IncomingMessage, ctx: RouterContext): Promise<Auth> {
   // A request target no URL parser accepts (`//[`) is the client's mistake, not a store outage.
@@ -93,7 +147,9 @@ async function authenticate(req: IncomingMessage, ctx: RouterContext): Promise<A
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   if (!offered.includes(SUBPROTOCOL)) return { code: 'bad_subprotocol' };
   const caller = await callerOf(req, ctx);
-  return caller ? { user: caller.user, sessionId: caller.session.id } : { code: 'unauthenticated' };
+  // The id may be a slice of the Cookie header, which would keep the whole header alive as long as
+  // the socket: a copy keeps only the id.
+  return caller ? { user: caller.user, sessionId: Buffer.from(caller.session.id).toString() } : { code: 'unauthenticated' };
 }
 
 /** Answers a refused upgrade with a plain HTTP error, as JSON with a documented code. */
