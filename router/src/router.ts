@@ -11,6 +11,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnStateless, start, stop } from 'nact';
+import { runActorsOnMicrotasks } from './actor.scheduling.ts';
 import { ChatroomDirectory } from './chatroom.directory.ts';
 import type { Config } from './config.ts';
 import { ConnectionRegistry } from './connection.registry.ts';
@@ -41,6 +42,7 @@ export interface RouterNode {
 
 /** Starts a router node on already opened stores. */
 export async function startRouter(config: Readonly<Config>, stores: Stores, log: Logger, options: { notifications?: NotificationsOptions } = {}): Promise<RouterNode> {
+  runActorsOnMicrotasks();
   const system = start();
   const connections = spawnStateless(system, () => {}, 'connections');
   const chatrooms = spawnStateless(system, () => {}, 'chatrooms');
