@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import * as m001 from './001_users_rooms_history.ts';
 import * as m002 from './002_auth.ts';
 import * as m003 from './003_push.ts';
+import * as m004 from './004_history_id_not_indexed.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const all: Record<string, Migration> = {
   '001_users_rooms_history': m001,
   '002_auth': m002,
   '003_push': m003,
+  '004_history_id_not_indexed': m004,
 };
 
 export const migrations: Knex.MigrationSource<string> = {
