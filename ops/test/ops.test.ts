@@ -12,6 +12,7 @@ import t from 'tap';
 import { parse } from 'yaml';
 
 import { loadConfig } from '../../router/src/config.ts';
+import { ROUTER_NODE_FLAGS } from '../../router/src/node.flags.ts';
 import { loadWorkerConfig } from '../../workers/src/config.ts';
 import { generateVapidKeys } from '../../workers/src/vapid.ts';
 import { freshPgDatabase, need } from '../../test/support/services.ts';
@@ -167,7 +168,7 @@ t.test('the Dockerfile', async (t) => {
   t.match(dockerfile, /^USER node$/m, 'runs as the unprivileged node user');
   t.match(dockerfile, /^EXPOSE 3000$/m, 'exposes the port the proxy targets');
   t.match(dockerfile, /^HEALTHCHECK[\s\S]*\/healthz/m, 'has a liveness healthcheck');
-  t.match(dockerfile, /^CMD \["node", "--import", "tsx", "router\/src\/main\.ts"\]$/m, 'starts the router through tsx');
+  t.match(dockerfile, /^CMD \["node", .*"--import", "tsx", "router\/src\/main\.ts"\]$/m, 'starts the router through tsx');
   const tsx = JSON.parse(read('package.json')).dependencies?.tsx;
   t.ok(tsx, 'tsx is a runtime dependency, so --omit=dev keeps it');
   for (const dir of ['router', 'db', 'protocol']) {
@@ -175,6 +176,17 @@ t.test('the Dockerfile', async (t) => {
   }
   const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
   for (const entry of ['node_modules', 'data', '.git', '.tap']) t.ok(ignored.includes(entry), `.dockerignore leaves out ${entry}`);
+});
+
+t.test('every way of starting a router passes its Node flags', async (t) => {
+  const cmd = /^CMD (\[.*"router\/src\/main\.ts"\])$/m.exec(read('ops/Dockerfile'))?.[1];
+  const imageArgs: string[] = cmd ? JSON.parse(cmd) : [];
+  const startArgs: string[] = JSON.parse(read('package.json')).scripts.start.split(/\s+/);
+  for (const flag of ROUTER_NODE_FLAGS) {
+    t.ok(imageArgs.includes(flag), `the image's CMD passes ${flag}`);
+    t.ok(startArgs.includes(flag), `npm start passes ${flag}`);
+  }
+  t.match(read('router/bench/targets.ts'), /ROUTER_NODE_FLAGS/, 'the benchmark starts its routers with them');
 });
 
 t.test('the GitHub workflows', async (t) => {

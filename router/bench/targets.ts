@@ -18,6 +18,7 @@ import { KnexRelationalStore } from '../../db/relational.store.ts';
 import { openRelational } from '../../db/relational.ts';
 import { RedisSessionStore } from '../../db/session.redis.ts';
 import type { BenchOptions } from './bench.options.ts';
+import { ROUTER_NODE_FLAGS } from '../src/node.flags.ts';
 import { freePort, spawnNode, type Child } from './child.process.ts';
 import { defer } from './cleanup.ts';
 import type { BenchUser, Endpoint } from './load.client.ts';
@@ -184,7 +185,7 @@ export async function startFullStack(ctx: TargetContext): Promise<Target> {
     script: 'router/src/main.ts',
     cwd: ctx.root,
     logPath: join(ctx.tmp, 'router-full.log'),
-    nodeArgs: prof.nodeArgs,
+    nodeArgs: [...ROUTER_NODE_FLAGS, ...prof.nodeArgs],
     env: routerEnv(port, ctx, {
       DATABASE_URL: dbUrl.toString(),
       REDIS_URL: options.redisUrl,
@@ -235,7 +236,7 @@ export async function startEmbedded(ctx: TargetContext): Promise<Target> {
     script: 'router/bench/embedded.router.ts',
     cwd: ctx.root,
     logPath: join(ctx.tmp, 'router-embedded.log'),
-    nodeArgs: prof.nodeArgs,
+    nodeArgs: [...ROUTER_NODE_FLAGS, ...prof.nodeArgs],
     env: routerEnv(port, ctx, { DATA_DIR: dataDir }),
   });
   const stopChild = defer('stop router', () => child.stop());
