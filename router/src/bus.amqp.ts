@@ -1,8 +1,9 @@
 /**
  * The bus over RabbitMQ, for the full stack: a durable fanout exchange, and per node an
  * exclusive, auto-delete queue bound to it. Events published in one turn of the event loop travel
- * as one AMQP message (a JSON array; batches at least `batchSpacingMs` apart), confirms are pipelined, and a node delivers its own events in-process
- * and skips their copies coming back from the broker.
+ * as one AMQP message (a JSON array; batches at least `batchSpacingMs` apart), confirms are
+ * pipelined, and a node delivers its own events in-process and skips their copies coming back from
+ * the broker.
  *
  * No reconnection: a lost connection fails ping() (readiness) and the node is replaced; its
  * clients reconnect elsewhere and resync from history, which is the repair path anyway.
@@ -52,7 +53,7 @@ export class AmqpBus implements Bus {
   #handler: Handler | undefined;
   /** This node's own events, for its own subscriber without the broker round trip. */
   readonly #local: LocalDelivery;
-  /** Published this tick: moved to #outgoing at the next setImmediate, as one AMQP message. */
+  /** Published since the last batch: moved to #outgoing by the next #tick, as one AMQP message. */
   #pending: BusEvent[] = [];
   #scheduled = false;
   /** Waiting for the channel to take them (backpressure). */

@@ -89,8 +89,8 @@ async function act(room: LoadedRoom, msg: RoomMsg, ctx: RouterContext): Promise<
       const { ref } = msg;
       // Not awaited: the actor goes on taking messages while the batch is written. The outcome is
       // handled in this continuation rather than sent back through the mailbox: it touches nothing
-      // of the actor's state but `lastSeq`, which only rises, and under nact a mailbox hop costs a
-      // turn of the event loop per message, which under load is milliseconds of latency. Outcomes of
+      // of the actor's state but `lastSeq`, which only rises, so a mailbox hop would buy nothing and
+      // cost a dispatch per message (and a wait behind the room's queued sends). Outcomes of
       // one room arrive in submission order (the batcher keeps a room in one batch at a time), and
       // a reset of the actor does not stop them: nothing acknowledged depends on the actor living.
       ctx.batcher.append({ room: room.id, sender: conn.user.id, body: msg.body, clientMsgId: msg.clientMsgId }).then(
