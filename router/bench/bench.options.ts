@@ -31,11 +31,13 @@ export interface BenchOptions {
   amqpUrl: string;
   /** BENCH_PROFILE=1: run the server children with --cpu-prof and summarise their profiles (kept in the scratch dir). */
   profile: boolean;
+  /** BENCH_KEEP=1: keep the scratch dir (servers' logs) after the run. */
+  keep: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [--embedded] [--connections N] [--rates R1,R2,...] [--seconds S]
                       [--warmup S] [--initial-warmup S] [--drain S] [--body-bytes B] [--wait-quiet S] [--no-bare]
-env: DATABASE_URL REDIS_URL AMQP_URL (full stack services), BENCH_PROFILE=1 (CPU profiles of the servers)`;
+env: DATABASE_URL REDIS_URL AMQP_URL (full stack services), BENCH_PROFILE=1 (CPU profiles of the servers), BENCH_KEEP=1 (keep the servers' logs)`;
 
 /** Parses argv (without node and script) and the environment. Throws with every problem listed. */
 export function parseOptions(argv: readonly string[], env: Record<string, string | undefined> = process.env): Readonly<BenchOptions> {
@@ -54,6 +56,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     amqpUrl: env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
     profile: env.BENCH_PROFILE === '1',
+    keep: env.BENCH_KEEP === '1',
   };
   const problems: string[] = [];
   const num = (flag: string, value: string | undefined, min: number, max: number, integer = true): number => {

@@ -68,6 +68,14 @@ export class PresenceService {
     this.#paused = true;
   }
 
+  /**
+   * Resolves when the announcements already under way have finished: they read the relational
+   * store, so the process must not close it under them. Call after `pause()`.
+   */
+  async settled(): Promise<void> {
+    await Promise.all(this.#queue.values());
+  }
+
   /** Announcements of one user go out in the order their lookups resolved. */
   #enqueue(user: number, online: boolean, lastSeen?: number): void {
     const next = (this.#queue.get(user) ?? Promise.resolve()).then(() => this.#announce(user, online, lastSeen));

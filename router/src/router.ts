@@ -114,6 +114,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
       await ctx.batcher.drained();
       for (const conn of ctx.registry.all()) conn.close('service_restart');
       await ctx.watermarks.flush();
+      await ctx.presenceNews.settled();
       await stores.bus.flush();
       await notifications.stop();
       gateway.close();
