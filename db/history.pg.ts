@@ -28,7 +28,8 @@ interface MessageRow {
   ts: number | string;
 }
 
-type AppendRow = MessageRow & { stored: boolean };
+/** A stored message comes back as its input position and seq; an existing one whole, without `ord`. */
+type AppendRow = { ord: number; seq: number | string } | (MessageRow & { ord: null });
 
 export class PgHistoryStore implements HistoryStore {
   readonly #db: Knex;
@@ -91,8 +92,9 @@ export class PgHistoryStore implements HistoryStore {
  * The whole append as one statement, so one round trip and one implicit transaction whatever the
  * batch size: look up the batch's keys, keep the first new occurrence of each, bump the room
  * counters (rooms in sorted order, so two nodes lock overlapping rooms in the same order), number
- * the new messages per room in input order, insert them, and return both what existed and what
- * was stored. Columns travel as arrays through `unnest`.
+ * the new messages per room in input order, insert them, and return what existed, whole, and each
+ * new message's input position and seq (the rest of it is the input). Columns travel as arrays
+ * through `unnest`.
  */
 const APPEND_SQL = `
 WITH input AS (
@@ -115,30 +117,47 @@ WITH input AS (
   SELECT room_id, n FROM counts ORDER BY room_id
   ON CONFLICT (room_id) DO UPDATE SET last_seq = h.last_seq + excluded.last_seq
   RETURNING h.room_id, h.last_seq
+), numbered AS (
+  SELECT f.ord, f.room_id, b.last_seq - c.n + row_number() OVER (PARTITION BY f.room_id ORDER BY f.ord) AS seq,
+         f.id, f.sender, f.body, f.client_msg_id
+    FROM fresh f JOIN counts c USING (room_id) JOIN bumped b USING (room_id)
 ), inserted AS (
   INSERT INTO history_messages (room_id, seq, id, sender, body, client_msg_id, ts)
-  SELECT f.room_id, b.last_seq - c.n + row_number() OVER (PARTITION BY f.room_id ORDER BY f.ord),
-         f.id, f.sender, f.body, f.client_msg_id, ?::int8
-    FROM fresh f JOIN counts c USING (room_id) JOIN bumped b USING (room_id)
-  RETURNING room_id, seq, id, sender, body, client_msg_id, ts
+  SELECT room_id, seq, id, sender, body, client_msg_id, ?::int8 FROM numbered
 )
-SELECT false AS stored, * FROM existing
+SELECT ord::int, seq, NULL AS room_id, NULL::uuid AS id, NULL::int AS sender, NULL AS body, NULL AS client_msg_id, NULL::int8 AS ts
+  FROM numbered
 UNION ALL
-SELECT true AS stored, * FROM inserted`;
+SELECT NULL, seq, room_id, id, sender, body, client_msg_id, ts FROM existing`;
 
 async function appendOnce(run: PreparedStatement<AppendRow>, batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
+  const ids = batch.map(() => randomUUID());
+  const ts = Date.now();
   const rows = await run([
     batch.map((m) => m.room),
     batch.map((m) => m.sender),
     batch.map((m) => m.clientMsgId),
     batch.map((m) => m.body),
-    batch.map(() => randomUUID()),
-    Date.now(),
+    ids,
+    ts,
   ]);
-  const stored: Message[] = [];
+  // A stored message is the input plus its id, ts and seq: only the seq comes back, by position.
+  const outcomes: AppendOutcome[] = new Array(batch.length);
   const existing: Message[] = [];
-  for (const row of rows) (row.stored ? stored : existing).push(toMessage(row));
-  return outcomesOf(batch, stored, existing);
+  let storedCount = 0;
+  for (const row of rows) {
+    if (row.ord === null) {
+      existing.push(toMessage(row));
+      continue;
+    }
+    const i = row.ord - 1;
+    const m = batch[i]!;
+    outcomes[i] = { kind: 'stored', message: { id: ids[i]!, room: m.room, seq: Number(row.seq), sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, ts } };
+    storedCount++;
+  }
+  if (storedCount === batch.length) return outcomes;
+  // Retries and repeats: judged against what was there and what this batch stored.
+  return outcomesOf(batch, outcomes.filter(Boolean).map((o) => o.message), existing);
 }
 
 function toMessage(row: MessageRow): Message {

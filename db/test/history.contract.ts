@@ -51,6 +51,7 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
     t.equal(await store.lastSeq(b), 1, 'lastSeq of the second room is its highest seq');
     const stored = await store.after(a, 0, 10);
     t.same(stored.map((m) => m.seq), [1, 2, 3], 'the first room holds seqs 1..3 without gaps');
+    t.same(stored, [...first, second[1]!].map((o) => o.message), 'an outcome is the message as stored: id, ts and every field');
   });
 
   t.test('a batch interleaving several rooms keeps input order within each room', async (t) => {
