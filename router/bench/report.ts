@@ -179,7 +179,12 @@ export function capacity(run: TargetRun): number {
 export function verdict(router: TargetRun, bare: TargetRun | undefined): string {
   const atRate = router.steps.filter((s) => s.rate >= TARGETS.rate);
   const good = atRate.filter((s) => s.sustained >= TARGETS.rate * (1 - TARGETS.tolerance) && s.p99 <= TARGETS.p99Ms);
-  const best = atRate.length ? atRate.reduce((a, b) => (b.sustained > a.sustained ? b : a)) : undefined;
+  // The step that shows the goal best: one that met it; else, of those that kept the rate, the one
+  // with the lowest p99; else the one that delivered most.
+  const kept = atRate.filter((s) => s.sustained >= TARGETS.rate * (1 - TARGETS.tolerance));
+  const best =
+    good[0] ??
+    (kept.length ? kept.reduce((a, b) => (b.p99 < a.p99 ? b : a)) : atRate.length ? atRate.reduce((a, b) => (b.sustained > a.sustained ? b : a)) : undefined);
   const t = router.totals;
   const sent = t.sent;
   const lost = t.sent - t.delivered + t.sendFailures;
