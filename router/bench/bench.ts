@@ -170,7 +170,8 @@ async function main(): Promise<void> {
   console.log(`mode: ${options.embedded ? 'embedded default' : 'full stack'}; everything on loopback; the bench process is the load generator, the servers are child processes`);
 
   const tmp = await mkdtemp(join(tmpdir(), 'messenger-bench-'));
-  if (!options.profile && !options.keep) defer('remove scratch directory', () => rm(tmp, { recursive: true, force: true }));
+  const keepScratch = options.profile || options.keep;
+  if (!keepScratch) defer('remove scratch directory', () => rm(tmp, { recursive: true, force: true }));
   const ctx: TargetContext = { options, root: ROOT, tmp, runId: newRunId() };
   const profiles: string[] = [];
   const runs: TargetRun[] = [];
@@ -192,7 +193,7 @@ async function main(): Promise<void> {
   if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
   if (router) console.log(`\n${verdict(router, bare)}`);
   for (const p of profiles) console.log(`\n${await summariseProfile(p)}`);
-  if (options.profile || options.keep) console.log(`\n${options.profile ? 'profiles and ' : ''}server logs kept in ${tmp}`);
+  if (keepScratch) console.log(`\n${options.profile ? 'profiles and ' : ''}server logs kept in ${tmp}`);
 }
 
 main().then(

@@ -175,6 +175,11 @@ export function capacity(run: TargetRun): number {
   return Math.max(0, ...run.steps.filter((s) => s.p99 <= TARGETS.p99Ms && s.delivered === s.sent).map((s) => s.sustained));
 }
 
+/** The step `better` prefers over all others; undefined when there are none. */
+function bestOf<T>(steps: readonly T[], better: (a: T, b: T) => boolean): T | undefined {
+  return steps.length ? steps.reduce((a, b) => (better(a, b) ? b : a)) : undefined;
+}
+
 /** The verdict lines: each goal with its measured value, then PASS or MISS. */
 export function verdict(router: TargetRun, bare: TargetRun | undefined): string {
   const atRate = router.steps.filter((s) => s.rate >= TARGETS.rate);
@@ -182,9 +187,7 @@ export function verdict(router: TargetRun, bare: TargetRun | undefined): string 
   // The step that shows the goal best: one that met it; else, of those that kept the rate, the one
   // with the lowest p99; else the one that delivered most.
   const kept = atRate.filter((s) => s.sustained >= TARGETS.rate * (1 - TARGETS.tolerance));
-  const best =
-    good[0] ??
-    (kept.length ? kept.reduce((a, b) => (b.p99 < a.p99 ? b : a)) : atRate.length ? atRate.reduce((a, b) => (b.sustained > a.sustained ? b : a)) : undefined);
+  const best = good[0] ?? bestOf(kept, (a, b) => b.p99 < a.p99) ?? bestOf(atRate, (a, b) => b.sustained > a.sustained);
   const t = router.totals;
   const sent = t.sent;
   const lost = t.sent - t.delivered + t.sendFailures;

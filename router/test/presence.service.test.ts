@@ -6,7 +6,7 @@ import { MemoryBus } from '../src/bus.memory.ts';
 import type { BusEvent } from '../src/bus.port.ts';
 import { ConnectionRegistry } from '../src/connection.registry.ts';
 import { createLogger } from '../src/logger.ts';
-import { PresenceService } from '../src/presence.service.ts';
+import { PresenceService, type PresenceServiceDeps } from '../src/presence.service.ts';
 
 /** A room lookup that answers only when the test says so, as a busy database would. */
 function heldRoomLookups() {
@@ -19,18 +19,22 @@ function heldRoomLookups() {
   };
 }
 
+function presenceService(relational: PresenceServiceDeps['relational'], bus = new MemoryBus()): PresenceService {
+  return new PresenceService({
+    presence: new MemoryPresenceStore(),
+    relational,
+    registry: new ConnectionRegistry({ perSec: 10, burst: 10 }),
+    bus,
+    log: createLogger('silent'),
+  });
+}
+
 t.test('shutdown waits for announcements already reading the database', async (t) => {
   const rooms = heldRoomLookups();
   const bus = new MemoryBus();
   const events: BusEvent[] = [];
   bus.subscribe((e) => events.push(e));
-  const presence = new PresenceService({
-    presence: new MemoryPresenceStore(),
-    relational: rooms,
-    registry: new ConnectionRegistry({ perSec: 10, burst: 10 }),
-    bus,
-    log: createLogger('silent'),
-  });
+  const presence = presenceService(rooms, bus);
 
   // User 7 had a socket here and it closed: the offline announcement reads 7's rooms.
   presence.disconnected(7);
@@ -51,13 +55,7 @@ t.test('shutdown waits for announcements already reading the database', async (t
 });
 
 t.test('settled() resolves at once when nothing is under way', async (t) => {
-  const presence = new PresenceService({
-    presence: new MemoryPresenceStore(),
-    relational: heldRoomLookups(),
-    registry: new ConnectionRegistry({ perSec: 10, burst: 10 }),
-    bus: new MemoryBus(),
-    log: createLogger('silent'),
-  });
+  const presence = presenceService(heldRoomLookups());
   presence.pause();
   await presence.settled();
   t.pass('resolved');
