@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 
 import { need, uniqueName } from '../../test/support/services.ts';
@@ -31,4 +32,41 @@ t.test('the Redis presence store, two nodes', async (t) => {
     t.teardown(() => Promise.all([one.close(), two.close()]));
     return { one, two };
   });
+});
+
+t.test('the Redis presence heartbeat keeps a live node counted and lets a dead one expire', async (t) => {
+  const url = need(t, 'REDIS_URL', 'Redis presence heartbeat');
+  if (!url) return;
+  const prefix = `${uniqueName('presence')}:`;
+  const ttlMs = 300;
+  const admin = new Redis(url);
+  const crashing = new Redis(url);
+  crashing.on('error', () => {});
+  const live = RedisPresenceStore.open(url, { prefix, nodeId: 'live', ttlMs });
+  const dying = new RedisPresenceStore(crashing, { prefix, nodeId: 'dying', ttlMs });
+  const reader = RedisPresenceStore.open(url, { prefix, nodeId: 'reader', ttlMs });
+  t.teardown(async () => {
+    await Promise.all([live.close(), reader.close()]);
+    crashing.disconnect();
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length) await admin.del(...keys);
+    await admin.quit();
+  });
+
+  live.connected(1);
+  live.connected(1);
+  live.connected(2);
+  dying.connected(3);
+  // Three ttls: without the heartbeat every entry would have expired twice over.
+  await sleep(3 * ttlMs);
+  t.same(await reader.presenceOf([1, 2]), new Map([[1, { online: true, lastSeen: null }], [2, { online: true, lastSeen: null }]]), 'the live node\'s users stay online');
+  t.match(await admin.hget(`${prefix}u:1`, 'live'), /^2:\d+$/, 'the heartbeat keeps each user\'s socket count');
+  t.ok((await admin.pttl(`${prefix}u:2`)) > 0, 'and renews the key\'s expiry');
+  t.equal(await reader.isOnline(3), true, 'the other node\'s user is online while it beats');
+
+  // A crash: the node stops writing without removing its entries.
+  crashing.disconnect();
+  await sleep(ttlMs + 150);
+  t.equal(await reader.isOnline(3), false, 'a node that stopped beating stops counting within the ttl');
+  t.equal(await reader.isOnline(1), true, 'while the live node\'s users stay online');
 });

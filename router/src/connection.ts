@@ -10,6 +10,8 @@ import type { PublicUser, ServerFrame } from '../../protocol/frames.ts';
 export class Connection {
   /** False once a ping went unanswered; the next heartbeat closes the socket. */
   alive = true;
+  /** Which of the heartbeat's ticks pings this socket (set by the gateway). */
+  heartbeatSlice = 0;
   private closing = false;
 
   constructor(
