@@ -22,6 +22,12 @@ export interface CpuFigures {
    * in a CPU profile as time inside whatever syscall it was preempted in (often writev).
    */
   serverPreemptions: number;
+  /**
+   * Milliseconds per second the server's main thread was runnable but waiting for a core
+   * (/proc/<pid>/schedstat). Messages queue for as long, so on a shared machine this, more than
+   * the server's own CPU, is what turns into latency spikes.
+   */
+  serverWaitMs: number;
 }
 
 /** Process names of the local services, by /proc/<pid>/comm. */
@@ -37,6 +43,7 @@ interface Snapshot {
   at: number;
   server: number;
   serverPreemptions: number;
+  serverWaitMs: number;
   bench: NodeJS.CpuUsage;
   services: Map<number, { kind: 'postgres' | 'rabbitmq' | 'redis'; cpu: number }>;
   machineBusy: number;
@@ -79,13 +86,14 @@ export class CpuSampler {
       machine: pct(machine),
       other: pct(Math.max(0, machine - server - bench - svc.postgres - svc.rabbitmq - svc.redis)),
       serverPreemptions: seconds > 0 ? (b.serverPreemptions - a.serverPreemptions) / seconds : Number.NaN,
+      serverWaitMs: seconds > 0 ? (b.serverWaitMs - a.serverWaitMs) / seconds : Number.NaN,
     };
   }
 
   /** The figures of the last completed window. */
   result(): CpuFigures {
     const nan = Number.NaN;
-    return this.last ?? { server: nan, bench: nan, postgres: nan, rabbitmq: nan, redis: nan, machine: nan, other: nan, serverPreemptions: nan };
+    return this.last ?? { server: nan, bench: nan, postgres: nan, rabbitmq: nan, redis: nan, machine: nan, other: nan, serverPreemptions: nan, serverWaitMs: nan };
   }
 
   private snapshot(): Snapshot {
@@ -104,6 +112,7 @@ export class CpuSampler {
       at: performance.now(),
       server: cpuSeconds(this.serverPid),
       serverPreemptions: preemptions(this.serverPid),
+      serverWaitMs: runQueueWaitMs(this.serverPid),
       bench: process.cpuUsage(),
       services,
       machineBusy: machineBusySeconds(),
@@ -115,6 +124,16 @@ export class CpuSampler {
 function preemptions(pid: number): number {
   const m = /nonvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : Number.NaN;
+}
+
+/** Time a process's main thread has spent runnable but not running, ms (NaN without schedstats). */
+function runQueueWaitMs(pid: number): number {
+  try {
+    const [, waitNs] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return waitNs === undefined ? Number.NaN : waitNs / 1e6;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** How busy the machine is over `ms` milliseconds, in % of one core (100 per fully busy core). */

@@ -97,7 +97,7 @@ export function targetTables(run: TargetRun, cores: number): string {
     ]),
   ]);
   const resources = table([
-    ['offered/s', 'postgres CPU%', 'rabbitmq CPU%', 'redis CPU%', `machine CPU% (of ${cores * 100})`, 'other CPU%', 'server preempted/s', 'pg commits/s', 'msgs/commit', 'sched lag max ms', 'drain s', 'error codes'],
+    ['offered/s', 'postgres CPU%', 'rabbitmq CPU%', 'redis CPU%', `machine CPU% (of ${cores * 100})`, 'other CPU%', 'server preempted/s', 'server waited for a core ms/s', 'pg commits/s', 'msgs/commit', 'sched lag max ms', 'drain s', 'error codes'],
     ...run.steps.map((s) => [
       int(s.rate),
       pct(s.cpu.postgres),
@@ -106,6 +106,7 @@ export function targetTables(run: TargetRun, cores: number): string {
       pct(s.cpu.machine),
       pct(s.cpu.other),
       fixed(s.cpu.serverPreemptions, 0),
+      fixed(s.cpu.serverWaitMs, 0),
       fixed(s.commitsPerSec, 0),
       fixed(s.rate / s.commitsPerSec, 1),
       ms(s.schedulerLagMax),
