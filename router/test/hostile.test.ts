@@ -542,6 +542,28 @@ for (const mode of modes(t, 'hostile clients')) {
       await stillServes(t, h, observer);
     });
 
+    t.test('the heartbeat pings every socket once per interval, spread over it rather than all at once', async (t) => {
+      const heartbeatMs = 400;
+      const { h } = await nodeWithObserver(t, { ...(await mode.env(t)), HEARTBEAT_MS: String(heartbeatMs) });
+      const pings: number[][] = [];
+      for (let i = 0; i < 10; i++) {
+        const c = await (await h.user()).connect();
+        const mine: number[] = [];
+        pings.push(mine);
+        c.ws.on('ping', () => mine.push(performance.now()));
+      }
+      const start = performance.now();
+      await sleep(3 * heartbeatMs + 100);
+      const end = performance.now();
+      for (const [i, mine] of pings.entries()) {
+        // From the first ping on, one per interval: 2 to 4 in three intervals, whatever the phase.
+        t.ok(mine.length >= 2 && mine.length <= 4, `socket ${i} was pinged ${mine.length} times in three intervals`);
+      }
+      // Ten sockets, dealt round the sweep's ticks: the first pings of one interval are not one burst.
+      const firsts = pings.map((mine) => (mine[0] ?? end) - start).sort((a, b) => a - b);
+      t.ok(firsts.at(-1)! - firsts[0]! >= heartbeatMs / 2, `first pings spread over ${Math.round(firsts.at(-1)! - firsts[0]!)} ms of a ${heartbeatMs} ms interval`);
+    });
+
     t.test('a client that does not answer pings is cut within a few heartbeats', async (t) => {
       const heartbeatMs = 100;
       const { h, observer } = await nodeWithObserver(t, { ...(await mode.env(t)), HEARTBEAT_MS: String(heartbeatMs) });
