@@ -89,46 +89,11 @@ export class PgHistoryStore implements HistoryStore {
 }
 
 /**
- * The whole append as one statement, so one round trip and one implicit transaction whatever the
- * batch size: look up the batch's keys, keep the first new occurrence of each, bump the room
- * counters (rooms in sorted order, so two nodes lock overlapping rooms in the same order), number
- * the new messages per room in input order, insert them, and return what existed, whole, and each
- * new message's input position and seq (the rest of it is the input). Columns travel as arrays
- * through `unnest`.
+ * The whole append is one call of `history_append` (migration 005, which says what it does and why
+ * it is a function): one round trip and one implicit transaction whatever the batch size. Columns
+ * travel as arrays.
  */
-const APPEND_SQL = `
-WITH input AS (
-  SELECT * FROM unnest(?::text[], ?::int[], ?::text[], ?::text[], ?::uuid[]) WITH ORDINALITY
-    AS t(room_id, sender, client_msg_id, body, id, ord)
-), existing AS (
-  SELECT m.room_id, m.seq, m.id, m.sender, m.body, m.client_msg_id, m.ts
-    FROM history_messages m
-    JOIN (SELECT DISTINCT room_id, sender, client_msg_id FROM input) k USING (room_id, sender, client_msg_id)
-), fresh AS (
-  SELECT DISTINCT ON (i.room_id, i.sender, i.client_msg_id) i.*
-    FROM input i
-   WHERE NOT EXISTS (SELECT 1 FROM existing e
-                      WHERE e.room_id = i.room_id AND e.sender = i.sender AND e.client_msg_id = i.client_msg_id)
-   ORDER BY i.room_id, i.sender, i.client_msg_id, i.ord
-), counts AS (
-  SELECT room_id, count(*)::int8 AS n FROM fresh GROUP BY room_id
-), bumped AS (
-  INSERT INTO history_rooms AS h (room_id, last_seq)
-  SELECT room_id, n FROM counts ORDER BY room_id
-  ON CONFLICT (room_id) DO UPDATE SET last_seq = h.last_seq + excluded.last_seq
-  RETURNING h.room_id, h.last_seq
-), numbered AS (
-  SELECT f.ord, f.room_id, b.last_seq - c.n + row_number() OVER (PARTITION BY f.room_id ORDER BY f.ord) AS seq,
-         f.id, f.sender, f.body, f.client_msg_id
-    FROM fresh f JOIN counts c USING (room_id) JOIN bumped b USING (room_id)
-), inserted AS (
-  INSERT INTO history_messages (room_id, seq, id, sender, body, client_msg_id, ts)
-  SELECT room_id, seq, id, sender, body, client_msg_id, ?::int8 FROM numbered
-)
-SELECT ord::int, seq, NULL AS room_id, NULL::uuid AS id, NULL::int AS sender, NULL AS body, NULL AS client_msg_id, NULL::int8 AS ts
-  FROM numbered
-UNION ALL
-SELECT NULL, seq, room_id, id, sender, body, client_msg_id, ts FROM existing`;
+const APPEND_SQL = 'SELECT * FROM history_append(?::text[], ?::int[], ?::text[], ?::text[], ?::uuid[], ?::int8)';
 
 async function appendOnce(run: PreparedStatement<AppendRow>, batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
   const ids = batch.map(() => randomUUID());

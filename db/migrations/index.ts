@@ -7,6 +7,7 @@ import * as m001 from './001_users_rooms_history.ts';
 import * as m002 from './002_auth.ts';
 import * as m003 from './003_push.ts';
 import * as m004 from './004_history_id_not_indexed.ts';
+import * as m005 from './005_history_append_function.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const all: Record<string, Migration> = {
   '002_auth': m002,
   '003_push': m003,
   '004_history_id_not_indexed': m004,
+  '005_history_append_function': m005,
 };
 
 export const migrations: Knex.MigrationSource<string> = {
