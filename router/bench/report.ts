@@ -62,6 +62,13 @@ export interface TargetRun {
 export const memPerConn = (run: TargetRun): number => (run.rssC - run.rss0) / run.connections;
 /** The same from V8's heap + external figures (steadier; misses native memory such as libuv handles). */
 export const heapPerConn = (run: TargetRun): number => (run.heapC - run.heap0) / run.connections;
+/**
+ * What the memory verdict compares: the RSS growth, but never less than the heap + external growth.
+ * The connections' objects must live somewhere; an RSS growth below theirs means they landed in
+ * pages the process already held (freed earlier and kept by malloc or V8), and then RSS says
+ * nothing of what a connection costs (runs here read 0.2 to 3.3 KiB for the same bare forwarder).
+ */
+export const judgedPerConn = (run: TargetRun): number => Math.max(memPerConn(run), heapPerConn(run));
 
 const pct = (v: number) => fixed(v, 0);
 const ms = (v: number) => fixed(v, 1);
@@ -194,7 +201,7 @@ export function verdict(router: TargetRun, bare: TargetRun | undefined): string 
   const lost = t.sent - t.delivered + t.sendFailures;
   const dups = t.duplicates + t.serverDuplicates;
   const order = t.orderViolations;
-  const memRatio = bare ? memPerConn(router) / memPerConn(bare) : Number.NaN;
+  const memRatio = bare ? judgedPerConn(router) / judgedPerConn(bare) : Number.NaN;
   const checks: Array<[boolean, string]> = [
     [
       good.length > 0,
@@ -208,9 +215,9 @@ export function verdict(router: TargetRun, bare: TargetRun | undefined): string 
     ],
     [dups === 0, `zero duplicates: ${dups}`],
     [order === 0, `in order: ${order} violations`],
-    [memRatio <= TARGETS.memoryRatio, `idle memory <= ${TARGETS.memoryRatio}x the bare forwarder's per connection (RSS): ` +
+    [memRatio <= TARGETS.memoryRatio, `idle memory <= ${TARGETS.memoryRatio}x the bare forwarder's per connection (RSS growth, or heap + external where larger): ` +
         (bare
-          ? `${ratio(memPerConn(router), memPerConn(bare))} (${bytes(memPerConn(router))} vs ${bytes(memPerConn(bare))}; V8 heap + external: ${ratio(heapPerConn(router), heapPerConn(bare))})`
+          ? `${ratio(judgedPerConn(router), judgedPerConn(bare))} (${bytes(judgedPerConn(router))} vs ${bytes(judgedPerConn(bare))}; RSS alone: ${ratio(memPerConn(router), memPerConn(bare))}; V8 heap + external alone: ${ratio(heapPerConn(router), heapPerConn(bare))})`
           : 'not measured (--no-bare)'),
     ],
   ];
