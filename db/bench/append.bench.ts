@@ -23,6 +23,8 @@ import type { Knex } from 'knex';
 import { openRelational } from '../relational.ts';
 import { PgHistoryStore } from '../history.pg.ts';
 import type { NewMessage } from '../history.port.ts';
+import { cpuSeconds } from '../../router/bench/child.process.ts';
+import { benchConfig } from './bench.config.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -40,19 +42,14 @@ const batchSize = Number(opts.batch);
 const concurrency = Number(opts.concurrency);
 const roomCount = Number(opts.rooms);
 const rate = Number(opts.rate);
-const baseUrl = process.env.DATABASE_URL || 'postgres://root@127.0.0.1:5432/test';
+const baseUrl = benchConfig.databaseUrl;
 
-// Linux's USER_HZ: /proc times are in 1/100 s on every architecture Node runs on.
-const CLK_TCK = 100;
-
-function cpuSeconds(pid: number): number {
+/** CPU seconds a process has used; 0 for one that exited meanwhile. */
+function cpuSecondsOf(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may contain spaces: fields are counted after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    return cpuSeconds(pid);
   } catch {
-    return 0; // exited meanwhile
+    return 0;
   }
 }
 
@@ -71,7 +68,7 @@ function postgresPids(): number[] {
 
 /** CPU seconds per process now; a process missing from an earlier snapshot started at zero. */
 function snapshot(pids: number[]): Map<number, number> {
-  return new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
+  return new Map(pids.map((pid) => [pid, cpuSecondsOf(pid)]));
 }
 
 function spent(before: Map<number, number>, after: Map<number, number>): number {

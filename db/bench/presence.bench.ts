@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { RedisPresenceStore } from '../presence.redis.ts';
+import { benchConfig } from './bench.config.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -25,7 +26,7 @@ const { values: opts } = parseArgs({
 });
 const sizes = opts.users.split(',').map(Number);
 const beats = Number(opts.beats);
-const url = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const url = benchConfig.redisUrl;
 const BEAT_MS = 300;
 
 interface Figures {
