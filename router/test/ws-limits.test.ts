@@ -1,11 +1,13 @@
 /**
  * The WebSocket edge's limits over real sockets on a running node: a flooding socket is closed with
- * 1008 after a bounded number of answers while another user's messages go through.
+ * 1008 after a bounded number of answers while another user's messages go through, and a message
+ * split into too many fragments closes with the documented code.
  */
 import t from 'tap';
 import { setImmediate as turn } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { CLOSE_CODES } from '../../protocol/errors.ts';
+import { LIMITS } from '../../protocol/frames.ts';
 import { modes, startNode, type TestClient } from '../../test/support/router.harness.ts';
 
 /** Sends up to `limit` pings as fast as the socket takes them, or until the server closes it; the count sent. */
@@ -19,6 +21,12 @@ async function flood(c: TestClient, limit = Infinity): Promise<number> {
     await turn();
   }
   return sent;
+}
+
+/** Sends `text` as one message in `count` fragments: count - 1 empty ones, then the text. */
+function sendFragmented(c: TestClient, text: string, count: number): void {
+  for (let i = 1; i < count; i++) c.ws.send('', { binary: false, fin: false });
+  c.ws.send(text, { binary: false, fin: true });
 }
 
 for (const mode of modes(t, 'the WebSocket limits')) {
@@ -66,6 +74,28 @@ for (const mode of modes(t, 'the WebSocket limits')) {
         'the friend received every message of the honest user, once each and in order',
       );
       t.equal(hc.all('error').length, 0, 'the honest user got no error');
+    });
+
+    t.test('a message split into more fragments than the limit closes with the documented 1008', async (t) => {
+      const c = await (await h.user()).connect();
+      sendFragmented(c, JSON.stringify({ type: 'ping', ref: 'in-limit' }), LIMITS.maxFragments);
+      const pong = await c.next('pong');
+      t.equal(pong.ref, 'in-limit', `a ping in ${LIMITS.maxFragments} fragments, the limit, is answered`);
+
+      sendFragmented(c, JSON.stringify({ type: 'ping', ref: 'beyond' }), 20_000);
+      const closed = await c.closed;
+      t.equal(closed.code, CLOSE_CODES.too_many_fragments.code, 'a ping in 20,000 fragments closes with the code listed as too_many_fragments');
+      t.equal(closed.code, 1008, 'which is 1008');
+      t.equal(c.all('pong').length, 1, 'the fragmented ping beyond the limit was not answered');
+
+      const oneMore = await (await h.user()).connect();
+      sendFragmented(oneMore, JSON.stringify({ type: 'ping', ref: 'one-more' }), LIMITS.maxFragments + 1);
+      const outcome = await Promise.race([oneMore.closed.then((c) => c.code), oneMore.next('pong').then(() => 'answered')]);
+      t.equal(outcome, 1008, `one fragment more than the limit (${LIMITS.maxFragments + 1}) closes with 1008 instead of being answered`);
+
+      const other = await (await h.user()).connect();
+      other.send({ type: 'ping', ref: 'still' });
+      t.equal((await other.next('pong')).ref, 'still', 'another socket on the node is still answered');
     });
   });
 }
