@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   push_not_configured: { status: 503, text: 'push notifications are not configured on this server' },
   unavailable: { status: 503, text: 'a store is unavailable; retry later' },
   internal: { status: 500, text: 'internal error' },
+  unsupported_media_type: { status: 415, text: 'the request body must be application/json' },
 } as const satisfies Record<string, { status: number; text: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -41,11 +42,15 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 /**
  * WebSocket close codes the server uses. 1xxx are the standard ones (RFC 6455), 4xxx are ours.
  * A heartbeat timeout terminates the TCP connection without a close frame, so clients see 1006.
+ * One code may have several reasons (1008: flooding, or too many fragments): a client handles every
+ * reason of a code alike. Closes the ws library makes by itself (1007, 1008 for fragments, 1009)
+ * carry no reason text; the server's own carry the text below.
  */
 export const CLOSE_CODES = {
   normal: { code: 1000, text: 'normal closure' },
   unsupported_data: { code: 1003, text: 'a binary frame was sent; the protocol is JSON text only' },
   policy_violation: { code: 1008, text: 'the client kept flooding after being rate limited' },
+  too_many_fragments: { code: 1008, text: 'a message arrived in more fragments than the limit' },
   message_too_big: { code: 1009, text: 'a frame was larger than the maximum payload' },
   internal_error: { code: 1011, text: 'the connection actor crashed; reconnect and resync' },
   service_restart: { code: 1012, text: 'the server is shutting down; reconnect (to another node) and resync' },

@@ -19,6 +19,11 @@ export const LIMITS = {
   historyPageMax: 100,
   /** Most rooms in one `sync` request. */
   syncRoomsMax: 1000,
+  /**
+   * Most fragments one message may arrive in; more closes with 1008. Browsers never fragment; the
+   * limit keeps a message of tiny (or empty) fragments from costing more than the frame limit.
+   */
+  maxFragments: 1024,
 } as const;
 
 export type { ClientFrame, ClientFrameType } from './frames.schema.ts';

@@ -32,6 +32,8 @@ const schema = z.object({
   SESSION_TTL_MS: int(30 * 24 * 3600_000, 60_000, 365 * 24 * 3600_000),
   RATE_LIMIT_PER_SEC: int(20, 1, 1_000_000),
   RATE_LIMIT_BURST: int(60, 1, 1_000_000),
+  RATE_LIMIT_WINDOW_MS: int(10_000, 100, 3600_000),
+  RATE_LIMIT_CLOSE_AFTER: int(2000, 1, 1_000_000),
   HEARTBEAT_MS: int(30_000, 50, 600_000),
   SEND_BUFFER_MAX_BYTES: int(1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
   ROOM_IDLE_MS: int(5 * 60_000, 1000, 24 * 3600_000),
@@ -103,6 +105,18 @@ export interface Config {
   rateLimitPerSec: number;
   /** Frames a user may send in a burst above the rate. Default 60. */
   rateLimitBurst: number;
+  /**
+   * The window over which one socket's refused frames are counted, ms; the window's first refusal
+   * gets a `rate_limited` error, the others are dropped silently. Default 10 s.
+   */
+  rateLimitWindowMs: number;
+  /**
+   * Refused frames a socket may send within one window; the next closes it with 1008. Default 2000,
+   * twice the rooms of one sync: a resync (a sync, then an ack per room with news and the outbox,
+   * all at once) may overflow the bucket but stays below it, while a flood of 400 frames/s is
+   * closed in about 5 s.
+   */
+  rateLimitCloseAfter: number;
   /** WebSocket ping interval; a socket that missed the previous pong is closed. Default 30 s. */
   heartbeatMs: number;
   /** Bytes queued for one socket before it is closed as a slow consumer (4008). Default 1 MiB. */
@@ -187,6 +201,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlMs: e.SESSION_TTL_MS,
     rateLimitPerSec: e.RATE_LIMIT_PER_SEC,
     rateLimitBurst: e.RATE_LIMIT_BURST,
+    rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
+    rateLimitCloseAfter: e.RATE_LIMIT_CLOSE_AFTER,
     heartbeatMs: e.HEARTBEAT_MS,
     sendBufferMaxBytes: e.SEND_BUFFER_MAX_BYTES,
     roomIdleMs: e.ROOM_IDLE_MS,

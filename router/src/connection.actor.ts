@@ -12,18 +12,19 @@ import { CLIENT_FRAME_TYPES, clientFrameSchema } from '../../protocol/frames.sch
 import { directRoomId, LIMITS, type ClientFrame } from '../../protocol/frames.ts';
 import { AppError } from './app-error.ts';
 import type { Connection } from './connection.ts';
+import type { RefusalWindow } from './refusal.window.ts';
 import type { RouterContext } from './router.context.ts';
 import { syncRooms } from './sync.service.ts';
 
 export type ConnectionMsg = { type: 'frame'; text: string };
 
 interface ConnState {
-  /** Frames refused in a row for the rate limit; a client that ignores the errors is closed. */
-  strikes: number;
+  /** This socket's rate-limit refusals; made at the first one, so a socket never refused carries none. */
+  refusals?: RefusalWindow;
 }
 
 /** The state is replaced, never changed, so every new actor can start from one object. */
-const FRESH: ConnState = Object.freeze({ strikes: 0 });
+const FRESH: ConnState = Object.freeze({});
 
 /** Spawns the actor that owns `conn`'s inbound frames. */
 export function spawnConnection(parent: Ref<unknown>, conn: Connection, ctx: RouterContext): Ref<ConnectionMsg> {
@@ -48,19 +49,24 @@ function crashHandler(conn: Connection, ctx: RouterContext): SupervisionActorFun
 
 async function onFrame(state: ConnState, text: string, conn: Connection, ctx: RouterContext): Promise<ConnState> {
   if (!conn.open) return state;
-  if (!ctx.registry.bucketOf(conn.user.id).take()) {
-    reject(ctx, conn, new AppError('rate_limited'));
-    const strikes = state.strikes + 1;
-    if (strikes > ctx.config.rateLimitBurst) conn.close('policy_violation');
-    return { strikes };
-  }
+  if (!ctx.registry.bucketOf(conn.user.id).take()) return refuse(state, conn, ctx);
   const decoded = decode(text);
   if (!decoded.ok) {
     reject(ctx, conn, decoded.error, decoded.ref);
-    return { strikes: 0 };
+    return state;
   }
   await route(decoded.frame, conn, ctx);
-  return state.strikes === 0 ? state : { strikes: 0 };
+  return state;
+}
+
+/** Drops a frame over the rate limit: answered once per window, closed when the client keeps flooding. */
+function refuse(state: ConnState, conn: Connection, ctx: RouterContext): ConnState {
+  const refusals = state.refusals ?? ctx.registry.refusalWindow();
+  ctx.metrics.framesRateLimited.inc();
+  const verdict = refusals.refuse();
+  if (verdict === 'answer') reject(ctx, conn, new AppError('rate_limited'));
+  else if (verdict === 'close') conn.close('policy_violation');
+  return state.refusals ? state : { refusals };
 }
 
 type Decoded = { ok: true; frame: ClientFrame } | { ok: false; error: AppError; ref?: string };

@@ -3,7 +3,14 @@
  * Fan-out reads it on every event, so lookups by user are plain Map gets.
  */
 import type { Connection } from './connection.ts';
+import { RefusalWindow, type FloodPolicy } from './refusal.window.ts';
 import { TokenBucket } from './token-bucket.ts';
+
+/** The rate limit: a bucket per user (`perSec`, `burst`), and when a socket that keeps sending is closed. */
+export interface RateLimit extends FloodPolicy {
+  perSec: number;
+  burst: number;
+}
 
 export class ConnectionRegistry {
   private readonly byUserId = new Map<number, Set<Connection>>();
@@ -14,7 +21,11 @@ export class ConnectionRegistry {
   private readonly bySessionId = new Map<string, Connection | Set<Connection>>();
   private readonly buckets = new Map<number, TokenBucket>();
 
-  constructor(private readonly rate: { perSec: number; burst: number }) {}
+  /** @param now the rate limit's clock, in ms (default performance.now); tests drive their own. */
+  constructor(
+    private readonly rate: RateLimit,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   add(conn: Connection): void {
     addTo(this.byUserId, conn.user.id, conn);
@@ -22,9 +33,7 @@ export class ConnectionRegistry {
     if (other === undefined) this.bySessionId.set(conn.sessionId, conn);
     else if (other instanceof Set) other.add(conn);
     else if (other !== conn) this.bySessionId.set(conn.sessionId, new Set([other, conn]));
-    if (!this.buckets.has(conn.user.id)) {
-      this.buckets.set(conn.user.id, new TokenBucket(this.rate.perSec, this.rate.burst));
-    }
+    this.bucketOf(conn.user.id);
   }
 
   remove(conn: Connection): void {
@@ -53,10 +62,15 @@ export class ConnectionRegistry {
   bucketOf(userId: number): TokenBucket {
     let bucket = this.buckets.get(userId);
     if (!bucket) {
-      bucket = new TokenBucket(this.rate.perSec, this.rate.burst);
+      bucket = new TokenBucket(this.rate.perSec, this.rate.burst, this.now);
       this.buckets.set(userId, bucket);
     }
     return bucket;
+  }
+
+  /** A window for one socket's refusals, on the rate limit's clock (made at its first refusal). */
+  refusalWindow(): RefusalWindow {
+    return new RefusalWindow(this.rate, this.now);
   }
 
   ofUser(userId: number): ReadonlySet<Connection> | undefined {

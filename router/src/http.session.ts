@@ -46,10 +46,12 @@ export function requireSameOrigin(req: IncomingMessage, ctx: RouterContext): voi
   if (!ctx.config.allowedOrigins.has(req.headers.origin ?? '')) throw new AppError('forbidden_origin');
 }
 
-/** Reads a JSON body of at most MAX_JSON_BYTES; anything else is `invalid_request` or `payload_too_large`. */
+/**
+ * Reads a JSON body of at most MAX_JSON_BYTES: another Content-Type is `unsupported_media_type`,
+ * a bigger body `payload_too_large`, one that does not parse `invalid_request`.
+ */
 export async function readJson(req: IncomingMessage): Promise<unknown> {
-  const type = req.headers['content-type'] ?? '';
-  if (!type.startsWith('application/json')) throw new AppError('invalid_request', 'the body must be application/json');
+  if (!isJsonMediaType(req.headers['content-type'])) throw new AppError('unsupported_media_type');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -62,6 +64,27 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch {
     throw new AppError('invalid_request', 'the body is not valid JSON');
   }
+}
+
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const PARAMETER = `(${TOKEN})=(${TOKEN}|"(?:[^"\\\\]|\\\\.)*")`;
+/** RFC 9110 media-type: type "/" subtype *( OWS ";" OWS [ name=value ] ), nothing else. */
+const MEDIA_TYPE = new RegExp(`^(${TOKEN}/${TOKEN})((?:[ \\t]*;[ \\t]*(?:${PARAMETER})?)*)[ \\t]*$`);
+
+/**
+ * True when a Content-Type is application/json: type and subtype in any case, parameters allowed,
+ * and a charset, if given, of UTF-8 (JSON is UTF-8: RFC 8259). Nothing else is JSON here: not a
+ * prefix (`application/jsonx`) and not a structured-syntax type (`application/merge-patch+json`),
+ * which no route speaks.
+ */
+export function isJsonMediaType(header: string | undefined): boolean {
+  const match = header === undefined ? null : MEDIA_TYPE.exec(header);
+  if (!match || match[1]!.toLowerCase() !== 'application/json') return false;
+  for (const [, name, value] of match[2]!.matchAll(new RegExp(PARAMETER, 'g'))) {
+    const unquoted = value!.startsWith('"') ? value!.slice(1, -1).replace(/\\(.)/g, '$1') : value!;
+    if (name!.toLowerCase() === 'charset' && !['utf-8', 'utf8'].includes(unquoted.toLowerCase())) return false;
+  }
+  return true;
 }
 
 /** Sends a JSON response that no cache keeps. */

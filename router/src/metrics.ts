@@ -53,6 +53,11 @@ export class RouterMetrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  readonly framesRateLimited = new Counter({
+    name: 'messenger_frames_rate_limited_total',
+    help: 'Frames dropped by the rate limit; only the first of each window gets an error frame',
+    registers: [this.registry],
+  });
 
   /**
    * @param gauges live values read at scrape time (connections, actors), so nothing has to keep

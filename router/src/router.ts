@@ -47,7 +47,12 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const connections = spawnStateless(system, () => {}, 'connections');
   const chatrooms = spawnStateless(system, () => {}, 'chatrooms');
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs);
-  const registry = new ConnectionRegistry({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst });
+  const registry = new ConnectionRegistry({
+    perSec: config.rateLimitPerSec,
+    burst: config.rateLimitBurst,
+    windowMs: config.rateLimitWindowMs,
+    closeAfter: config.rateLimitCloseAfter,
+  });
   const notifications = await startNotifications(config, stores, registry, log, options.notifications);
   const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => rooms.size });
   stores.bus.onConfirm?.((seconds) => metrics.busConfirmLatency.observe(seconds));

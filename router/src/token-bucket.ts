@@ -6,17 +6,19 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
+  /** @param now the clock, in ms (default performance.now); tests drive their own. */
   constructor(
     private readonly ratePerSec: number,
     private readonly burst: number,
-    now: number = performance.now(),
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.tokens = burst;
-    this.last = now;
+    this.last = now();
   }
 
   /** Takes one token; false when the bucket is empty (the frame must be refused). */
-  take(now: number = performance.now()): boolean {
+  take(): boolean {
+    const now = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSec);
     this.last = now;
     if (this.tokens < 1) return false;

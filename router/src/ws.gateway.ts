@@ -50,6 +50,7 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: LIMITS.maxFrameBytes,
+    maxFragments: LIMITS.maxFragments,
     perMessageDeflate: false,
     clientTracking: false,
     handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),

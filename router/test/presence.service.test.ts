@@ -23,7 +23,7 @@ function presenceService(relational: PresenceServiceDeps['relational'], bus = ne
   return new PresenceService({
     presence: new MemoryPresenceStore(),
     relational,
-    registry: new ConnectionRegistry({ perSec: 10, burst: 10 }),
+    registry: new ConnectionRegistry({ perSec: 10, burst: 10, windowMs: 10_000, closeAfter: 1000 }),
     bus,
     log: createLogger('silent'),
   });
