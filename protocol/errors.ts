@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   push_not_configured: { status: 503, text: 'push notifications are not configured on this server' },
   unavailable: { status: 503, text: 'a store is unavailable; retry later' },
   internal: { status: 500, text: 'internal error' },
+  message_rejected: { status: 422, text: 'the message cannot be stored; do not retry it' },
 } as const satisfies Record<string, { status: number; text: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -9,7 +9,7 @@
  * acknowledged can be lost, because nothing is acknowledged before the store has it.
  */
 import { spawn, type Ref } from 'nact';
-import type { AppendOutcome } from '../../db/history.port.ts';
+import { isHistoryContentError, type AppendOutcome } from '../../db/history.port.ts';
 import type { RoomRecord, Watermarks } from '../../db/relational.port.ts';
 import { LIMITS, type Message } from '../../protocol/frames.ts';
 import { AppError, toAppError } from './app-error.ts';
@@ -95,10 +95,7 @@ async function act(room: LoadedRoom, msg: RoomMsg, ctx: RouterContext): Promise<
       // a reset of the actor does not stop them: nothing acknowledged depends on the actor living.
       ctx.batcher.append({ room: room.id, sender: conn.user.id, body: msg.body, clientMsgId: msg.clientMsgId }).then(
         (outcome) => onPersisted(room, conn, ref, outcome, ctx),
-        (err) => {
-          ctx.log.error({ err, room: room.id }, 'history append failed');
-          conn.send({ type: 'error', code: 'unavailable', message: 'the message was not stored; retry', ref });
-        },
+        (err) => onNotPersisted(room, conn, ref, err, ctx),
       );
       return;
     }
@@ -127,6 +124,17 @@ function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: A
   ctx.bus.publish({ kind: 'message', room: m.room, members: room.members, origin: conn.id, message: m });
   // After the ack and off the actor's path: presence lookups and the enqueue never delay anyone.
   ctx.notifications.notifier.messageStored(m, room.members, conn.user);
+}
+
+function onNotPersisted(room: LoadedRoom, conn: Connection, ref: string, err: unknown, ctx: RouterContext): void {
+  if (isHistoryContentError(err)) {
+    // The store refused this message alone (the group commit split its batch): retrying cannot help.
+    ctx.log.warn({ err, room: room.id, sender: conn.user.id }, 'history store refused a message');
+    conn.send({ type: 'error', code: 'message_rejected', message: 'the message cannot be stored; do not retry it', ref });
+    return;
+  }
+  ctx.log.error({ err, room: room.id }, 'history append failed');
+  conn.send({ type: 'error', code: 'unavailable', message: 'the message was not stored; retry', ref });
 }
 
 async function onReceipt(room: LoadedRoom, msg: Extract<RoomMsg, { type: 'receipt' }>, ctx: RouterContext): Promise<void> {
