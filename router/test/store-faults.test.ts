@@ -88,7 +88,7 @@ async function faultyNode(t: Test, base: Record<string, string>) {
 
 for (const mode of modes(t, 'store faults')) {
   t.test(`on the ${mode.name}`, async (t) => {
-    const { h, faults } = await faultyNode(t, await mode.env(t));
+    const { h, tasks, faults } = await faultyNode(t, await mode.env(t));
 
     t.test('a poison in a burst fails alone; every honest message of the burst is acknowledged once and delivered', async (t) => {
       let release!: () => void;
@@ -145,6 +145,49 @@ for (const mode of modes(t, 'store faults')) {
         await Promise.all(mine.map((m) => rc[i]!.next('message.new', (f) => f.message.clientMsgId === m.id && f.message.sender === m.from)));
         t.pass(`recipient ${i} received its ${mine.length} messages live`);
       }
+    });
+
+    t.test('a message stored whose reply was lost reaches its recipients when the sender retries it', async (t) => {
+      // The commits of these succeed, but their first replies are lost, as on a dropped connection.
+      for (const id of ['lost-live', 'lost-push']) faults.loseOnce.add(id);
+      const alice = await h.user('alice');
+      const bob = await h.user('bob');
+      const carol = await h.user('carol');
+      const a = await alice.connect();
+      const b = await bob.connect();
+      const notifier = h.node.ctx.notifications.notifier;
+      const pushesTo = (user: number, seq: number) => tasks.filter((k) => k.kind === 'push.message' && k.recipient === user && k.seq === seq).length;
+
+      t.test('a connected recipient gets it live, without a reconnect', async (t) => {
+        const first = await a.sendMessage({ to: bob.id }, 'hello bob', 'lost-live');
+        t.match(first, { type: 'error', code: 'unavailable', message: /may or may not have been stored; retry with the same clientMsgId/ }, 'the sender is told the outcome is unknown');
+        const [stored] = await h.stores.history.after(roomOf(alice.id, bob.id), 0, 10);
+        t.match(stored, { clientMsgId: 'lost-live' }, 'yet the message was stored');
+        t.match(await a.sendMessage({ to: bob.id }, 'hello bob', 'lost-live'), { type: 'message.sent', duplicate: true, seq: stored?.seq }, 'the retry is a duplicate of it');
+        const live = await b.next('message.new', (f) => f.message.clientMsgId === 'lost-live');
+        t.same(live.message, stored, 'bob receives the stored message live');
+      });
+
+      t.test('an offline recipient gets a push task for it, and none once their device has it', async (t) => {
+        const first = await a.sendMessage({ to: carol.id }, 'hello carol', 'lost-push');
+        t.match(first, { type: 'error', code: 'unavailable' }, 'the first reply is lost');
+        await notifier.drained();
+        const [stored] = await h.stores.history.after(roomOf(alice.id, carol.id), 0, 10);
+        if (!stored) return t.fail('the message was not stored');
+        t.equal(pushesTo(carol.id, stored.seq), 0, 'the lost attempt enqueued nothing');
+        t.match(await a.sendMessage({ to: carol.id }, 'hello carol', 'lost-push'), { type: 'message.sent', duplicate: true }, 'the retry is a duplicate');
+        await notifier.drained();
+        t.equal(pushesTo(carol.id, stored.seq), 1, 'the retry enqueues a push task for carol');
+
+        const c = await carol.connect();
+        c.send({ type: 'message.ack', room: stored.room, seq: stored.seq });
+        await a.next('receipt', (f) => f.kind === 'delivered' && f.user === carol.id && f.seq === stored.seq);
+        await c.close();
+        await a.next('presence', (f) => f.user === carol.id && !f.online);
+        t.match(await a.sendMessage({ to: carol.id }, 'hello carol', 'lost-push'), { type: 'message.sent', duplicate: true }, 'another retry is a duplicate');
+        await notifier.drained();
+        t.equal(pushesTo(carol.id, stored.seq), 1, 'and enqueues nothing more: carol reported having it');
+      });
     });
   });
 }
