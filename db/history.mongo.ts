@@ -9,17 +9,19 @@
  */
 import {
   type AnyBulkWriteOperation,
+  BSON,
   type ClientSession,
   type Collection,
   type Db,
   type Filter,
   MongoClient,
+  MongoInvalidArgumentError,
   MongoServerError,
   ReadConcern,
   WriteConcern,
 } from 'mongodb';
 import { appendBatch, keyOf } from './history.batch.ts';
-import type { AppendOutcome, HistoryStore, Message, NewMessage } from './history.port.ts';
+import { HistoryContentError, type AppendOutcome, type HistoryStore, type Message, type NewMessage } from './history.port.ts';
 
 /** A stored message with its id as the document's `_id`. */
 type MessageDoc = Omit<Message, 'id'> & { _id: string };
@@ -35,6 +37,13 @@ const DURABLE = new WriteConcern('majority', undefined, true);
 /** Another writer inserted the same (room, sender, clientMsgId) first; the retry finds it. */
 const DUPLICATE_KEY = 11000;
 const NAMESPACE_EXISTS = 48;
+
+/**
+ * Server codes of a write refused for what it holds: InvalidBSON 22, DocumentValidationFailure 121,
+ * TransactionTooLarge 257, NonConformantBSON 378, BSONObjectTooLarge 10334, KeyTooLong 17280
+ * (servers before 4.2). A part of the batch may pass where the whole did not.
+ */
+const CONTENT_CODES = new Set([22, 121, 257, 378, 10334, 17280]);
 
 export class MongoHistoryStore implements HistoryStore {
   readonly #client: MongoClient;
@@ -89,8 +98,8 @@ export class MongoHistoryStore implements HistoryStore {
       return await this.#transaction((session) => this.#appendIn(session, batch));
     } catch (err) {
       // Write conflicts are retried inside withTransaction; a lost race on a unique key is not.
-      if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
-      return await this.#transaction((session) => this.#appendIn(session, batch));
+      if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw classify(err);
+      return await this.#transaction((session) => this.#appendIn(session, batch)).catch((again: unknown) => Promise.reject(classify(again)));
     }
   }
 
@@ -180,6 +189,19 @@ async function createCollectionIfMissing(db: Db, name: string): Promise<void> {
     // Another router node created it first.
     if (!(err instanceof MongoServerError && err.code === NAMESPACE_EXISTS)) throw err;
   }
+}
+
+/**
+ * A refusal of the batch's content as a HistoryContentError; any other error as it is. Besides the
+ * server's codes, the driver refuses a document over the size limit itself, before sending it
+ * (an argument error, until NODE-3483 makes it a BSON error), and BSON refuses what it cannot encode.
+ */
+function classify(err: unknown): unknown {
+  const content =
+    (err instanceof MongoServerError && typeof err.code === 'number' && CONTENT_CODES.has(err.code)) ||
+    (err instanceof MongoInvalidArgumentError && /larger than the maximum size|exceeds the max bson object size/i.test(err.message)) ||
+    BSON.BSONError.isBSONError(err);
+  return content ? new HistoryContentError('MongoDB refused the batch\'s content', { cause: err }) : err;
 }
 
 function toDoc(m: Message): MessageDoc {

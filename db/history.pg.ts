@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { outcomesOf } from './history.batch.ts';
-import type { AppendOutcome, HistoryStore, Message, NewMessage } from './history.port.ts';
+import { HistoryContentError, type AppendOutcome, type HistoryStore, type Message, type NewMessage } from './history.port.ts';
 import { prepare, type PreparedStatement } from './relational.prepared.ts';
 
 /**
@@ -15,6 +15,15 @@ import { prepare, type PreparedStatement } from './relational.prepared.ts';
  * serialization failure.
  */
 const RETRYABLE_CODES = new Set(['23505', '40P01', '40001']);
+
+/**
+ * SQLSTATE classes of a statement refused for what it was given, so the same batch fails again
+ * and a part of it may not: 22 data exception (a NUL in a text is 22021 on the server, 22P05 where
+ * the text cannot be converted; a number out of range is 22003) and 54 program limit exceeded (a
+ * value or an array over a limit). Not 23 (integrity): our only constraint that input can trip is
+ * the unique key, and that is a race, retried above, not content.
+ */
+const CONTENT_CLASSES = new Set(['22', '54']);
 
 const COLUMNS = ['room_id', 'seq', 'id', 'sender', 'body', 'client_msg_id', 'ts'] as const;
 
@@ -48,8 +57,8 @@ export class PgHistoryStore implements HistoryStore {
     try {
       return await appendOnce(this.#append, batch);
     } catch (err) {
-      if (!RETRYABLE_CODES.has(errorCode(err))) throw err;
-      return await appendOnce(this.#append, batch);
+      if (!RETRYABLE_CODES.has(errorCode(err))) throw classify(err);
+      return await appendOnce(this.#append, batch).catch((again: unknown) => Promise.reject(classify(again)));
     }
   }
 
@@ -135,6 +144,13 @@ function toMessage(row: MessageRow): Message {
     clientMsgId: row.client_msg_id,
     ts: Number(row.ts),
   };
+}
+
+/** A refusal of the batch's content as a HistoryContentError; any other error as it is. */
+function classify(err: unknown): unknown {
+  const code = errorCode(err);
+  if (!CONTENT_CLASSES.has(code.slice(0, 2))) return err;
+  return new HistoryContentError(`PostgreSQL refused the batch's content (SQLSTATE ${code})`, { cause: err });
 }
 
 function errorCode(err: unknown): string {

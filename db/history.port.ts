@@ -31,7 +31,9 @@ export interface HistoryStore {
    * Stores a batch durably and atomically (all or nothing), assigning each new message the next
    * seq of its room in input order. Returns one outcome per input, in input order. A repeated
    * (room, sender, clientMsgId), within the batch or with an earlier batch, is a duplicate or a
-   * conflict and consumes no seq. Resolves only once the batch is durable.
+   * conflict and consumes no seq. Resolves only once the batch is durable. Rejects with a
+   * `HistoryContentError` when the store refuses what the batch contains (nothing is stored);
+   * any other rejection leaves the outcome unknown (the batch may have been stored).
    */
   append(batch: readonly NewMessage[]): Promise<AppendOutcome[]>;
   /** Messages of a room with `seq > after`, oldest first, at most `limit`. */
@@ -43,4 +45,23 @@ export interface HistoryStore {
   /** Reports whether the store answers (for readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The store refused a batch for what it contains, not for its own state: a value the database
+ * cannot hold (PostgreSQL's data exceptions, such as a NUL in a text; a document over MongoDB's
+ * size limit) or a batch over one of its limits. Nothing of the batch was stored, and the same
+ * batch would fail again, but its parts may not: the group commit splits it until the message at
+ * fault fails alone. Every other failure (connection, timeout, a server going away) is transient.
+ */
+export class HistoryContentError extends Error {
+  override readonly name = 'HistoryContentError';
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+  }
+}
+
+/** True when `err` is the store refusing a batch for its content (see HistoryContentError). */
+export function isHistoryContentError(err: unknown): err is HistoryContentError {
+  return err instanceof HistoryContentError;
 }

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   unavailable: { status: 503, text: 'a store is unavailable; retry later' },
   internal: { status: 500, text: 'internal error' },
   unsupported_media_type: { status: 415, text: 'the request body must be application/json' },
+  message_rejected: { status: 422, text: 'the message cannot be stored; do not retry it' },
 } as const satisfies Record<string, { status: number; text: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

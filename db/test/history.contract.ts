@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
 import type { AppendOutcome, HistoryStore, NewMessage } from '../history.port.ts';
+import { poisonBodyFor } from './history.stores.ts';
 
 export interface OpenedStore {
   store: HistoryStore;
@@ -188,6 +189,20 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
     t.same((await store.after(room, 0, 10)).map((m) => m.body), bodies, 'the stored bodies are unchanged');
     const again = await store.append([msg(room, 'body2', '{"$ne":null}')]);
     t.same(kinds(again), ['duplicate'], 'an operator-looking body compares as plain text');
+  });
+
+  t.test('a batch holding a body the store cannot hold is refused whole, as content, and stores nothing', async (t) => {
+    const [room, other] = [freshRoom(), freshRoom()];
+    const poison = msg(room, 'poison', poisonBodyFor(store), 2);
+    const honest = [msg(room, 'h1'), msg(other, 'h2', 'h2', 3), msg(room, 'h3')];
+    const contentError = { name: 'HistoryContentError', cause: Object };
+    await t.rejects(store.append([honest[0]!, honest[1]!, poison, honest[2]!]), contentError, 'the batch is refused with a HistoryContentError');
+    t.equal(await store.lastSeq(room), 0, 'no seq of the poison\'s room was used');
+    t.same(await store.after(other, 0, 10), [], 'nothing of the batch was stored');
+    await t.rejects(store.append([poison]), contentError, 'the poison alone is refused the same way');
+    const rest = await store.append(honest);
+    t.same(kinds(rest), ['stored', 'stored', 'stored'], 'without it, the others are stored as new');
+    t.same(seqs(rest), [1, 1, 2], 'from seq 1: the refused batch left no gap');
   });
 
   t.test('operator-looking room and clientMsgId values are stored and compared as plain strings', async (t) => {

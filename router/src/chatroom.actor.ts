@@ -9,7 +9,7 @@
  * acknowledged can be lost, because nothing is acknowledged before the store has it.
  */
 import { spawn, type Ref } from 'nact';
-import type { AppendOutcome } from '../../db/history.port.ts';
+import { isHistoryContentError, type AppendOutcome } from '../../db/history.port.ts';
 import type { RoomRecord, Watermarks } from '../../db/relational.port.ts';
 import { LIMITS, type Message } from '../../protocol/frames.ts';
 import { AppError, toAppError } from './app-error.ts';
@@ -95,10 +95,7 @@ async function act(room: LoadedRoom, msg: RoomMsg, ctx: RouterContext): Promise<
       // a reset of the actor does not stop them: nothing acknowledged depends on the actor living.
       ctx.batcher.append({ room: room.id, sender: conn.user.id, body: msg.body, clientMsgId: msg.clientMsgId }).then(
         (outcome) => onPersisted(room, conn, ref, outcome, ctx),
-        (err) => {
-          ctx.log.error({ err, room: room.id }, 'history append failed');
-          conn.send({ type: 'error', code: 'unavailable', message: 'the message was not stored; retry', ref });
-        },
+        (err) => onNotPersisted(room, conn, ref, err, ctx),
       );
       return;
     }
@@ -119,14 +116,30 @@ function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: A
     conn.send({ type: 'error', code: 'conflict', message: 'this clientMsgId was used for a different message', ref });
     return;
   }
-  conn.send({ type: 'message.sent', ref, room: m.room, id: m.id, seq: m.seq, ts: m.ts, duplicate: outcome.kind === 'duplicate' });
+  const duplicate = outcome.kind === 'duplicate';
+  conn.send({ type: 'message.sent', ref, room: m.room, id: m.id, seq: m.seq, ts: m.ts, duplicate });
   if (m.seq > room.lastSeq) room.lastSeq = m.seq;
-  // A duplicate was published when it was first stored; a client that missed it resyncs.
-  if (outcome.kind !== 'stored') return;
-  ctx.metrics.messagesStored.inc();
+  if (!duplicate) ctx.metrics.messagesStored.inc();
+  // A duplicate goes out again: its first attempt may have been stored without anyone hearing of
+  // it (a lost reply, a timeout, a crash between commit and ack), and then nothing published it.
+  // A second copy costs little: clients keep messages by (room, seq), a push task has the same key
+  // as the first (the worker skips a key done) and the notification the same tag (it replaces).
   ctx.bus.publish({ kind: 'message', room: m.room, members: room.members, origin: conn.id, message: m });
   // After the ack and off the actor's path: presence lookups and the enqueue never delay anyone.
-  ctx.notifications.notifier.messageStored(m, room.members, conn.user);
+  // A member whose device reported having a repeated message needs no notification for it.
+  const notify = duplicate ? room.members.filter((u) => (room.delivered[u] ?? 0) < m.seq) : room.members;
+  ctx.notifications.notifier.messageStored(m, notify, conn.user);
+}
+
+function onNotPersisted(room: LoadedRoom, conn: Connection, ref: string, err: unknown, ctx: RouterContext): void {
+  if (isHistoryContentError(err)) {
+    // The store refused this message alone (the group commit split its batch): retrying cannot help.
+    ctx.log.warn({ err, room: room.id, sender: conn.user.id }, 'history store refused a message');
+    conn.send({ type: 'error', code: 'message_rejected', message: 'the message cannot be stored; do not retry it', ref });
+    return;
+  }
+  ctx.log.error({ err, room: room.id }, 'history append failed');
+  conn.send({ type: 'error', code: 'unavailable', message: 'the message may or may not have been stored; retry with the same clientMsgId', ref });
 }
 
 async function onReceipt(room: LoadedRoom, msg: Extract<RoomMsg, { type: 'receipt' }>, ctx: RouterContext): Promise<void> {

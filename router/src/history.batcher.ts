@@ -8,8 +8,13 @@
  * `parallelAfterMs`, so light load fills one batch instead of paying a transaction per message.
  * A room is in at most one in-flight batch, and a message never overtakes an earlier one of its
  * room, so each room's seqs follow the order the chatroom actor submitted its messages.
+ *
+ * A batch the store refuses for its content (`HistoryContentError`: one hostile body can do that
+ * to everyone's messages) is split in halves, written in order in the same slot, until the message
+ * at fault fails alone with that error; every other message is stored once. Any other failure
+ * rejects every message of the batch that is not yet stored, as its outcome is unknown.
  */
-import type { AppendOutcome, HistoryStore, NewMessage } from '../../db/history.port.ts';
+import { isHistoryContentError, type AppendOutcome, type HistoryStore, type NewMessage } from '../../db/history.port.ts';
 
 interface Pending {
   message: NewMessage;
@@ -132,13 +137,53 @@ export class HistoryBatcher {
   }
 
   private async write(batch: Pending[]): Promise<void> {
-    const started = performance.now();
     try {
-      const outcomes = await this.store.append(batch.map((p) => p.message));
-      this.onBatch(batch.length, (performance.now() - started) / 1000);
-      batch.forEach((p, i) => p.resolve(outcomes[i]!));
+      await this.commit(batch);
     } catch (err) {
+      if (batch.length > 1 && isHistoryContentError(err)) return this.isolate(batch);
       for (const p of batch) p.reject(err);
     }
   }
+
+  /** One append of `batch`; resolves each message with its outcome, or throws the store's error. */
+  private async commit(batch: readonly Pending[]): Promise<void> {
+    const started = performance.now();
+    const outcomes = await this.store.append(batch.map((p) => p.message));
+    this.onBatch(batch.length, (performance.now() - started) / 1000);
+    batch.forEach((p, i) => p.resolve(outcomes[i]!));
+  }
+
+  /**
+   * Writes a batch the store refused for its content in halves, depth first and in queue order, so
+   * a room's messages are still written in submission order; its rooms stay busy and its slot taken
+   * until the end. A part refused for its content is split again or, down to one message, rejected
+   * with that error. A part that fails otherwise stops it: that part and every later one are
+   * rejected, as a store that is down would refuse each in turn.
+   */
+  private async isolate(batch: readonly Pending[]): Promise<void> {
+    // Parts still to write, as [from, to) of `batch`, the next one last.
+    const parts = halves(0, batch.length).reverse();
+    for (let part = parts.pop(); part; part = parts.pop()) {
+      const [from, to] = part;
+      try {
+        await this.commit(batch.slice(from, to));
+      } catch (err) {
+        if (!isHistoryContentError(err)) {
+          for (const p of batch.slice(from)) p.reject(err);
+          return;
+        }
+        if (to - from === 1) batch[from]!.reject(err);
+        else parts.push(...halves(from, to).reverse());
+      }
+    }
+  }
+}
+
+/** [from, to) cut in two, the first half no longer than the second. */
+function halves(from: number, to: number): Array<[number, number]> {
+  const mid = from + Math.floor((to - from) / 2);
+  return [
+    [from, mid],
+    [mid, to],
+  ];
 }

@@ -17,7 +17,11 @@ export class PushNotifier {
     private readonly deps: { tasks: TaskQueue; presence: PresenceStore; registry: ConnectionRegistry; log: Logger; enabled: boolean },
   ) {}
 
-  /** A message was stored (not a duplicate): enqueue a push task for each offline recipient. */
+  /**
+   * A message was stored (or repeated, when its first attempt may not have got this far): enqueue
+   * a push task for each offline recipient among `members`. A repeat's task has the key of the
+   * first, so a worker that ran the first skips it.
+   */
   messageStored(message: Message, members: readonly number[], sender: PublicUser): void {
     if (!this.deps.enabled) return;
     for (const member of members) {

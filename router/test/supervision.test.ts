@@ -4,6 +4,7 @@ import type { RelationalStore } from '../../db/relational.port.ts';
 import { createLogger } from '../../router/src/logger.ts';
 import { loadConfig } from '../../router/src/config.ts';
 import { openStores, type Stores } from '../../router/src/stores.ts';
+import { override } from '../../test/support/override.ts';
 import { startNode } from '../../test/support/router.harness.ts';
 
 /** Opens embedded stores and lets a test make chosen calls throw, as a crashing dependency would. */
@@ -29,17 +30,6 @@ async function faultyStores(t: Test) {
     },
   });
   return { stores: { ...stores, relational, history }, faults };
-}
-
-/** The store with some methods replaced; the others still run on the real store (private fields work). */
-function override<T extends object>(real: T, replaced: Partial<T>): T {
-  return new Proxy(real, {
-    get(target, prop) {
-      if (prop in replaced) return replaced[prop as keyof T];
-      const value = Reflect.get(target, prop);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
 
 t.test('a crash in one connection actor affects no one else', async (t) => {

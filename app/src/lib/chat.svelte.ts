@@ -238,8 +238,8 @@ export class Chat {
           const room = this.rooms[f.ref.slice(6)];
           if (room) room.loadingOlder = false;
         }
-        // A send the server refuses for good (too long, conflict, not allowed) leaves the outbox.
-        if (f.ref && ['body_too_long', 'invalid_recipient', 'user_not_found', 'room_not_found', 'conflict', 'invalid_frame'].includes(f.code)) {
+        // A send the server refuses for good (too long, conflict, not allowed, not storable) leaves the outbox.
+        if (f.ref && ['body_too_long', 'invalid_recipient', 'user_not_found', 'room_not_found', 'conflict', 'invalid_frame', 'message_rejected'].includes(f.code)) {
           this.outbox = this.outbox.filter((o) => o.clientMsgId !== f.ref);
           this.saveOutbox();
         }
