@@ -17,6 +17,7 @@ import type { Config } from './config.ts';
 import { ConnectionRegistry } from './connection.registry.ts';
 import { HistoryBatcher } from './history.batcher.ts';
 import { httpApp } from './http.app.ts';
+import { readinessProbe } from './readiness.ts';
 import { startNotifications, type NotificationsOptions } from './notifications.ts';
 import { liveFanout } from './live.fanout.ts';
 import { PresenceService } from './presence.service.ts';
@@ -82,17 +83,18 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const app = httpApp({
     ctx,
     draining: () => draining,
-    ready: async () => {
-      // Every store a request or a socket may need; any one down makes the node unready.
-      await Promise.all([
-        stores.relational.ping(),
-        stores.history.ping(),
-        stores.sessions.ping(),
-        stores.attempts.ping(),
-        stores.bus.ping(),
-        stores.tasks.ping(),
-      ]);
-    },
+    // Every store a request or a socket may need; any one down makes the node unready.
+    ready: readinessProbe(
+      {
+        relational: () => stores.relational.ping(),
+        history: () => stores.history.ping(),
+        sessions: () => stores.sessions.ping(),
+        attempts: () => stores.attempts.ping(),
+        bus: () => stores.bus.ping(),
+        tasks: () => stores.tasks.ping(),
+      },
+      { timeoutMs: config.edge.readyTimeoutMs, onFailure: (store, err) => log.warn({ store, err }, 'not ready') },
+    ),
   });
   const server = createServer(app.handler as unknown as RequestListener);
   const gateway = attachGateway(server, connections, ctx);
