@@ -51,7 +51,7 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
     const started = performance.now();
     res.once('finish', () => {
       const path = (req.url ?? '/').split('?')[0];
-      const probe = path === '/healthz' || path === '/readyz' || path === '/metrics';
+      const probe = path === '/healthz' || path === '/readyz';
       ctx.log[probe ? 'debug' : 'info'](
         { req: id, method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) },
         'request',
@@ -68,11 +68,7 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
     sendJson(res, 503, { status: 'unavailable', stores: failing });
   });
 
-  // Internal: the reverse proxy does not route /metrics from outside (ops/Caddyfile).
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', ctx.metrics.registry.contentType);
-    res.end(await ctx.metrics.registry.metrics());
-  });
+  // No /metrics here: it is served on the metrics listener only (metrics.http.ts).
 
   // Feature routes, each module registering its own paths under /api.
   for (const register of apiRoutes) register(app, ctx);

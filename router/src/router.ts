@@ -17,6 +17,7 @@ import type { Config } from './config.ts';
 import { ConnectionRegistry } from './connection.registry.ts';
 import { HistoryBatcher } from './history.batcher.ts';
 import { httpApp } from './http.app.ts';
+import { startMetricsListener, type MetricsListener } from './metrics.http.ts';
 import { readinessProbe } from './readiness.ts';
 import { startNotifications, type NotificationsOptions } from './notifications.ts';
 import { liveFanout } from './live.fanout.ts';
@@ -32,6 +33,8 @@ export interface RouterNode {
   server: Server;
   /** The port actually bound (PORT=0 picks one). */
   port: number;
+  /** The metrics listener's port (METRICS_PORT=0 picks one); undefined when metrics are off. */
+  metricsPort: number | undefined;
   ctx: RouterContext;
   /**
    * Graceful shutdown: refuse new sockets, stop reading frames, let in-flight messages become
@@ -103,6 +106,14 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  // Metrics never share the public port (metrics.http.ts); off unless METRICS_PORT is set.
+  let metricsListener: MetricsListener | undefined;
+  try {
+    if (config.edge.metrics) metricsListener = await startMetricsListener(metrics.registry, config.edge.metrics);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -123,7 +134,8 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
       rooms.stopAll();
       stop(system);
       server.closeAllConnections();
+      await metricsListener?.close();
     })());
 
-  return { server, port, ctx, close };
+  return { server, port, metricsPort: metricsListener?.port, ctx, close };
 }
