@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import t from 'tap';
 import { RedisAttemptStore } from '../attempt.redis.ts';
 import { RedisPresenceStore } from '../presence.redis.ts';
+import { RedisRateLimitStore } from '../ratelimit.redis.ts';
 import { RedisSessionStore } from '../session.redis.ts';
 
 /** A port nothing listens on (bound, then closed). */
@@ -26,6 +27,7 @@ t.test('a Redis store that is not connected is not ready, at once', async (t) =>
     sessions: (r: Redis) => new RedisSessionStore(r),
     attempts: (r: Redis) => new RedisAttemptStore(r),
     presence: (r: Redis) => new RedisPresenceStore(r, { nodeId: 'n1', ttlMs: 30_000 }),
+    rateLimits: (r: Redis) => new RedisRateLimitStore(r),
   };
   for (const [name, make] of Object.entries(stores)) {
     const redis = new Redis(url, { retryStrategy: () => 3600_000, maxRetriesPerRequest: null });

@@ -54,7 +54,7 @@ const schema = z.object({
   OIDC_CLIENT_ID: z.string().optional(),
   OIDC_CLIENT_SECRET: z.string().optional(),
   OIDC_NAME: z.string().min(1).max(64).default('Single sign-on'),
-  // Metrics listener, readiness deadline (edge.config.ts).
+  // Metrics listener, trusted proxies, sign-in limits, readiness deadline (edge.config.ts).
   ...edgeFields,
 });
 
@@ -127,7 +127,7 @@ export interface Config {
   authAttemptTtlMs: number;
   /** The OAuth providers whose client id and secret are set; the others are off. */
   oauth: Partial<Record<OAuthProviderId, OAuthClientConfig>>;
-  /** Metrics listener, readiness deadline (edge.config.ts). */
+  /** Metrics listener, trusted proxies, sign-in limits, readiness deadline (edge.config.ts). */
   edge: EdgeConfig;
 }
 

@@ -63,6 +63,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     sessions: stores.sessions,
     auth: stores.auth,
     attempts: stores.attempts,
+    rateLimits: stores.rateLimits,
     batcher: new HistoryBatcher(stores.history, {
       onBatch: (size, seconds) => {
         metrics.batchSize.observe(size);
@@ -93,6 +94,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
         history: () => stores.history.ping(),
         sessions: () => stores.sessions.ping(),
         attempts: () => stores.attempts.ping(),
+        rateLimits: () => stores.rateLimits.ping(),
         bus: () => stores.bus.ping(),
         tasks: () => stores.tasks.ping(),
       },

@@ -132,13 +132,13 @@ t.test('/readyz while Redis is unreachable', async (t) => {
     proxy.freeze();
     const answer = await readyz();
     t.equal(answer.status, 503, '503, not a wait for Redis');
-    t.same(answer.body, { status: 'unavailable', stores: ['sessions', 'attempts'] }, 'the Redis stores are named, nothing else');
+    t.same(answer.body, { status: 'unavailable', stores: ['sessions', 'attempts', 'rateLimits'] }, 'the Redis stores are named, nothing else');
   });
 
   t.test('cut (connection refused): 503 naming the Redis stores', async (t) => {
     await proxy.cut();
     const answer = await until(503);
-    t.same(answer.body.stores, ['sessions', 'attempts'], 'the Redis stores are named');
+    t.same(answer.body.stores, ['sessions', 'attempts', 'rateLimits'], 'the Redis stores are named');
   });
 
   t.test('Redis back: ready again by itself', async (t) => {
