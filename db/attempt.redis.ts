@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { check } from './attempt.memory.ts';
 import { ATTEMPT_KEY, AttemptKeyError, type AttemptStore } from './attempt.port.ts';
+import { pingConnected } from './redis.ping.ts';
 
 export interface RedisAttemptStoreOptions {
   /** Prefix of every key. Default 'attempt:'. */
@@ -52,7 +53,7 @@ export class RedisAttemptStore implements AttemptStore {
   }
 
   async ping(): Promise<void> {
-    await this.redis.ping();
+    await pingConnected(this.redis);
   }
 
   async close(): Promise<void> {

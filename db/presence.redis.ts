@@ -7,6 +7,7 @@
  */
 import { Redis } from 'ioredis';
 import type { PresenceStore, UserPresence } from './presence.port.ts';
+import { pingConnected } from './redis.ping.ts';
 
 export interface RedisPresenceOptions {
   /** This node's id (a hash field). */
@@ -103,7 +104,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async ping(): Promise<void> {
-    await this.#redis.ping();
+    await pingConnected(this.#redis);
   }
 
   async close(): Promise<void> {

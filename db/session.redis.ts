@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 
 import { assertTtl, isSessionId, newSessionId } from './session.memory.ts';
 import type { Session, SessionStore } from './session.port.ts';
+import { pingConnected } from './redis.ping.ts';
 
 export interface RedisSessionStoreOptions {
   /** Prefix of every key this store writes. Default 'sess:'. */
@@ -148,7 +149,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async ping(): Promise<void> {
-    await this.#redis.ping();
+    await pingConnected(this.#redis);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
- * The router's own view of a measured window, from its Prometheus endpoint (GET /metrics) scraped
- * at the window's start and end: group-commit batches and their latency, server-side delivery
- * latency, bus confirms, event-loop delay and GC. A server without /metrics gives nothing.
+ * The router's own view of a measured window, from its Prometheus endpoint (GET /metrics on the
+ * metrics listener, METRICS_PORT) scraped at the window's start and end: group-commit batches and
+ * their latency, server-side delivery latency, bus confirms, event-loop delay and GC. A server
+ * without /metrics gives nothing.
  */
 
 /** Sample name with its labels (`name{a="b"}`) to value. */

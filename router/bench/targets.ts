@@ -53,12 +53,14 @@ export interface TargetContext {
 }
 
 /** Environment every router child gets: quiet logs, no throttling of the benchmark, loopback only. */
-function routerEnv(port: number, ctx: TargetContext, extra: Record<string, string>): Record<string, string> {
+/** The router's environment; its metrics listener (never on the public port) on `metricsPort`. */
+function routerEnv(port: number, metricsPort: number, ctx: TargetContext, extra: Record<string, string>): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     PORT: String(port),
     HOST: '127.0.0.1',
+    METRICS_PORT: String(metricsPort),
     PUBLIC_ORIGIN: `http://localhost:${port}`,
     NODE_ID: `bench-${ctx.runId}`,
     LOG_LEVEL: 'warn',
@@ -179,14 +181,14 @@ export async function startFullStack(ctx: TargetContext): Promise<Target> {
       await conn.close();
     }
   });
-  const port = await freePort();
+  const [port, metricsPort] = [await freePort(), await freePort()];
   const prof = await profiling(ctx, 'router-full');
   const child = spawnNode({
     script: 'router/src/main.ts',
     cwd: ctx.root,
     logPath: join(ctx.tmp, 'router-full.log'),
     nodeArgs: [...ROUTER_NODE_FLAGS, ...prof.nodeArgs],
-    env: routerEnv(port, ctx, {
+    env: routerEnv(port, metricsPort, ctx, {
       DATABASE_URL: dbUrl.toString(),
       REDIS_URL: options.redisUrl,
       AMQP_URL: options.amqpUrl,
@@ -211,7 +213,7 @@ export async function startFullStack(ctx: TargetContext): Promise<Target> {
     child,
     users,
     endpoint: routerEndpoint(port),
-    metricsUrl: `http://127.0.0.1:${port}/metrics`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     commits: async () => {
       const { rows } = await stats.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = $1', [dbName]);
       return Number(rows[0]?.n ?? Number.NaN);
@@ -230,14 +232,14 @@ export async function startFullStack(ctx: TargetContext): Promise<Target> {
 /** The router on the embedded default in a child; it creates the users and sessions itself. */
 export async function startEmbedded(ctx: TargetContext): Promise<Target> {
   const dataDir = await mkdtemp(join(ctx.tmp, 'data-'));
-  const port = await freePort();
+  const [port, metricsPort] = [await freePort(), await freePort()];
   const prof = await profiling(ctx, 'router-embedded');
   const child = spawnNode({
     script: 'router/bench/embedded.router.ts',
     cwd: ctx.root,
     logPath: join(ctx.tmp, 'router-embedded.log'),
     nodeArgs: [...ROUTER_NODE_FLAGS, ...prof.nodeArgs],
-    env: routerEnv(port, ctx, { DATA_DIR: dataDir }),
+    env: routerEnv(port, metricsPort, ctx, { DATA_DIR: dataDir }),
   });
   const stopChild = defer('stop router', () => child.stop());
   const ready = await child.message<{ type: 'ready'; port: number; stores: Record<string, string> }>('ready', 120_000);
@@ -251,7 +253,7 @@ export async function startEmbedded(ctx: TargetContext): Promise<Target> {
     child,
     users,
     endpoint: routerEndpoint(ready.port),
-    metricsUrl: `http://127.0.0.1:${ready.port}/metrics`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     // PGlite keeps ~400 MiB of start-up buffers (WASM/external memory) for 15-35 s after it
     // opens and then frees them at once; a baseline taken before that is off by that much.
     memoryNotBefore: child.startedAt + 45_000,

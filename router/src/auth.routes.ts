@@ -13,6 +13,7 @@ import { callerOf, readJson, requireCaller, requireSameOrigin, sendJson } from '
 import { parseWith } from './http.validate.ts';
 import { localPath, OAuthService, type OAuthServiceOptions } from './oauth.service.ts';
 import type { RouterContext } from './router.context.ts';
+import { SignInLimiter } from './signin.limiter.ts';
 
 type Req = IncomingMessage & { params: Record<string, string>; query: Record<string, string | string[] | undefined> };
 
@@ -54,6 +55,7 @@ function redirect(res: ServerResponse, location: string): void {
 export function authRoutes(options: OAuthServiceOptions = {}): RouteModule {
   return (app: Polka, ctx: RouterContext) => {
     const oauth = new OAuthService(ctx, options);
+    const limiter = new SignInLimiter(ctx);
 
     app.get('/api/me', async (req, res) => {
       const caller = await requireCaller(req, ctx);
@@ -75,6 +77,8 @@ export function authRoutes(options: OAuthServiceOptions = {}): RouteModule {
 
     app.get('/api/auth/:provider/start', async (req, res) => {
       const { params, query } = req as Req;
+      // The callback needs the state this mints, so counting starts bounds callbacks too.
+      await limiter.admit(req, res, 'signin');
       const q = parseWith(startQuery, query);
       const returnTo = q.returnTo === undefined ? '/' : localPath(q.returnTo);
       if (returnTo === null) throw new AppError('invalid_request', 'returnTo: must be a path on this site');

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { notifyFields, notifyFrom, type NotifyConfig } from '../../workers/src/notify.config.ts';
+import { edgeFields, edgeFrom, type EdgeConfig } from './edge.config.ts';
 
 const url = (protocols: string[]) =>
   z
@@ -55,6 +56,8 @@ const schema = z.object({
   OIDC_CLIENT_ID: z.string().optional(),
   OIDC_CLIENT_SECRET: z.string().optional(),
   OIDC_NAME: z.string().min(1).max(64).default('Single sign-on'),
+  // Metrics listener, trusted proxies, sign-in limits, readiness deadline (edge.config.ts).
+  ...edgeFields,
 });
 
 /** Every environment variable this config reads (docs and ops checks use it). */
@@ -138,6 +141,8 @@ export interface Config {
   authAttemptTtlMs: number;
   /** The OAuth providers whose client id and secret are set; the others are off. */
   oauth: Partial<Record<OAuthProviderId, OAuthClientConfig>>;
+  /** Metrics listener, trusted proxies, sign-in limits, readiness deadline (edge.config.ts). */
+  edge: EdgeConfig;
 }
 
 /** Thrown when the environment is invalid; the message lists every bad key. */
@@ -184,6 +189,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const { notify, problems: notifyProblems } = notifyFrom(e);
   problems.push(...notifyProblems);
+  const { edge, problems: edgeProblems } = edgeFrom(e);
+  problems.push(...edgeProblems);
   if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
   return Object.freeze({
     port: e.PORT,
@@ -214,5 +221,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rpName: e.RP_NAME,
     authAttemptTtlMs: e.AUTH_ATTEMPT_TTL_MS,
     oauth: Object.freeze(oauth),
+    edge,
   });
 }

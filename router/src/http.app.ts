@@ -25,8 +25,8 @@ const apiRoutes: RouteModule[] = [authRoutes(), passkeyRoutes, usersRoutes, push
 
 export interface HttpDeps {
   ctx: RouterContext;
-  /** Resolves when every store and the bus answer; rejects otherwise. */
-  ready(): Promise<void>;
+  /** The names of the stores (and the bus) that did not answer in time; empty when the node is ready. */
+  ready(): Promise<string[]>;
   /** True from the start of a graceful shutdown: readiness fails so balancers move traffic away. */
   draining(): boolean;
 }
@@ -51,7 +51,7 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
     const started = performance.now();
     res.once('finish', () => {
       const path = (req.url ?? '/').split('?')[0];
-      const probe = path === '/healthz' || path === '/readyz' || path === '/metrics';
+      const probe = path === '/healthz' || path === '/readyz';
       ctx.log[probe ? 'debug' : 'info'](
         { req: id, method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) },
         'request',
@@ -63,20 +63,12 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
   app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok', node: ctx.config.nodeId }));
   app.get('/readyz', async (_req, res) => {
     if (draining()) return sendJson(res, 503, { status: 'draining' });
-    try {
-      await ready();
-      sendJson(res, 200, { status: 'ready' });
-    } catch (err) {
-      ctx.log.warn({ err }, 'not ready');
-      sendJson(res, 503, { status: 'unavailable' });
-    }
+    const failing = await ready();
+    if (failing.length === 0) return sendJson(res, 200, { status: 'ready' });
+    sendJson(res, 503, { status: 'unavailable', stores: failing });
   });
 
-  // Internal: the reverse proxy does not route /metrics from outside (ops/Caddyfile).
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', ctx.metrics.registry.contentType);
-    res.end(await ctx.metrics.registry.metrics());
-  });
+  // No /metrics here: it is served on the metrics listener only (metrics.http.ts).
 
   // Feature routes, each module registering its own paths under /api.
   for (const register of apiRoutes) register(app, ctx);

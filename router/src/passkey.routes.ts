@@ -12,14 +12,17 @@ import type { RouteModule } from './http.app.ts';
 import { readJson, requireCaller, requireSameOrigin, sendJson } from './http.session.ts';
 import { parseWith } from './http.validate.ts';
 import { PasskeyService } from './passkey.service.ts';
+import { SignInLimiter } from './signin.limiter.ts';
 import type { RouterContext } from './router.context.ts';
 
 export const passkeyRoutes: RouteModule = (app: Polka, ctx: RouterContext) => {
   const passkeys = new PasskeyService(ctx);
+  const limiter = new SignInLimiter(ctx);
   const webauthnBody = async <T>(req: IncomingMessage) => parseWith(webauthnResponseBody, await readJson(req)) as unknown as T;
 
   app.post('/api/passkeys/signup/options', async (req, res) => {
     requireSameOrigin(req, ctx);
+    await limiter.admit(req, res, 'signup');
     const { handle, displayName } = parseWith(signupOptionsBody, await readJson(req));
     sendJson(res, 200, await passkeys.signupOptions(handle, displayName));
   });
@@ -33,6 +36,7 @@ export const passkeyRoutes: RouteModule = (app: Polka, ctx: RouterContext) => {
 
   app.post('/api/passkeys/signin/options', async (req, res) => {
     requireSameOrigin(req, ctx);
+    await limiter.admit(req, res, 'signin');
     sendJson(res, 200, await passkeys.signinOptions());
   });
 

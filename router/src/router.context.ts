@@ -8,6 +8,7 @@ import type { RelationalStore } from '../../db/relational.port.ts';
 import type { SessionStore } from '../../db/session.port.ts';
 import type { AttemptStore } from '../../db/attempt.port.ts';
 import type { AuthStore } from '../../db/auth.port.ts';
+import type { RateLimitStore } from '../../db/ratelimit.port.ts';
 import type { Bus } from './bus.port.ts';
 import type { Notifications } from './notifications.ts';
 import type { PresenceStore } from '../../db/presence.port.ts';
@@ -28,6 +29,8 @@ export interface RouterContext {
   sessions: SessionStore;
   auth: AuthStore;
   attempts: AttemptStore;
+  /** Sign-up and sign-in attempts per client address. */
+  rateLimits: RateLimitStore;
   batcher: HistoryBatcher;
   watermarks: WatermarkBatcher;
   bus: Bus;

@@ -17,6 +17,8 @@ import type { Config } from './config.ts';
 import { ConnectionRegistry } from './connection.registry.ts';
 import { HistoryBatcher } from './history.batcher.ts';
 import { httpApp } from './http.app.ts';
+import { startMetricsListener, type MetricsListener } from './metrics.http.ts';
+import { readinessProbe } from './readiness.ts';
 import { startNotifications, type NotificationsOptions } from './notifications.ts';
 import { liveFanout } from './live.fanout.ts';
 import { PresenceService } from './presence.service.ts';
@@ -31,6 +33,8 @@ export interface RouterNode {
   server: Server;
   /** The port actually bound (PORT=0 picks one). */
   port: number;
+  /** The metrics listener's port (METRICS_PORT=0 picks one); undefined when metrics are off. */
+  metricsPort: number | undefined;
   ctx: RouterContext;
   /**
    * Graceful shutdown: refuse new sockets, stop reading frames, let in-flight messages become
@@ -64,6 +68,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     sessions: stores.sessions,
     auth: stores.auth,
     attempts: stores.attempts,
+    rateLimits: stores.rateLimits,
     batcher: new HistoryBatcher(stores.history, {
       onBatch: (size, seconds) => {
         metrics.batchSize.observe(size);
@@ -87,17 +92,19 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const app = httpApp({
     ctx,
     draining: () => draining,
-    ready: async () => {
-      // Every store a request or a socket may need; any one down makes the node unready.
-      await Promise.all([
-        stores.relational.ping(),
-        stores.history.ping(),
-        stores.sessions.ping(),
-        stores.attempts.ping(),
-        stores.bus.ping(),
-        stores.tasks.ping(),
-      ]);
-    },
+    // Every store a request or a socket may need; any one down makes the node unready.
+    ready: readinessProbe(
+      {
+        relational: () => stores.relational.ping(),
+        history: () => stores.history.ping(),
+        sessions: () => stores.sessions.ping(),
+        attempts: () => stores.attempts.ping(),
+        rateLimits: () => stores.rateLimits.ping(),
+        bus: () => stores.bus.ping(),
+        tasks: () => stores.tasks.ping(),
+      },
+      { timeoutMs: config.edge.readyTimeoutMs, onFailure: (store, err) => log.warn({ store, err }, 'not ready') },
+    ),
   });
   const server = createServer(app.handler as unknown as RequestListener);
   const gateway = attachGateway(server, connections, ctx);
@@ -106,6 +113,14 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  // Metrics never share the public port (metrics.http.ts); off unless METRICS_PORT is set.
+  let metricsListener: MetricsListener | undefined;
+  try {
+    if (config.edge.metrics) metricsListener = await startMetricsListener(metrics.registry, config.edge.metrics);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -126,7 +141,8 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
       rooms.stopAll();
       stop(system);
       server.closeAllConnections();
+      await metricsListener?.close();
     })());
 
-  return { server, port, ctx, close };
+  return { server, port, metricsPort: metricsListener?.port, ctx, close };
 }

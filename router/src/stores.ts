@@ -17,6 +17,9 @@ import { KnexNotifyStore } from '../../db/notify.store.ts';
 import { MemoryPresenceStore } from '../../db/presence.memory.ts';
 import type { PresenceStore } from '../../db/presence.port.ts';
 import { RedisPresenceStore } from '../../db/presence.redis.ts';
+import { MemoryRateLimitStore } from '../../db/ratelimit.memory.ts';
+import type { RateLimitStore } from '../../db/ratelimit.port.ts';
+import { RedisRateLimitStore } from '../../db/ratelimit.redis.ts';
 import { AmqpTaskQueue } from '../../workers/src/task.queue.amqp.ts';
 import { MemoryTaskQueue } from '../../workers/src/task.queue.memory.ts';
 import type { TaskQueue } from '../../workers/src/task.queue.port.ts';
@@ -44,6 +47,8 @@ export interface Stores {
   auth: AuthStore;
   /** Challenges, OAuth states and PKCE verifiers of sign-ins in progress. */
   attempts: AttemptStore;
+  /** Sign-up and sign-in attempts per client address: Redis (shared by the nodes), or memory. */
+  rateLimits: RateLimitStore;
   bus: Bus;
   /** Tasks for the workers: RabbitMQ, or in-process on the embedded default. */
   tasks: TaskQueue;
@@ -75,6 +80,10 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
       ? RedisAttemptStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}attempt:`, onError: (err) => log.warn({ err }, 'redis error') })
       : new MemoryAttemptStore();
     opened.push(attempts);
+    const rateLimits: RateLimitStore = config.redisUrl
+      ? RedisRateLimitStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}ratelimit:`, onError: (err) => log.warn({ err }, 'redis error') })
+      : new MemoryRateLimitStore();
+    opened.push(rateLimits);
     const tasks: TaskQueue = config.amqpUrl
       ? await AmqpTaskQueue.open({ url: config.amqpUrl, queue: config.notify.taskQueue, connectionName: `router ${config.nodeId} tasks`, onError: (err) => log.warn({ err }, 'task queue error') })
       : new MemoryTaskQueue();
@@ -97,6 +106,7 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
       sessions,
       auth: new KnexAuthStore(knex),
       attempts,
+      rateLimits,
       bus,
       tasks,
       presence,
@@ -117,6 +127,7 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
         await idempotency.close();
         await sessions.close();
         await attempts.close();
+        await rateLimits.close();
         await history.close();
         await knex.destroy();
       },

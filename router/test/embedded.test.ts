@@ -45,6 +45,7 @@ t.test('npm start serves on the embedded default with no services', async (t) =>
   t.equal(health.status, 200, '/healthz answers 200');
   const ready = await fetch(`http://127.0.0.1:${router.port}/readyz`);
   t.equal(ready.status, 200, '/readyz answers 200: every embedded store is up');
+  t.equal((await fetch(`http://127.0.0.1:${router.port}/metrics`)).status, 404, '/metrics is not on the public port (and metrics are off by default)');
   t.equal(await router.stop('SIGTERM'), 0, 'SIGTERM stops it cleanly');
 });
 
@@ -62,8 +63,9 @@ t.test('a bad configuration stops the process listing every bad key', async (t) 
   t.ok(Object.isFrozen(config), 'the config is frozen');
 });
 
-t.test('the metrics endpoint reports traffic in the Prometheus format', async (t) => {
-  const h = await startNode(t);
+t.test('the metrics listener reports traffic in the Prometheus format', async (t) => {
+  const token = 'metrics-token-0123456789';
+  const h = await startNode(t, { METRICS_PORT: '0', METRICS_TOKEN: token });
   const alice = await h.user('alice');
   const bob = await h.user('bob');
   const a = await alice.connect();
@@ -72,8 +74,11 @@ t.test('the metrics endpoint reports traffic in the Prometheus format', async (t
   await b.next('message.new');
   a.send('not json');
   await a.next('error');
-  const res = await fetch(`${h.httpUrl}/metrics`);
-  t.equal(res.status, 200, '/metrics answers');
+  t.equal((await fetch(`${h.httpUrl}/metrics`)).status, 404, 'the public port has no /metrics');
+  const metricsUrl = `http://127.0.0.1:${h.node.metricsPort}/metrics`;
+  t.equal((await fetch(metricsUrl)).status, 401, 'the metrics port wants the token');
+  const res = await fetch(metricsUrl, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(res.status, 200, '/metrics answers on the metrics port with the token');
   t.match(res.headers.get('content-type'), /text\/plain/, 'in the Prometheus text format');
   const text = await res.text();
   t.match(text, /^messenger_connections 2$/m, 'two open connections');
