@@ -53,9 +53,8 @@ const V6_RANGES: Range[] = [
 
 const inRange = (value: bigint, width: number, [base, bits]: Range) => value >> BigInt(width - bits) === base >> BigInt(width - bits);
 
-/** An IPv6 address (no brackets, no zone) as a 128-bit number; null when it is not one. */
-export function ipv6Value(text: string): bigint | null {
-  if (isIP(text) !== 6) return null;
+/** A valid IPv6 address (no brackets, no zone) as a 128-bit number. */
+function ipv6Value(text: string): bigint {
   let s = text.toLowerCase();
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (dotted) {
@@ -104,7 +103,7 @@ function whyNotPublic(text: string, allowPrivate: boolean): string | null {
     const n = v4(text);
     return METADATA_V4.has(n) ? 'cloud metadata' : allowed(V4_RANGES.find((r) => inRange(n, 32, r))?.[2]);
   }
-  const n = ipv6Value(text)!;
+  const n = ipv6Value(text);
   const embedded = embeddedIpv4(n);
   if (embedded) {
     const why = whyNotPublic(embedded.address, allowPrivate);

@@ -5,7 +5,9 @@
  * send, inside the connection's own lookup (push.agent.ts), so the address it connects to is the
  * one it checked and a name that re-resolves elsewhere (DNS rebinding) gains nothing.
  *
- * Shared by the router and the worker; it lives with the worker that sends.
+ * Shared by the router (subscribe) and the worker (send). It lives with the worker that sends,
+ * and the router imports it from here as it imports the rest of workers/src today, until the
+ * router's imports of the workers move behind workers/tasks/.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
