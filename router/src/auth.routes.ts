@@ -6,12 +6,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Polka } from 'polka';
 import { z } from 'zod';
 import { profilePatchBody } from '../../protocol/auth.schema.ts';
+import { localPath } from '../../protocol/local-path.ts';
 import { AppError, toAppError } from './app-error.ts';
 import { addCookie, clearSessionCookie, renewCookie, signIn, signOut, signOutEverywhere } from './auth.session.ts';
 import type { RouteModule } from './http.app.ts';
 import { callerOf, readJson, requireCaller, requireSameOrigin, sendJson } from './http.session.ts';
 import { parseWith } from './http.validate.ts';
-import { localPath, OAuthService, type OAuthServiceOptions } from './oauth.service.ts';
+import { OAuthService, type OAuthServiceOptions } from './oauth.service.ts';
 import type { RouterContext } from './router.context.ts';
 import { SignInLimiter } from './signin.limiter.ts';
 
@@ -103,7 +104,9 @@ export function authRoutes(options: OAuthServiceOptions = {}): RouteModule {
         } else {
           await signIn(req, res, ctx, await oauth.resolveUser(outcome));
         }
-        redirect(res, outcome.returnTo);
+        // Checked again on the way out: an attempt stored before the rule was tightened may hold a
+        // path that normalised to another host.
+        redirect(res, localPath(outcome.returnTo) ?? '/');
       } catch (err) {
         const e = toAppError(err);
         if (e.code === 'internal') ctx.log.error({ err }, 'oauth callback failed');

@@ -4,7 +4,7 @@
  * from config; without them the embedded default generates a pair into DATA_DIR, and the full
  * stack leaves push off (the workers need the same pair).
  */
-import type { Agent } from 'node:https';
+import type { PushEndpointPolicy, ResolveHost } from '../../workers/src/push.endpoint.ts';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/src/worker.runtime.ts';
 import { vapidKeysIn, type VapidKeys } from '../../workers/src/vapid.ts';
 import type { Config } from './config.ts';
@@ -14,8 +14,10 @@ import { PushNotifier } from './push.notifier.ts';
 import type { Stores } from './stores.ts';
 
 export interface NotificationsOptions {
-  /** HTTPS agent for in-process push requests (tests). */
-  pushAgent?: Agent;
+  /** CA certificates (PEM) in-process push requests trust instead of the system's (tests). */
+  pushCa?: string;
+  /** Resolves push endpoint hosts, at subscribe and in-process send. Default: the system resolver (tests inject one). */
+  resolveHost?: ResolveHost;
 }
 
 export interface Notifications {
@@ -24,6 +26,8 @@ export interface Notifications {
   vapidPublicKey: string | undefined;
   /** In-process workers (embedded default only). */
   runtime: WorkerRuntime | undefined;
+  /** Which push endpoints subscriptions may name (PUSH_ALLOW_PRIVATE_ENDPOINTS, the resolver). */
+  pushEndpoints: PushEndpointPolicy;
   stop(): Promise<void>;
 }
 
@@ -50,13 +54,15 @@ export async function startNotifications(
         notify: config.notify,
         vapid,
         publicOrigin: config.publicOrigin,
-        ...(options.pushAgent ? { pushAgent: options.pushAgent } : {}),
+        ...(options.pushCa ? { pushCa: options.pushCa } : {}),
+        ...(options.resolveHost ? { pushResolve: options.resolveHost } : {}),
       })
     : undefined;
   return {
     notifier,
     vapidPublicKey: vapid?.publicKey,
     runtime,
+    pushEndpoints: { allowPrivate: config.notify.allowPrivateEndpoints, ...(options.resolveHost ? { resolve: options.resolveHost } : {}) },
     stop: async () => {
       await notifier.drained();
       await runtime?.stop();

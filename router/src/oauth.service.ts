@@ -40,15 +40,6 @@ export interface OAuthOutcome {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
-/** A post-login path on this site, or null: no scheme, no host, no `//` or `\` tricks, no control characters. */
-export function localPath(value: string): string | null {
-  if (value.length > 512 || !value.startsWith('/') || value.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(value)) return null;
-  const base = 'http://local.invalid';
-  if (!URL.canParse(value, base)) return null;
-  const url = new URL(value, base);
-  return url.origin === base ? url.pathname + url.search + url.hash : null;
-}
-
 export class OAuthService {
   readonly #specs = new Map<OAuthProviderId, ProviderSpec>();
 

@@ -46,8 +46,12 @@ export const pushRoutes: RouteModule = (app: Polka, ctx: RouterContext) => {
     const { user } = await requireCaller(req, ctx);
     if (!ctx.notifications.vapidPublicKey) throw new AppError('push_not_configured');
     const sub = parseWith(subscriptionSchema, await readJson(req));
-    const problem = pushEndpointProblem(sub.endpoint, { allowPrivate: ctx.config.notify.allowPrivateEndpoints });
-    if (problem) throw new AppError('invalid_push_endpoint', problem);
+    const problem = await pushEndpointProblem(sub.endpoint, ctx.notifications.pushEndpoints);
+    if (problem) {
+      // The reason stays in the log: whether a name resolves, and where to, is not the client's to learn.
+      ctx.log.info({ user: user.id, problem }, 'push endpoint refused');
+      throw new AppError('invalid_push_endpoint');
+    }
     const mine = await ctx.notify.subscriptionsOf(user.id);
     if (!mine.some((s) => s.endpoint === sub.endpoint) && mine.length >= MAX_SUBSCRIPTIONS_PER_USER) throw new AppError('too_many_subscriptions');
     const saved = await ctx.notify.addSubscription(user.id, { endpoint: sub.endpoint, keys: sub.keys });

@@ -45,11 +45,15 @@ export interface PushEndpoint {
   requests: Array<{ subscription: string; status: number }>;
 }
 
-/** Starts the push service on 127.0.0.1 (port 0); closed in teardown. */
-export async function startPushEndpoint(t: Test): Promise<PushEndpoint> {
+/**
+ * Starts the push service on 127.0.0.1 (port 0); closed in teardown. Its certificate names
+ * localhost, 127.0.0.1 and `options.names`; endpoints use `options.host` (default localhost).
+ */
+export async function startPushEndpoint(t: Test, options: { names?: string[]; host?: string } = {}): Promise<PushEndpoint> {
+  const dnsNames = ['localhost', ...(options.names ?? [])].map((value) => ({ type: 2, value }));
   const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [{ name: 'subjectAltName', altNames: [...dnsNames, { type: 7, ip: '127.0.0.1' }] }],
   } as never);
   const keys = new Map<string, { ecdh: ECDH; auth: Buffer }>();
   const scripted = new Map<string, number[]>();
@@ -92,7 +96,7 @@ export async function startPushEndpoint(t: Test): Promise<PushEndpoint> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `https://localhost:${(server.address() as AddressInfo).port}`;
+  origin = `https://${options.host ?? 'localhost'}:${(server.address() as AddressInfo).port}`;
   const agent = new Agent({ ca: pems.cert, keepAlive: false });
   t.teardown(
     () =>

@@ -58,7 +58,7 @@ export interface NotifyConfig {
   pushTtlSeconds: number;
   /** Push urgency. Default high. */
   pushUrgency: 'very-low' | 'low' | 'normal' | 'high';
-  /** Accept loopback/private push endpoints (development and tests only). Default false. */
+  /** Accept loopback/private/link-local push endpoints and local names (tests and private deployments only; cloud metadata stays refused). Default false. */
   allowPrivateEndpoints: boolean;
   /** How long a node's presence entry counts without a heartbeat, ms. Default 30 s. */
   presenceTtlMs: number;

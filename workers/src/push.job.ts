@@ -12,7 +12,8 @@ import type { Logger } from 'pino';
 import webpush, { WebPushError } from 'web-push';
 import type { IdempotencyStore } from '../../db/idempotency.port.ts';
 import type { NotifyStore, PushSubscriptionRecord } from '../../db/notify.port.ts';
-import { pushEndpointProblem } from './push.endpoint.ts';
+import { pushAgent } from './push.agent.ts';
+import { parsePushEndpoint, PushEndpointRefused, type PushEndpointPolicy, type ResolveHost } from './push.endpoint.ts';
 import type { Handler, Outcome } from './task.runner.ts';
 import type { TaskOf } from './task.types.ts';
 import type { VapidKeys } from './vapid.ts';
@@ -28,10 +29,12 @@ export interface PushJobDeps {
   ttlSeconds?: number;
   /** Urgency header. Default 'high' (a chat message). */
   urgency?: 'very-low' | 'low' | 'normal' | 'high';
-  /** Allow loopback and private endpoints (development and tests only). Default false. */
+  /** Allow loopback and private endpoints (development, tests and private deployments only). Default false. */
   allowPrivateEndpoints?: boolean;
-  /** HTTPS agent for the push requests (tests pass one trusting their CA). */
-  agent?: Agent;
+  /** Resolves endpoint host names, once per connection, for the address check. Default: the system resolver. */
+  resolve?: ResolveHost;
+  /** CA certificates (PEM) the push requests trust instead of the system's (tests' local push service). */
+  ca?: string;
   /** Socket timeout of one push request, ms. Default 10 000. */
   timeoutMs?: number;
   /** How long a delivered notification's key is remembered, ms. Default 7 days. */
@@ -62,11 +65,15 @@ type SendResult = 'sent' | 'skipped' | 'gone' | 'refused' | { retry: string; aft
 
 /** The handler for `push.message` tasks. */
 export function pushJob(deps: PushJobDeps): Handler<'push.message'> {
+  const policy = { allowPrivate: deps.allowPrivateEndpoints ?? false, ...(deps.resolve ? { resolve: deps.resolve } : {}) };
+  // One agent for the job: kept-alive sockets were each connected to an address checked when they opened.
+  const agent = pushAgent(policy, deps.ca ? { ca: deps.ca } : {});
+  const send: Send = { ...deps, policy, agent };
   return async (task) => {
     const subs = await deps.store.subscriptionsOf(task.recipient);
     if (subs.length === 0) return { status: 'done', note: 'no subscriptions' };
     const payload = pushPayload(task);
-    const results = await Promise.all(subs.map((sub) => sendOne(deps, task, sub, payload)));
+    const results = await Promise.all(subs.map((sub) => sendOne(send, task, sub, payload)));
     return decide(results, subs.length);
   };
 }
@@ -85,29 +92,41 @@ function decide(results: SendResult[], total: number): Outcome {
   return { status: 'done', note: `${sent}/${total} subscriptions notified${gone ? `, ${gone} removed` : ''}` };
 }
 
-async function sendOne(deps: PushJobDeps, task: TaskOf<'push.message'>, sub: PushSubscriptionRecord, payload: string): Promise<SendResult> {
+/** What one send needs: the job's deps, its endpoint policy and its checking agent. */
+type Send = PushJobDeps & { policy: PushEndpointPolicy; agent: Agent };
+
+async function sendOne(deps: Send, task: TaskOf<'push.message'>, sub: PushSubscriptionRecord, payload: string): Promise<SendResult> {
   const { log } = deps;
   const endpointHash = createHash('sha256').update(sub.endpoint).digest('base64url').slice(0, 16);
   const key = `push:${task.key}:${endpointHash}`;
-  const fields = { task: task.id, subscription: sub.id, endpointHost: new URL(sub.endpoint).host };
+  const fields = { task: task.id, subscription: sub.id, endpointHost: URL.canParse(sub.endpoint) ? new URL(sub.endpoint).host : undefined };
   if (await deps.idempotency.has(key)) return 'skipped';
-  const problem = pushEndpointProblem(sub.endpoint, { allowPrivate: deps.allowPrivateEndpoints ?? false });
-  if (problem) {
+  const refuse = async (problem: string): Promise<SendResult> => {
     log.warn({ ...fields, problem }, 'push endpoint refused; subscription removed');
     await deps.store.removeEndpoint(sub.endpoint);
     return 'refused';
+  };
+  let url: URL;
+  try {
+    // An IP-literal host is checked here (a socket does no lookup for it); a name by the agent's lookup.
+    url = parsePushEndpoint(sub.endpoint, deps.policy);
+  } catch (err) {
+    if (err instanceof PushEndpointRefused) return refuse(err.message);
+    throw err;
   }
   try {
-    await webpush.sendNotification({ endpoint: sub.endpoint, keys: sub.keys }, payload, {
+    // The URL as checked, serialised: web-push parses it again, and must see the same host.
+    await webpush.sendNotification({ endpoint: url.href, keys: sub.keys }, payload, {
       vapidDetails: { subject: deps.subject, publicKey: deps.vapid.publicKey, privateKey: deps.vapid.privateKey },
       TTL: deps.ttlSeconds ?? 86_400,
       urgency: deps.urgency ?? 'high',
       // A newer notification for the same room replaces one the device has not received yet.
       topic: topicOf(task.room),
       timeout: deps.timeoutMs ?? 10_000,
-      ...(deps.agent ? { agent: deps.agent } : {}),
+      agent: deps.agent,
     });
   } catch (err) {
+    if (err instanceof PushEndpointRefused) return refuse(err.message);
     if (!(err instanceof WebPushError)) return { retry: `network: ${(err as Error).message}` };
     const status = err.statusCode;
     if (status === 404 || status === 410) {

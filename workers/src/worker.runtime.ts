@@ -3,7 +3,6 @@
  * worker process (main.ts) runs it on RabbitMQ; the router's embedded default runs the same thing
  * in-process on the memory queue.
  */
-import type { Agent } from 'node:https';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { HistoryStore } from '../../db/history.port.ts';
@@ -14,6 +13,7 @@ import type { RelationalStore } from '../../db/relational.port.ts';
 import { startDigestScheduler } from './digest.scheduler.ts';
 import { emailJob } from './email.job.ts';
 import type { NotifyConfig } from './notify.config.ts';
+import type { ResolveHost } from './push.endpoint.ts';
 import { pushJob } from './push.job.ts';
 import type { TaskQueue } from './task.queue.port.ts';
 import { TaskRunner } from './task.runner.ts';
@@ -31,8 +31,10 @@ export interface WorkerRuntimeDeps {
   /** The VAPID pair in use (config or generated); without one push tasks are dead-lettered. */
   vapid: VapidKeys | undefined;
   publicOrigin: string;
-  /** HTTPS agent for push requests (tests trust their local push service with it). */
-  pushAgent?: Agent;
+  /** CA certificates (PEM) push requests trust instead of the system's (tests' local push service). */
+  pushCa?: string;
+  /** Resolves push endpoint hosts for the address check. Default: the system resolver. */
+  pushResolve?: ResolveHost;
 }
 
 export interface WorkerRuntime {
@@ -56,7 +58,8 @@ export async function startWorkerRuntime(deps: WorkerRuntimeDeps): Promise<Worke
         urgency: notify.pushUrgency,
         allowPrivateEndpoints: notify.allowPrivateEndpoints,
         idempotencyTtlMs: notify.idempotencyTtlMs,
-        ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
+        ...(deps.pushCa ? { ca: deps.pushCa } : {}),
+        ...(deps.pushResolve ? { resolve: deps.pushResolve } : {}),
       })
     : async () => ({ status: 'failed' as const, reason: 'push is not configured (VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY)' });
   const email = transport

@@ -61,7 +61,7 @@ t.test('on the embedded default (handlers in-process)', async (t) => {
   );
   const log = createLogger(config.logLevel);
   const stores = await openStores(config, log);
-  const node = await startRouter(config, stores, log, { notifications: { pushAgent: push.agent } });
+  const node = await startRouter(config, stores, log, { notifications: { pushCa: push.ca } });
   t.teardown(async () => {
     await node.close();
     await stores.close();

@@ -1,7 +1,9 @@
 /**
  * The push handler against a local self-signed HTTPS push service that checks VAPID and decrypts
- * every notification, run through the real runner on the in-process queue.
+ * every notification, run through the real runner on the in-process queue. Then the send-time
+ * endpoint check (DNS rebinding), with an injected resolver.
  */
+import { createECDH, randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { MemoryIdempotencyStore } from '../../db/idempotency.memory.ts';
 import { KnexNotifyStore } from '../../db/notify.store.ts';
@@ -9,6 +11,7 @@ import { KnexRelationalStore } from '../../db/relational.store.ts';
 import { openRelational } from '../../db/relational.ts';
 import { createLogger } from '../../router/src/logger.ts';
 import { startPushEndpoint } from '../../test/support/push.endpoint.ts';
+import { tableResolver } from '../../test/support/push.resolver.ts';
 import { pushEndpointProblem } from '../src/push.endpoint.ts';
 import { MAX_PAYLOAD_BYTES, pushJob, pushPayload } from '../src/push.job.ts';
 import { MemoryTaskQueue } from '../src/task.queue.memory.ts';
@@ -30,7 +33,7 @@ async function setup(t: Test, vapidKeys = vapid) {
   const bob = await users.createUser(`bob_${Math.random().toString(36).slice(2, 8)}`, 'Bob');
   const queue = new MemoryTaskQueue();
   const idempotency = new MemoryIdempotencyStore();
-  const handler = pushJob({ store, idempotency, log, vapid: vapidKeys, subject: 'mailto:ops@example.com', allowPrivateEndpoints: true, agent: endpoint.agent, ttlSeconds: 3600 });
+  const handler = pushJob({ store, idempotency, log, vapid: vapidKeys, subject: 'mailto:ops@example.com', allowPrivateEndpoints: true, ca: endpoint.ca, ttlSeconds: 3600 });
   const runner = new TaskRunner({ queue, idempotency, log, handlers: { 'push.message': handler, 'email.digest': async () => ({ status: 'done' }) }, retryBaseMs: 50, maxAttempts: 3 });
   await runner.start();
   t.teardown(async () => {
@@ -124,13 +127,51 @@ t.test('a push task', async (t) => {
   });
 });
 
-t.test('push endpoints', async (t) => {
-  const strict = { allowPrivate: false };
-  t.equal(pushEndpointProblem('https://fcm.googleapis.com/fcm/send/abc', strict), null, 'a public https endpoint is accepted');
-  t.match(pushEndpointProblem('http://fcm.googleapis.com/x', strict), /https/, 'http is refused');
-  for (const url of ['https://localhost/x', 'https://127.0.0.1/x', 'https://10.1.2.3/x', 'https://192.168.1.1/x', 'https://[::1]/x', 'https://169.254.169.254/x', 'https://[fd00::1]/x', 'https://intranet/x']) {
-    t.ok(pushEndpointProblem(url, strict), `${url} is refused in production`);
-  }
-  t.equal(pushEndpointProblem('https://127.0.0.1:8443/x', { allowPrivate: true }), null, 'loopback is allowed when configured (tests)');
-  t.match(pushEndpointProblem('https://u:p@push.example.com/x', strict), /credentials/, 'credentials are refused');
+t.test('the send-time endpoint check', async (t) => {
+  /** Bob with one subscription at `endpoint`, and a task for him. */
+  const recipient = async (t: Test, endpoint: string, given?: { p256dh: string; auth: string }) => {
+    const bob = await users.createUser(`bob_${Math.random().toString(36).slice(2, 8)}`, 'Bob');
+    const keys = given ?? { p256dh: createECDH('prime256v1').generateKeys().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+    await store.addSubscription(bob.id, { endpoint, keys });
+    t.teardown(() => store.removeEndpoint(endpoint));
+    const task = newTask({ kind: 'push.message', recipient: bob.id, sender: alice, room: `${alice.id}-${bob.id}`, seq: 1, messageId: 'msg-1', preview: 'hi' }) as TaskOf<'push.message'>;
+    return { bob, task };
+  };
+  const job = (deps: Partial<Parameters<typeof pushJob>[0]>) => pushJob({ store, idempotency: new MemoryIdempotencyStore(), log, vapid, subject: 'mailto:ops@example.com', timeoutMs: 5000, ...deps });
+
+  t.test('refuses a name that re-resolves to an internal address after subscribing, and removes it', async (t) => {
+    const endpoint = 'https://push.example.com/fcm/send/rebind';
+    const table = { 'push.example.com': ['142.250.74.10'] };
+    const dns = tableResolver(table);
+    t.equal(await pushEndpointProblem(endpoint, { allowPrivate: false, resolve: dns }), null, 'at subscribe the name resolves to a public address and is accepted');
+    const { bob, task } = await recipient(t, endpoint);
+
+    table['push.example.com'] = ['169.254.169.254'];
+    const outcome = await job({ resolve: dns })(task, { attempt: 1 });
+    t.match(outcome, { status: 'done' }, `the task ends, nothing to retry (${JSON.stringify(outcome)})`);
+    t.same(await store.subscriptionsOf(bob.id), [], 'the subscription that now points inside is removed');
+    t.same(dns.asked, ['push.example.com', 'push.example.com'], 'the name was resolved again for the send, by our check');
+  });
+
+  t.test('refuses a name resolving to one public and one private address', async (t) => {
+    const dns = tableResolver({ 'mixed.example.com': ['142.250.74.10', '10.0.0.1'] });
+    const { bob, task } = await recipient(t, 'https://mixed.example.com/fcm/send/mixed');
+    t.match(await job({ resolve: dns })(task, { attempt: 1 }), { status: 'done' }, 'the task ends');
+    t.same(await store.subscriptionsOf(bob.id), [], 'the subscription is removed');
+  });
+
+  t.test('connects to the address its check resolved, with no second lookup', async (t) => {
+    // push.rebind.test exists only in the injected resolver: any other lookup of it would fail.
+    const service = await startPushEndpoint(t, { names: ['push.rebind.test'], host: 'push.rebind.test' });
+    const dns = tableResolver({ 'push.rebind.test': ['127.0.0.1'] });
+    const sub = service.subscribe();
+    t.equal(await pushEndpointProblem(sub.endpoint, { allowPrivate: true, resolve: dns }), null, 'subscribe: the loopback service is accepted where private endpoints are allowed (tests)');
+    const { task } = await recipient(t, sub.endpoint, sub.keys);
+    dns.asked.length = 0;
+
+    const outcome = await job({ allowPrivateEndpoints: true, resolve: dns, ca: service.ca })(task, { attempt: 1 });
+    t.match(outcome, { status: 'done', note: '1/1 subscriptions notified' }, `the notification was sent (refused: ${service.refused.join(', ')})`);
+    t.equal(service.received.length, 1, 'the push service under that name received it, over TLS verified for that name');
+    t.same(dns.asked, ['push.rebind.test'], 'the name was resolved once, by the check, and the connection used that answer');
+  });
 });
