@@ -1,9 +1,8 @@
 import t from 'tap';
-import { MongoClient } from 'mongodb';
 import { openRelational } from '../relational.ts';
 import { PgHistoryStore } from '../history.pg.ts';
 import { MongoHistoryStore } from '../history.mongo.ts';
-import { freshPgDatabase, need, uniqueName } from '../../test/support/services.ts';
+import { freshMongoDatabase, freshPgDatabase, need } from '../../test/support/services.ts';
 import { historyContract } from './history.contract.ts';
 
 t.test('the PostgreSQL history store on in-memory PGlite keeps the contract', async (t) => {
@@ -25,22 +24,12 @@ t.test('the PostgreSQL history store on a PostgreSQL server keeps the contract',
 });
 
 t.test('the MongoDB history store keeps the contract', async (t) => {
-  const url = need(t, 'MONGO_URL', 'MongoDB history store');
-  if (!url) return;
-  const dbName = uniqueName('history');
+  const base = need(t, 'MONGO_URL', 'MongoDB history store');
+  if (!base) return;
+  // Teardowns run last-in first-out: the store is closed before its database is dropped.
+  const url = await freshMongoDatabase(t, base);
   await historyContract(t, async () => {
-    const store = await MongoHistoryStore.open(url, dbName);
-    return {
-      store,
-      close: async () => {
-        await store.close();
-        const admin = new MongoClient(url);
-        try {
-          await admin.db(dbName).dropDatabase();
-        } finally {
-          await admin.close();
-        }
-      },
-    };
+    const store = await MongoHistoryStore.open(url);
+    return { store, close: () => store.close() };
   });
 });
