@@ -18,9 +18,9 @@ export interface Uuid7Options {
   random?: (bytes: Uint8Array) => void;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 /** Random bytes are fetched in blocks: one system call for many ids. */
 const POOL_IDS = 256;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const MAX_TIMESTAMP = 2 ** 48 - 1;
 
 /** Creates a generator of version 7 UUIDs in lower-case 8-4-4-4-12 form, each greater than the last. */
@@ -31,48 +31,41 @@ export function createUuid7(options: Uuid7Options = {}): () => string {
   let used = pool.length;
   let lastMs = -1;
   let counter = 0;
-  const bytes = new Uint8Array(16);
+  /** "tttttttt-tttt-" of lastMs, made again only when the millisecond changes. */
+  let prefix = '';
+  let prefixMs = -1;
 
   return function uuid7(): string {
     if (used === pool.length) {
       random(pool);
       used = 0;
     }
-    const r = pool.subarray(used, used + 10);
+    const r = used;
     used += 10;
 
     const clock = Math.floor(now());
     if (clock > lastMs) {
       lastMs = clock;
       // The lower half: at least 2,048 more ids fit in this millisecond before it runs ahead.
-      counter = ((r[0]! << 8) | r[1]!) & 0x7ff;
+      counter = ((pool[r]! << 8) | pool[r + 1]!) & 0x7ff;
     } else if (counter < 0xfff) {
       counter++;
     } else {
       lastMs++;
-      counter = ((r[0]! << 8) | r[1]!) & 0x7ff;
+      counter = ((pool[r]! << 8) | pool[r + 1]!) & 0x7ff;
     }
     if (lastMs > MAX_TIMESTAMP || lastMs < 0) throw new RangeError(`uuid7: time ${lastMs} ms is outside 48 bits`);
 
-    // 48-bit big-endian milliseconds; split because JavaScript's bit operators stop at 32 bits.
-    const high = Math.floor(lastMs / 2 ** 16);
-    bytes[0] = high >>> 24;
-    bytes[1] = (high >>> 16) & 0xff;
-    bytes[2] = (high >>> 8) & 0xff;
-    bytes[3] = high & 0xff;
-    bytes[4] = (lastMs >>> 8) & 0xff;
-    bytes[5] = lastMs & 0xff;
-    bytes[6] = 0x70 | (counter >>> 8);
-    bytes[7] = counter & 0xff;
-    bytes[8] = 0x80 | (r[2]! & 0x3f);
-    for (let i = 9; i < 16; i++) bytes[i] = r[i - 6]!;
-
-    let id = '';
-    for (let i = 0; i < 16; i++) {
-      id += HEX[bytes[i]!]!;
-      if (i === 3 || i === 5 || i === 7 || i === 9) id += '-';
+    if (prefixMs !== lastMs) {
+      const t = lastMs.toString(16).padStart(12, '0');
+      prefix = `${t.slice(0, 8)}-${t.slice(8)}-`;
+      prefixMs = lastMs;
     }
-    return id;
+    // ver 0111 | counter (12 bits); var 10 | 14 random bits; 48 random bits.
+    const variant = 0x8000 | (((pool[r + 2]! << 8) | pool[r + 3]!) & 0x3fff);
+    let tail = '';
+    for (let i = r + 4; i < r + 10; i++) tail += HEX[pool[i]!]!;
+    return `${prefix}${(0x7000 | counter).toString(16)}-${variant.toString(16)}-${tail}`;
   };
 }
 
