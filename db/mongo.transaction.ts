@@ -1,7 +1,7 @@
 /**
  * A MongoDB transaction with a time budget. The driver's `withTransaction` retries transient errors
- * and unknown commit results for up to 120 s (its `timeoutMS` has no effect in driver 7): with the
- * primary gone, one append would hold a slot of the group commit for two minutes while clients
+ * and unknown commit results for up to 120 s (its `timeoutMS` has no effect in driver 7): through an
+ * election or a flapping network, one append could hold a slot of the group commit that long while clients
  * wait for an ack. This runs the same retry rules (the transactions specification's), but starts
  * no attempt and retries no commit once `budgetMs` has passed; the last error then propagates as
  * the driver raised it, code, codeName and labels intact.
