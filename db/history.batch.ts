@@ -4,8 +4,8 @@
  * the same batch — and which seq each new one gets. A store supplies the three I/O steps and runs
  * this inside its own transaction.
  */
-import { randomUUID } from 'node:crypto';
 import type { AppendOutcome, Message, NewMessage } from './history.port.ts';
+import { uuid7 } from './uuid7.ts';
 
 export interface AppendSteps {
   /** The already-stored messages among the batch's keys. */
@@ -45,7 +45,7 @@ export async function appendBatch(batch: readonly NewMessage[], steps: AppendSte
       const m = batch[i]!;
       const seq = next.get(m.room)!;
       next.set(m.room, seq + 1);
-      return { id: randomUUID(), room: m.room, seq, sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, ts };
+      return { id: uuid7(), room: m.room, seq, sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, ts };
     });
     await steps.insert(stored);
     for (const message of stored) byKey.set(keyOf(message), message);

@@ -1,14 +1,18 @@
 /**
  * The history store on MongoDB. A batch is one multi-document transaction (counters bumped and
  * messages inserted together, so a failure half way leaves no seq gap), which MongoDB only offers
- * on a replica set or a sharded cluster: `open` refuses a standalone server. A single-node replica
- * set (`mongod --replSet rs0`, then `rs.initiate()`) is enough for development.
+ * on a replica set or a sharded cluster: `open` refuses a standalone server, and says to run
+ * rs.initiate() on a member whose set was never initiated. A single-node replica set
+ * (`mongod --replSet rs0`, then `rs.initiate()`) is enough for development.
  *
- * Filters are built field by field with explicit operators (`{ room: { $eq: room } }`), so no
- * value that came from a client can ever be read as a query operator.
+ * Consistency: writes wait for a journaled majority, and reads (outside the append's snapshot
+ * transaction) read majority-committed data, so no read serves a seq that a failover then rolls
+ * back and hands out again.
+ *
+ * Filters are built field by field with explicit operators (`{ room: { $eq: room } }`, `$in` of
+ * strings), so no value that came from a client can ever be read as a query operator.
  */
 import {
-  type AnyBulkWriteOperation,
   BSON,
   type ClientSession,
   type Collection,
@@ -17,25 +21,36 @@ import {
   MongoClient,
   MongoInvalidArgumentError,
   MongoServerError,
-  ReadConcern,
-  WriteConcern,
+  MongoServerSelectionError,
 } from 'mongodb';
-import { appendBatch, keyOf } from './history.batch.ts';
+import { appendBatch } from './history.batch.ts';
+import { type CounterDoc, type CounterRepair, raiseCounters } from './history.mongo.counters.ts';
+import {
+  appendConflictOf,
+  deploymentProblem,
+  FIRST_ATTEMPT,
+  INDEX_MESSAGE_KEY,
+  INDEX_ROOM_SEQ,
+  nextAttempt,
+  uninitiated,
+  uninitiatedError,
+} from './history.mongo.errors.ts';
 import { HistoryContentError, type AppendOutcome, type HistoryStore, type Message, type NewMessage } from './history.port.ts';
+import { runTransaction } from './mongo.transaction.ts';
+import { appendTransactionOptions, DEFAULT_MONGO_TIMEOUTS, mongoClientOptions, type MongoTimeouts } from './history.mongo.options.ts';
+
+export type { CounterRepair, MongoTimeouts };
 
 /** A stored message with its id as the document's `_id`. */
 type MessageDoc = Omit<Message, 'id'> & { _id: string };
 
-interface CounterDoc {
-  _id: string;
-  lastSeq: number;
+export interface MongoHistoryOptions extends Partial<MongoTimeouts> {
+  /** The database; default the one named in the URL (MongoDB's `test` without one). */
+  dbName?: string;
+  /** Told when an append found a room's counter behind its messages and raised it. Default: nothing. */
+  onCounterRepair?: (repair: CounterRepair) => void;
 }
 
-/** Acknowledged only once a majority of the replica set has the write in its journal. */
-const DURABLE = new WriteConcern('majority', undefined, true);
-
-/** Another writer inserted the same (room, sender, clientMsgId) first; the retry finds it. */
-const DUPLICATE_KEY = 11000;
 const NAMESPACE_EXISTS = 48;
 
 /**
@@ -50,104 +65,148 @@ export class MongoHistoryStore implements HistoryStore {
   readonly #db: Db;
   readonly #messages: Collection<MessageDoc>;
   readonly #counters: Collection<CounterDoc>;
+  readonly #timeouts: MongoTimeouts;
+  readonly #onCounterRepair: (repair: CounterRepair) => void;
 
-  private constructor(client: MongoClient, db: Db) {
+  private constructor(client: MongoClient, options: MongoHistoryOptions, timeouts: MongoTimeouts) {
     this.#client = client;
-    this.#db = db;
-    this.#messages = db.collection<MessageDoc>('messages');
-    this.#counters = db.collection<CounterDoc>('counters');
+    this.#db = client.db(options.dbName);
+    this.#messages = this.#db.collection<MessageDoc>('messages');
+    this.#counters = this.#db.collection<CounterDoc>('counters');
+    this.#timeouts = timeouts;
+    this.#onCounterRepair = options.onCounterRepair ?? (() => {});
   }
 
-  /**
-   * Connects, checks that the deployment supports transactions and creates the collections and
-   * indexes. `dbName` defaults to the database named in the URL (MongoDB's `test` without one).
-   */
-  static async open(url: string, dbName?: string): Promise<MongoHistoryStore> {
-    const client = new MongoClient(url, { writeConcern: DURABLE });
+  /** Connects, checks that the deployment supports transactions and creates the collections and indexes. */
+  static async open(url: string, options: MongoHistoryOptions = {}): Promise<MongoHistoryStore> {
+    const timeouts: MongoTimeouts = { ...DEFAULT_MONGO_TIMEOUTS, ...definedOnly(options) };
+    const client = new MongoClient(url, mongoClientOptions(timeouts));
     try {
       await client.connect();
-      const store = new MongoHistoryStore(client, client.db(dbName));
+      const store = new MongoHistoryStore(client, options, timeouts);
       await store.#prepare();
       return store;
     } catch (err) {
       await client.close();
-      throw err;
+      throw uninitiatedError(err) ?? (await askIfUninitiated(url, err, timeouts.serverSelectionTimeoutMs)) ?? err;
     }
   }
 
   async #prepare(): Promise<void> {
-    const hello = await this.#db.admin().command({ hello: 1 });
+    const admin = this.#db.admin();
+    const hello = await admin.command({ hello: 1 });
     if (typeof hello.setName !== 'string' && hello.msg !== 'isdbgrid') {
-      throw new Error(
-        'MongoDB history store: the server is a standalone mongod, but appends need multi-document ' +
-          'transactions, which only a replica set or a sharded cluster offers (a single-node replica ' +
-          'set is enough: start mongod with --replSet and run rs.initiate())',
+      // Started with --replSet but never initiated answers NotYetInitialized; a standalone, NoReplicationEnabled.
+      const status = await admin.command({ replSetGetStatus: 1 }).then(
+        () => undefined,
+        (err: unknown) => (err instanceof MongoServerError && typeof err.code === 'number' ? err.code : undefined),
       );
+      const problem = deploymentProblem(hello, status);
+      if (problem) throw new Error(problem);
     }
     // Created up front: creating a collection implicitly inside a transaction is refused by older servers.
     for (const name of ['messages', 'counters']) await createCollectionIfMissing(this.#db, name);
     await this.#messages.createIndexes([
-      { key: { room: 1, seq: 1 }, name: 'room_seq', unique: true },
-      { key: { room: 1, sender: 1, clientMsgId: 1 }, name: 'room_sender_client_msg_id', unique: true },
+      { key: { room: 1, seq: 1 }, name: INDEX_ROOM_SEQ, unique: true },
+      { key: { room: 1, sender: 1, clientMsgId: 1 }, name: INDEX_MESSAGE_KEY, unique: true },
     ]);
   }
 
+  /**
+   * Round trips per batch, each a request and its answer (PostgreSQL's append is one):
+   * - before: 5 whatever the batch (look up every key, bump the counters, read them back,
+   *   insert, commit);
+   * - now, when every message is new (the usual case): 3 for a batch of one room (bump and read its
+   *   counter in one findOneAndUpdate, insert, commit), 4 for several rooms (bump the counters,
+   *   read them back, insert, commit). The keys are not looked up first: the unique index on
+   *   (room, sender, clientMsgId) refuses a repeat, and only then does a second attempt look the
+   *   keys up (one query, one `$in` per sender and room) and answer it as a duplicate or a conflict;
+   *   that costs the first attempt's round trips again, once, for a batch holding a retry.
+   */
   async append(batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
     if (batch.length === 0) return [];
-    try {
-      return await this.#transaction((session) => this.#appendIn(session, batch));
-    } catch (err) {
-      // Write conflicts are retried inside withTransaction; a lost race on a unique key is not.
-      if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw classify(err);
-      return await this.#transaction((session) => this.#appendIn(session, batch)).catch((again: unknown) => Promise.reject(classify(again)));
+    let attempt = FIRST_ATTEMPT;
+    for (;;) {
+      try {
+        const lookup = attempt.lookup;
+        return await this.#transaction((session) => this.#appendIn(session, batch, lookup));
+      } catch (err) {
+        const next = nextAttempt(appendConflictOf(err), attempt);
+        if (!next) throw classify(err);
+        if (next.repair) await this.#repairCounters(batch);
+        attempt = next.attempt;
+      }
     }
   }
 
   async #transaction<T>(fn: (session: ClientSession) => Promise<T>): Promise<T> {
     const session = this.#client.startSession();
     try {
-      return await session.withTransaction(fn, {
-        readConcern: new ReadConcern('snapshot'),
-        writeConcern: DURABLE,
-        readPreference: 'primary',
+      return await runTransaction(session, () => fn(session), {
+        transaction: appendTransactionOptions(this.#timeouts),
+        budgetMs: this.#timeouts.appendTimeoutMs,
       });
     } finally {
       await session.endSession();
     }
   }
 
-  /** One attempt; withTransaction may call it again, so it derives everything afresh each time. */
-  #appendIn(session: ClientSession, batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
+  /** One attempt: derives everything afresh, so a retry of the transaction starts clean. */
+  #appendIn(session: ClientSession, batch: readonly NewMessage[], lookup: boolean): Promise<AppendOutcome[]> {
     return appendBatch(batch, {
-      findExisting: async (b) => (await this.#findExisting(session, b)).map(toMessage),
+      findExisting: async (b) => (lookup ? (await this.#findExisting(session, b)).map(toMessage) : []),
       reserveSeqs: (perRoom) => this.#bumpCounters(session, perRoom),
       insert: async (stored) => void (await this.#messages.insertMany(stored.map(toDoc), { session, ordered: true })),
     });
   }
 
-  /** The already-stored messages among the batch's keys; each `$or` branch is a unique-index lookup. */
+  /** The already-stored messages among the batch's keys: one `$in` of clientMsgIds per (room, sender). */
   async #findExisting(session: ClientSession, batch: readonly NewMessage[]): Promise<MessageDoc[]> {
-    const unique = new Map<string, Filter<MessageDoc>>();
+    const groups = new Map<string, { room: string; sender: number; ids: Set<string> }>();
     for (const m of batch) {
-      unique.set(keyOf(m), {
-        room: { $eq: m.room },
-        sender: { $eq: m.sender },
-        clientMsgId: { $eq: m.clientMsgId },
-      });
+      const key = `${m.room}\u0000${m.sender}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { room: m.room, sender: m.sender, ids: new Set() }));
+      group.ids.add(m.clientMsgId);
     }
-    return this.#messages.find({ $or: [...unique.values()] }, { session }).toArray();
+    const branches: Filter<MessageDoc>[] = [...groups.values()].map((g) => ({
+      room: { $eq: g.room },
+      sender: { $eq: g.sender },
+      clientMsgId: { $in: [...g.ids] },
+    }));
+    const filter = branches.length === 1 ? branches[0]! : { $or: branches };
+    return this.#messages.find(filter, { session }).toArray();
   }
 
   /** Reserves `count` seqs per room; returns each room's first reserved seq. */
   async #bumpCounters(session: ClientSession, perRoom: ReadonlyMap<string, number>): Promise<Map<string, number>> {
     const rooms = [...perRoom.keys()];
-    const ops: AnyBulkWriteOperation<CounterDoc>[] = rooms.map((room) => ({
-      updateOne: { filter: { _id: { $eq: room } }, update: { $inc: { lastSeq: perRoom.get(room)! } }, upsert: true },
-    }));
-    await this.#counters.bulkWrite(ops, { session, ordered: true });
+    if (rooms.length === 1) {
+      const room = rooms[0]!;
+      const count = perRoom.get(room)!;
+      const counter = await this.#counters.findOneAndUpdate(
+        { _id: { $eq: room } },
+        { $inc: { lastSeq: count } },
+        { session, upsert: true, returnDocument: 'after' },
+      );
+      if (!counter) throw new Error(`MongoDB history store: the counter of room ${room} was not returned by its upsert`);
+      return new Map([[room, counter.lastSeq - count + 1]]);
+    }
+    await this.#counters.bulkWrite(
+      rooms.map((room) => ({
+        updateOne: { filter: { _id: { $eq: room } }, update: { $inc: { lastSeq: perRoom.get(room)! } }, upsert: true },
+      })),
+      { session, ordered: true },
+    );
     // bulkWrite does not report the new values; the transaction reads its own writes.
     const counters = await this.#counters.find({ _id: { $in: rooms } }, { session }).toArray();
     return new Map(counters.map((c) => [c._id, c.lastSeq - perRoom.get(c._id)! + 1]));
+  }
+
+  /** Raises the batch's room counters to their messages (a restore left them behind), then says so. */
+  async #repairCounters(batch: readonly NewMessage[]): Promise<void> {
+    const rooms = [...new Set(batch.map((m) => m.room))];
+    for (const repair of await raiseCounters(this.#messages, this.#counters, rooms)) this.#onCounterRepair(repair);
   }
 
   async after(room: string, after: number, limit: number): Promise<Message[]> {
@@ -173,12 +232,32 @@ export class MongoHistoryStore implements HistoryStore {
     return counter?.lastSeq ?? 0;
   }
 
+  /** Answers within pingTimeoutMs: during an election no primary is selectable, and readiness must say so at once. */
   async ping(): Promise<void> {
-    await this.#db.command({ ping: 1 });
+    await this.#db.command({ ping: 1 }, { signal: AbortSignal.timeout(this.#timeouts.pingTimeoutMs) });
   }
 
   async close(): Promise<void> {
     await this.#client.close();
+  }
+}
+
+/**
+ * With both directConnection and replicaSet in the URL (as in the CI workflow), the driver sets a
+ * member without a replica set config aside as a set-name mismatch and only reports that no server
+ * was selectable; asked directly, without the set's name, the member says whether it is one.
+ */
+async function askIfUninitiated(url: string, err: unknown, timeoutMs: number): Promise<Error | undefined> {
+  if (!(err instanceof MongoServerSelectionError) || err.reason?.type !== 'Single') return undefined;
+  const withoutSet = url.replace(/([?&])replicaSet=[^&]*&?/, '$1').replace(/[?&]$/, '');
+  const direct = new MongoClient(withoutSet, { directConnection: true, serverSelectionTimeoutMS: timeoutMs });
+  try {
+    const hello = await direct.db('admin').command({ hello: 1 });
+    return hello.isreplicaset === true ? uninitiated(err) : undefined;
+  } catch {
+    return undefined; // the original error says more
+  } finally {
+    await direct.close();
   }
 }
 
@@ -189,6 +268,11 @@ async function createCollectionIfMissing(db: Db, name: string): Promise<void> {
     // Another router node created it first.
     if (!(err instanceof MongoServerError && err.code === NAMESPACE_EXISTS)) throw err;
   }
+}
+
+/** The options that were given, so an explicit `undefined` does not replace a default. */
+function definedOnly(options: Partial<MongoTimeouts>): Partial<MongoTimeouts> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => typeof v === 'number'));
 }
 
 /**

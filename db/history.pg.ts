@@ -3,11 +3,11 @@
  * lives in `history_rooms`; bumping it in the same statement as the insert keeps seqs gap-free,
  * and its row lock orders concurrent appends to a room, also across router nodes.
  */
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { outcomesOf } from './history.batch.ts';
 import { HistoryContentError, type AppendOutcome, type HistoryStore, type Message, type NewMessage } from './history.port.ts';
 import { prepare, type PreparedStatement } from './relational.prepared.ts';
+import { uuid7 } from './uuid7.ts';
 
 /**
  * Errors after which one more attempt of the whole batch succeeds: another node stored the same
@@ -105,7 +105,7 @@ export class PgHistoryStore implements HistoryStore {
 const APPEND_SQL = 'SELECT * FROM history_append(?::text[], ?::int[], ?::text[], ?::text[], ?::uuid[], ?::int8)';
 
 async function appendOnce(run: PreparedStatement<AppendRow>, batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
-  const ids = batch.map(() => randomUUID());
+  const ids = batch.map(() => uuid7());
   const ts = Date.now();
   const rows = await run([
     batch.map((m) => m.room),

@@ -14,6 +14,7 @@ export interface OpenedStore {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** A room id no other test (or earlier run) uses, in the protocol's charset. */
 function freshRoom(label = 'r'): string {
@@ -143,6 +144,15 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
     t.equal(new Set(ids).size, ids.length, 'no id repeats');
     const read = await store.after(room, 0, 100);
     t.same(read.map((m) => m.id), ids, 'the stored ids are the returned ones');
+  });
+
+  t.test('ids are time-ordered version 7 uuids: a later message has a greater id', async (t) => {
+    const room = freshRoom();
+    const first = (await store.append(Array.from({ length: 20 }, (_, i) => msg(room, `t${i}`)))).map((o) => o.message.id);
+    const [later] = await store.append([msg(room, 'later')]);
+    t.ok(first.every((id) => UUID_V7.test(id)), 'every id has version 7 and the RFC 9562 variant');
+    t.same([...first].sort(), first, 'ids within a batch increase in input order');
+    t.ok(later!.message.id > first.at(-1)!, 'an id of a later batch sorts after every earlier one');
   });
 
   t.test('concurrent appends to one room produce a gap-free, duplicate-free sequence', async (t) => {

@@ -2,13 +2,12 @@
  * Every history store this run can reach, each with the poison it really refuses: the stores'
  * contract (history.test.ts) and the group commit's isolation test run against all of them.
  */
-import { MongoClient } from 'mongodb';
 import type { Test } from 'tap';
 import { MongoHistoryStore } from '../history.mongo.ts';
 import { PgHistoryStore } from '../history.pg.ts';
 import type { HistoryStore } from '../history.port.ts';
 import { openRelational } from '../relational.ts';
-import { freshPgDatabase, need, uniqueName } from '../../test/support/services.ts';
+import { freshMongoDatabase, freshPgDatabase, need } from '../../test/support/services.ts';
 import type { OpenedStore } from './history.contract.ts';
 
 export interface ReachableStore {
@@ -56,21 +55,10 @@ export function reachableHistoryStores(t: Test): ReachableStore[] {
   if (mongoUrl) {
     stores.push({
       name: 'MongoDB history store',
-      open: async () => {
-        const dbName = uniqueName('history');
-        const store = await MongoHistoryStore.open(mongoUrl, dbName);
-        return {
-          store,
-          close: async () => {
-            await store.close();
-            const admin = new MongoClient(mongoUrl);
-            try {
-              await admin.db(dbName).dropDatabase();
-            } finally {
-              await admin.close();
-            }
-          },
-        };
+      open: async (tt) => {
+        // Teardowns run last-in first-out: the store is closed before its database is dropped.
+        const store = await MongoHistoryStore.open(await freshMongoDatabase(tt, mongoUrl));
+        return { store, close: () => store.close() };
       },
     });
   }

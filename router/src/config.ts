@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import type { MongoTimeouts } from '../../db/history.mongo.options.ts';
 import { notifyFields, notifyFrom, type NotifyConfig } from '../../workers/src/notify.config.ts';
 import { edgeFields, edgeFrom, type EdgeConfig } from './edge.config.ts';
 
@@ -23,6 +24,11 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   MONGO_URL: url(['mongodb:', 'mongodb+srv:']),
+  MONGO_SERVER_SELECTION_TIMEOUT_MS: int(5000, 100, 600_000),
+  MONGO_WRITE_TIMEOUT_MS: int(5000, 100, 600_000),
+  MONGO_APPEND_TIMEOUT_MS: int(10_000, 100, 600_000),
+  MONGO_SOCKET_TIMEOUT_MS: int(30_000, 1000, 3600_000),
+  MONGO_PING_TIMEOUT_MS: int(1000, 50, 60_000),
   REDIS_URL: url(['redis:', 'rediss:']),
   AMQP_URL: url(['amqp:', 'amqps:']),
   AMQP_EXCHANGE: z.string().regex(/^[\w.-]{1,128}$/).default('messenger.live'),
@@ -88,6 +94,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** MongoDB for chat history; PostgreSQL/PGlite keeps history when unset. */
   mongoUrl: string | undefined;
+  /** How long the MongoDB history store waits before failing (MONGO_*_TIMEOUT_MS; defaults in db/history.mongo.ts). */
+  mongo: MongoTimeouts;
   /** Redis for sessions; in memory when unset. */
   redisUrl: string | undefined;
   /** RabbitMQ between router nodes; an in-process bus when unset (one node only). */
@@ -187,6 +195,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     oauth[p] = { clientId: id, clientSecret: secret, name: brand[p], ...(p === 'oidc' ? { issuer: e.OIDC_ISSUER! } : {}) };
   }
+  if (e.MONGO_SOCKET_TIMEOUT_MS <= e.MONGO_WRITE_TIMEOUT_MS) {
+    // A commit waits up to the write timeout for its majority; a shorter socket timeout would cut it off first.
+    problems.push('MONGO_SOCKET_TIMEOUT_MS: must be longer than MONGO_WRITE_TIMEOUT_MS');
+  }
   const { notify, problems: notifyProblems } = notifyFrom(e);
   problems.push(...notifyProblems);
   const { edge, problems: edgeProblems } = edgeFrom(e);
@@ -198,6 +210,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     mongoUrl: e.MONGO_URL,
+    mongo: Object.freeze({
+      serverSelectionTimeoutMs: e.MONGO_SERVER_SELECTION_TIMEOUT_MS,
+      writeTimeoutMs: e.MONGO_WRITE_TIMEOUT_MS,
+      appendTimeoutMs: e.MONGO_APPEND_TIMEOUT_MS,
+      socketTimeoutMs: e.MONGO_SOCKET_TIMEOUT_MS,
+      pingTimeoutMs: e.MONGO_PING_TIMEOUT_MS,
+    }),
     redisUrl: e.REDIS_URL,
     amqpUrl: e.AMQP_URL,
     amqpExchange: e.AMQP_EXCHANGE,

@@ -70,7 +70,12 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
   const knex = await openRelational({ databaseUrl: config.databaseUrl, dataDir });
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
-    const history = config.mongoUrl ? await MongoHistoryStore.open(config.mongoUrl) : new PgHistoryStore(knex);
+    const history = config.mongoUrl
+      ? await MongoHistoryStore.open(config.mongoUrl, {
+          ...config.mongo,
+          onCounterRepair: (repair) => log.warn({ repair }, 'history: a room counter was behind its messages (a restore?) and was raised'),
+        })
+      : new PgHistoryStore(knex);
     opened.push(history);
     const sessions = config.redisUrl
       ? RedisSessionStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}sess:`, onError: (err) => log.warn({ err }, 'redis error') })

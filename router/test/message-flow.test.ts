@@ -1,7 +1,7 @@
 import t from 'tap';
 import { modes, startNode } from '../../test/support/router.harness.ts';
 
-for (const mode of modes(t, 'message flow')) {
+for (const mode of modes(t, 'message flow', { mongoHistory: true })) {
   t.test(`on the ${mode.name}`, async (t) => {
     const h = await startNode(t, await mode.env(t));
     const alice = await h.user('alice');

@@ -1,9 +1,22 @@
-import t from 'tap';
-import { startCluster } from '../../test/support/cluster.ts';
+import t, { type Test } from 'tap';
+import { type Cluster, startCluster } from '../../test/support/cluster.ts';
+import { freshMongoDatabase, need } from '../../test/support/services.ts';
 
 t.test('two router processes sharing PostgreSQL, Redis and RabbitMQ', async (t) => {
   const cluster = await startCluster(t, 'two-node test');
-  if (!cluster) return;
+  if (cluster) await twoNodes(t, cluster);
+});
+
+t.test('two router processes sharing PostgreSQL, Redis, RabbitMQ and their history in MongoDB', async (t) => {
+  // The GitHub workflow sets MONGO_URL; MongoDB cannot run on the project's machines.
+  const mongo = need(t, 'MONGO_URL', 'two-node test with history in MongoDB');
+  if (!mongo) return;
+  const cluster = await startCluster(t, 'two-node test with history in MongoDB', { MONGO_URL: await freshMongoDatabase(t, mongo) });
+  if (cluster) await twoNodes(t, cluster);
+});
+
+/** Two nodes of `cluster`, alice on both, bob on the second: messages, receipts and typing cross between them. */
+async function twoNodes(t: Test, cluster: Cluster): Promise<void> {
   const [one, two] = await Promise.all([cluster.node(), cluster.node()]);
   const alice = await cluster.user('alice');
   const bob = await cluster.user('bob');
@@ -48,4 +61,4 @@ t.test('two router processes sharing PostgreSQL, Redis and RabbitMQ', async (t) 
     for (const seq of fromAlice) await b.next('message.new', (f) => f.message.seq === seq);
     t.pass("bob's node delivered every message from alice's node");
   });
-});
+}

@@ -12,7 +12,7 @@ import { loadConfig } from '../../router/src/config.ts';
 import { createLogger } from '../../router/src/logger.ts';
 import { startRouter, type RouterNode } from '../../router/src/router.ts';
 import { openStores, type Stores } from '../../router/src/stores.ts';
-import { freshPgDatabase, need, uniqueName } from './services.ts';
+import { freshMongoDatabase, freshPgDatabase, need, uniqueName } from './services.ts';
 
 export const TEST_ORIGIN = 'http://localhost:3000';
 
@@ -22,21 +22,29 @@ export interface Mode {
   env(t: Test): Promise<Record<string, string>>;
 }
 
-/** The modes this machine can run: the embedded default always, the full stack when its services are set. */
-export function modes(t: Test, what: string): Mode[] {
+/**
+ * The modes this machine can run: the embedded default always, the full stack when its services are
+ * set and, with `mongoHistory`, the full stack with its history in MongoDB when MONGO_URL is set too
+ * (the GitHub workflow sets it; MongoDB cannot run on the project's machines).
+ */
+export function modes(t: Test, what: string, { mongoHistory = false }: { mongoHistory?: boolean } = {}): Mode[] {
   const list: Mode[] = [{ name: 'embedded default', env: async () => ({}) }];
   const db = need(t, 'DATABASE_URL', `${what} on the full stack`);
   const redis = need(t, 'REDIS_URL', `${what} on the full stack`);
   const amqp = need(t, 'AMQP_URL', `${what} on the full stack`);
-  if (db && redis && amqp) {
+  if (!db || !redis || !amqp) return list;
+  const fullStack = async (tt: Test) => ({
+    DATABASE_URL: await freshPgDatabase(tt, db),
+    REDIS_URL: redis,
+    AMQP_URL: amqp,
+    AMQP_EXCHANGE: uniqueName('live'),
+  });
+  list.push({ name: 'full stack', env: fullStack });
+  const mongo = mongoHistory ? need(t, 'MONGO_URL', `${what} on the full stack with history in MongoDB`) : undefined;
+  if (mongo) {
     list.push({
-      name: 'full stack',
-      env: async (tt) => ({
-        DATABASE_URL: await freshPgDatabase(tt, db),
-        REDIS_URL: redis,
-        AMQP_URL: amqp,
-        AMQP_EXCHANGE: uniqueName('live'),
-      }),
+      name: 'full stack with history in MongoDB',
+      env: async (tt) => ({ ...(await fullStack(tt)), MONGO_URL: await freshMongoDatabase(tt, mongo) }),
     });
   }
   return list;

@@ -59,3 +59,25 @@ export async function freshPgDatabase(t: Test, baseUrl: string): Promise<string>
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/**
+ * A MongoDB URL naming a database of its own for one test file, dropped when the test ends, so
+ * test files sharing a MongoDB never see each other's rooms. The driver is loaded only when a test
+ * asks for MongoDB, so runs without MONGO_URL never pay for it.
+ */
+export async function freshMongoDatabase(t: Test, baseUrl: string): Promise<string> {
+  const name = uniqueName('history');
+  // mongodb://[credentials@]host[:port][,host…][/db][?options]: WHATWG URLs refuse the host list.
+  const parts = /^(mongodb(?:\+srv)?:\/\/[^/?]*)(?:\/[^?]*)?(\?.*)?$/.exec(baseUrl);
+  if (!parts) throw new Error(`MONGO_URL is not a mongodb:// URL: ${baseUrl.replace(/\/\/[^@/]*@/, '//…@')}`);
+  t.teardown(async () => {
+    const { MongoClient } = await import('mongodb');
+    const admin = new MongoClient(baseUrl);
+    try {
+      await admin.db(name).dropDatabase();
+    } finally {
+      await admin.close();
+    }
+  });
+  return `${parts[1]}/${name}${parts[2] ?? ''}`;
+}
