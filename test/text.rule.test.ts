@@ -10,6 +10,7 @@ import { clientFrameSchema } from '../protocol/frames.schema.ts';
 import { clipText, NAME_MAX_LENGTH, normaliseHandle, normaliseName, sanitiseName, TEXT_PROBLEMS, textProblem, type TextKind } from '../protocol/text.ts';
 import { nameSchema } from '../protocol/text.schema.ts';
 import { decode } from '../router/src/connection.actor.ts';
+import { mapGithub, mapOidc, mapYandex } from '../router/src/oauth.providers.ts';
 
 const KINDS: TextKind[] = ['body', 'name', 'plain'];
 const show = (s: string) => JSON.stringify(s);
@@ -121,6 +122,21 @@ t.test('provider text is sanitised into a valid name', async (t) => {
     t.equal(textProblem(name ?? '', 'name'), null, `${show(s.slice(0, 8))}…: passes the rule`);
     t.equal(normaliseName(name ?? ''), name, `${show(s.slice(0, 8))}…: is already normalised, so the user could enter it as is`);
   }
+});
+
+t.test('an OAuth profile is sanitised, never refused, and never keyed by an altered value', async (t) => {
+  const oidc = mapOidc({ sub: 'abc', name: 'Eve\u0000 \ud800\u202e', preferred_username: 'eve\u0007', email: 'eve\u0000@example.org', picture: 'https://img.example/a\u0000.png' });
+  t.equal(oidc.name, 'Eve \ufffd', 'the name is made a valid display name');
+  t.equal(oidc.login, 'eve', 'the login too');
+  t.equal(oidc.email, null, 'an e-mail that breaks the rule is dropped, not altered');
+  t.equal(oidc.avatarUrl, 'https://img.example/a%00.png', 'the avatar URL is the parser\'s serialisation, without the raw NUL');
+  t.throws(() => mapOidc({ sub: 'a\u0000b', name: 'X' }), 'a subject that breaks the rule fails the sign-in');
+  t.throws(() => mapOidc({ sub: 's'.repeat(256) }), 'a subject longer than its column fails the sign-in');
+  const gh = mapGithub({ id: 7, login: 'octo', name: 'a'.repeat(63) + '😀' }, []);
+  t.equal(gh.name, 'a'.repeat(63), 'a long name is cut without leaving half a surrogate pair');
+  t.equal(mapGithub({ id: 8, login: 'octo', name: '\u200b' }, []).name, 'octo', 'an invisible name falls back to the login');
+  const ya = mapYandex({ id: '9', login: 'ivan', display_name: '\u0000', real_name: 'Ivan\u0085', default_email: 'x'.repeat(321) });
+  t.match(ya, { name: 'Ivan', email: null, emailVerified: false }, 'Yandex: the next name is used, an over-long e-mail dropped');
 });
 
 t.test('clipping counts code units and cuts between grapheme clusters', async (t) => {
