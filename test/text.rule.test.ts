@@ -11,6 +11,8 @@ import { clipText, NAME_MAX_LENGTH, normaliseHandle, normaliseName, sanitiseName
 import { nameSchema } from '../protocol/text.schema.ts';
 import { decode } from '../router/src/connection.actor.ts';
 import { mapGithub, mapOidc, mapYandex } from '../router/src/oauth.providers.ts';
+import { PushNotifier } from '../router/src/push.notifier.ts';
+import { PREVIEW_CHARS } from '../workers/src/task.types.ts';
 
 const KINDS: TextKind[] = ['body', 'name', 'plain'];
 const show = (s: string) => JSON.stringify(s);
@@ -143,6 +145,24 @@ t.test('clipping counts code units and cuts between grapheme clusters', async (t
   t.equal(clipText('abc', 5), 'abc', 'short text is unchanged');
   t.equal(clipText('ab😀', 3), 'ab', 'an astral character that does not fit is left out whole');
   t.ok(builtin(clipText('😀'.repeat(150), 200)).isWellFormed(), 'a clipped preview is well-formed');
+
+  t.test('a push preview of a long body never ends in half a surrogate pair', async (t) => {
+    const published: unknown[] = [];
+    const notifier = new PushNotifier({
+      tasks: { publish: async (task: unknown) => void published.push(task) } as never,
+      presence: { isOnline: async () => false } as never,
+      registry: { ofUser: () => undefined } as never,
+      log: { warn() {}, error() {} } as never,
+      enabled: true,
+    });
+    const body = 'a'.repeat(PREVIEW_CHARS - 1) + '😀'.repeat(10);
+    const message = { id: 'm1', room: '1-2', seq: 1, sender: 1, body, clientMsgId: 'c1', ts: 0 };
+    notifier.messageStored(message, [1, 2], { id: 1, handle: 'a', displayName: 'A' });
+    await notifier.drained();
+    const preview = (published[0] as { preview?: string } | undefined)?.preview ?? '';
+    t.equal(preview, `${'a'.repeat(PREVIEW_CHARS - 1)}…`, 'the emoji that does not fit is left out whole');
+    t.ok(builtin(preview).isWellFormed(), 'the preview is well-formed');
+  });
 });
 
 t.test('the schemas apply the rule and name the problem without the value', async (t) => {
