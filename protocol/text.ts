@@ -31,15 +31,24 @@ export const TEXT_PROBLEMS = {
   invisible: 'is empty or only whitespace or invisible characters',
 } as const;
 
-// Lone surrogates are `\p{Cs}` in a `u` regex (a well-formed pair is one astral code point), which
-// is exactly what String.prototype.isWellFormed refuses, and runs in browsers that lack it.
-// Controls are C0, DEL and C1 (`\p{Cc}`); bodies keep tab (U+0009) and line feed (U+000A).
+/**
+ * String.prototype.isWellFormed: native, and about twenty times faster than a `u` regex on a long
+ * body of emoji. A browser without it (before 2023) gets the regex: in a `u` regex a lone surrogate
+ * is `\p{Cs}`, a well-formed pair one astral code point.
+ */
+const isWellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !/\p{Cs}/u.test(s);
+
+// Controls are C0, DEL and C1 (`\p{Cc}`); bodies keep tab (U+0009) and line feed (U+000A). No `u`
+// flag: these classes are all in the BMP, and a `u` scan of a long body of emoji is ten times slower.
 const FORBIDDEN: Record<TextKind, RegExp> = {
-  body: /[\p{Cs}\0-\x08\x0B-\x1F\x7F-\x9F]/u,
+  body: /[\0-\x08\x0B-\x1F\x7F-\x9F]/,
   // An unbalanced override in a name reorders whatever is shown after it on the line ("Trojan
   // source"); bodies keep them, right-to-left writers use them within their own text.
-  name: /[\p{Cs}\0-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]/u,
-  plain: /[\p{Cs}\0-\x1F\x7F-\x9F]/u,
+  name: /[\0-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]/,
+  plain: /[\0-\x1F\x7F-\x9F]/,
 };
 
 /**
@@ -51,12 +60,9 @@ const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}\u2800]/u;
 
 /** The problem of `value` under the rule of `kind`, or null when it passes. Lengths are the schema's. */
 export function textProblem(value: string, kind: TextKind): string | null {
+  if (!isWellFormed(value)) return TEXT_PROBLEMS.surrogate;
   const bad = FORBIDDEN[kind].exec(value)?.[0];
-  if (bad !== undefined) {
-    const c = bad.charCodeAt(0);
-    if (c >= 0xd800 && c <= 0xdfff) return TEXT_PROBLEMS.surrogate;
-    return c <= 0x9f ? TEXT_PROBLEMS.control : TEXT_PROBLEMS.bidi;
-  }
+  if (bad !== undefined) return bad.charCodeAt(0) <= 0x9f ? TEXT_PROBLEMS.control : TEXT_PROBLEMS.bidi;
   if (kind !== 'plain' && !VISIBLE.test(value)) return TEXT_PROBLEMS.invisible;
   return null;
 }
@@ -89,7 +95,7 @@ export function normaliseHandle(value: string): string {
  * nothing visible is left (the caller falls back to something else).
  */
 export function sanitiseName(value: string, max = NAME_MAX_LENGTH): string | null {
-  const cleaned = normaliseName(value.replace(/\p{Cs}/gu, '\uFFFD').replace(new RegExp(FORBIDDEN.name.source, 'gu'), ''));
+  const cleaned = normaliseName(value.replace(/\p{Cs}/gu, '\uFFFD').replace(new RegExp(FORBIDDEN.name.source, 'g'), ''));
   const name = clipText(cleaned, max).trim();
   return textProblem(name, 'name') === null ? name : null;
 }
