@@ -215,6 +215,12 @@ for (const mode of modes(t, 'the text rule')) {
         refusedAs(t, await req(null, '/api/notifications/unsubscribe?token=%00abcdefghijk', 'GET'), 'token', 'contains a control character', 'a NUL in an unsubscribe token');
       });
 
+      t.test('an unknown field is named only when its name is a plain identifier', async (t) => {
+        const u = await h.user();
+        refusedAs(t, await req(u, '/api/me', 'PATCH', { displayName: 'Ann', admin: true }), 'body', 'unknown field "admin"', 'a plain unknown key');
+        refusedAs(t, await req(u, '/api/me', 'PATCH', { displayName: 'Ann', '\u0000\u202eevil\ud800': true }), 'body', 'unknown field', 'a hostile unknown key');
+      });
+
       t.test('visually equal handles are one handle', async (t) => {
         const base = unique('hx');
         const taken = await h.user(base);
