@@ -4,20 +4,18 @@
  */
 import { z } from 'zod';
 import { HANDLE_PATTERN } from './auth.ts';
+import { normaliseHandle } from './text.ts';
+import { nameSchema, textSchema } from './text.schema.ts';
 
-export const handleSchema = z
-  .string()
-  .transform((h) => h.trim().toLowerCase())
+/** A handle: the text rule, then NFKC, trimmed and lower-cased (text.ts says why), then the pattern. */
+export const handleSchema = textSchema('plain')
+  .transform(normaliseHandle)
   .pipe(z.string().regex(HANDLE_PATTERN, 'must be 3-32 characters of a-z, 0-9 and _'));
 
-export const displayNameSchema = z
-  .string()
-  .transform((s) => s.trim())
-  .pipe(z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'));
+export const displayNameSchema = nameSchema;
 
 /** Avatars are https URLs (http only for localhost), or null to remove. */
-export const avatarUrlSchema = z
-  .string()
+export const avatarUrlSchema = textSchema('plain')
   .max(2048)
   .url()
   .refine((u) => {
@@ -27,17 +25,22 @@ export const avatarUrlSchema = z
   .nullable();
 
 export const signupOptionsBody = z.strictObject({ handle: handleSchema, displayName: displayNameSchema });
-export const passkeyNameBody = z.strictObject({ name: z.string().trim().min(1).max(64).optional() });
+export const passkeyNameBody = z.strictObject({ name: nameSchema.optional() });
+/** A passkey's id in a path (polka has percent-decoded it): a credential id, under the text rule. */
+export const passkeyIdParam = z.object({ id: textSchema('plain').min(1).max(1400) });
 export const profilePatchBody = z
   .strictObject({ displayName: displayNameSchema.optional(), avatarUrl: avatarUrlSchema.optional() })
   .refine((b) => b.displayName !== undefined || b.avatarUrl !== undefined, 'nothing to change');
 
 /** A WebAuthn response as @simplewebauthn/browser produces it; the library checks the details. */
 export const webauthnResponseBody = z.object({
-  id: z.string().min(1).max(1400),
-  rawId: z.string().min(1).max(1400),
+  // The id is a key the stores look up, and transports are stored: both follow the text rule.
+  id: textSchema('plain').min(1).max(1400),
+  rawId: textSchema('plain').min(1).max(1400),
   type: z.literal('public-key'),
-  response: z.object({ clientDataJSON: z.string().min(1).max(8192) }).passthrough(),
+  response: z
+    .object({ clientDataJSON: z.string().min(1).max(8192), transports: z.array(textSchema('plain').max(32)).max(16).optional() })
+    .passthrough(),
   clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
   authenticatorAttachment: z.string().optional(),
 }).passthrough();

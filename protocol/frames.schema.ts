@@ -4,13 +4,15 @@
  */
 import { z } from 'zod';
 import { LIMITS } from './frames.ts';
+import { textSchema } from './text.schema.ts';
 
 const userId = z.number().int().positive().max(2 ** 31 - 1);
 /** `LOWER-HIGHER` for a 1:1 room; the charset leaves room for other room kinds later. */
 const roomId = z.string().regex(/^[0-9A-Za-z_-]{1,64}$/);
 const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 /** The client's own reference for a request, echoed back in the reply or error frame. */
-const ref = z.string().min(1).max(64).optional();
+export const refSchema = textSchema('plain').min(1).max(64);
+const ref = refSchema.optional();
 const clientMsgId = z.string().regex(/^[0-9A-Za-z_-]{1,64}$/);
 
 const messageSend = z.strictObject({
@@ -20,8 +22,8 @@ const messageSend = z.strictObject({
   to: userId.optional(),
   room: roomId.optional(),
   clientMsgId,
-  /** Length is checked separately so an over-long body gets its own error code. */
-  body: z.string(),
+  /** The text rule of bodies (text.ts); length is checked separately so an over-long body gets its own error code. */
+  body: textSchema('body'),
 });
 
 export const clientFrameSchema = z.discriminatedUnion('type', [

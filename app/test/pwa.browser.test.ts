@@ -120,6 +120,8 @@ if (chromiumOrSkip(t, 'the PWA browser suite')) {
       await alice.page.waitForURL('**/chat/*');
       roomPath = new URL(alice.page.url()).pathname;
       const composer = alice.page.getByLabel('Message', { exact: true });
+      await composer.fill('\u200b\u2060\ufeff');
+      t.ok(await alice.page.getByRole('button', { name: 'Send' }).isDisabled(), 'a draft of only invisible characters cannot be sent (the text rule)');
       await composer.fill('Hello Bob! https://example.com/page and <b>not bold</b>');
       await composer.press('Enter');
       await alice.page.locator('[data-testid=message][data-mine=true][data-status=delivered]').waitFor({ timeout: 10_000 });

@@ -8,7 +8,7 @@
  */
 import { spawn, type Ref, type SupervisionActorFunc } from 'nact';
 import { ERROR_CODES } from '../../protocol/errors.ts';
-import { CLIENT_FRAME_TYPES, clientFrameSchema } from '../../protocol/frames.schema.ts';
+import { CLIENT_FRAME_TYPES, clientFrameSchema, refSchema } from '../../protocol/frames.schema.ts';
 import { directRoomId, LIMITS, type ClientFrame } from '../../protocol/frames.ts';
 import { AppError } from './app-error.ts';
 import type { Connection } from './connection.ts';
@@ -85,16 +85,19 @@ export function decode(text: string): Decoded {
   const parsed = clientFrameSchema.safeParse(value);
   if (parsed.success) return { ok: true, frame: parsed.data };
   const fields = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  const ref = [fields.ref, fields.clientMsgId].find((r): r is string => typeof r === 'string' && r.length <= 64);
+  // Echoed only when it passes the ref's own rule: a bad ref is never sent back.
+  const ref = [fields.ref, fields.clientMsgId].find((r): r is string => refSchema.safeParse(r).success);
   const withRef = ref ? { ref } : {};
   if (typeof fields.type === 'string' && !CLIENT_FRAME_TYPES.includes(fields.type)) {
     const error = new AppError('unknown_type', `unknown frame type; this server speaks ${CLIENT_FRAME_TYPES.join(', ')}`);
     return { ok: false, error, ...withRef };
   }
-  // The path names the offending field without echoing the client's value back.
+  // The path names the offending field without echoing the client's value back; only our own
+  // (custom) messages are passed on, zod's may quote the client's keys.
   const issue = parsed.error.issues[0];
   const where = issue?.path.length ? issue.path.join('.') : 'frame';
-  return { ok: false, error: new AppError('invalid_frame', `${where}: ${issue?.code ?? 'invalid'}`), ...withRef };
+  const what = issue?.code === 'custom' ? issue.message : (issue?.code ?? 'invalid');
+  return { ok: false, error: new AppError('invalid_frame', `${where}: ${what}`), ...withRef };
 }
 
 async function route(frame: ClientFrame, conn: Connection, ctx: RouterContext): Promise<void> {
@@ -108,7 +111,6 @@ async function route(frame: ClientFrame, conn: Connection, ctx: RouterContext): 
       if (frame.body.length > LIMITS.maxBodyLength) {
         return reject(ctx, conn, new AppError('body_too_long', `the body is longer than ${LIMITS.maxBodyLength}`), ref);
       }
-      if (frame.body.trim().length === 0) return reject(ctx, conn, new AppError('invalid_frame', 'body: empty'), ref);
       if (frame.to === me) return reject(ctx, conn, new AppError('invalid_recipient'), ref);
       const room = frame.to !== undefined ? directRoomId(me, frame.to) : frame.room!;
       ctx.rooms.tell(room, {

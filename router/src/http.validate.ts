@@ -11,5 +11,14 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue?.path.length ? issue.path.join('.') : 'body';
-  throw new AppError('invalid_request', `${field}: ${issue?.message ?? 'invalid'}`);
+  throw new AppError('invalid_request', `${field}: ${issue ? describe(issue) : 'invalid'}`);
+}
+
+/**
+ * zod's message (ours for the text rule), except for unknown keys: zod quotes them, and they are
+ * the client's own text, so they are named only when they are plain identifiers.
+ */
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'unrecognized_keys') return issue.message;
+  return issue.keys.every((k) => /^[A-Za-z0-9_]{1,64}$/.test(k)) ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}` : 'unknown field';
 }

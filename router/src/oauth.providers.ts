@@ -4,6 +4,7 @@
  * (`subject`), never by e-mail. Endpoints can be replaced (constructor option, not environment) so
  * tests serve each provider's real response shape from a local server.
  */
+import { sanitiseName, textProblem } from '../../protocol/text.ts';
 import type { OAuthClientConfig, OAuthProviderId } from './config.ts';
 
 /** What sign-in takes from a provider's profile. */
@@ -59,10 +60,27 @@ const DEFAULTS: Record<Exclude<OAuthProviderId, 'oidc'>, ProviderEndpoints> = {
 
 type Json = Record<string, unknown>;
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
+/**
+ * A value we key or mail by (subject, e-mail): taken only as the provider sent it, when it passes
+ * the text rule and fits its column; never altered, so two different values never become one.
+ */
+const exact = (v: unknown, max: number): string | null => {
+  const s = str(v);
+  return s !== null && s.length <= max && textProblem(s, 'plain') === null ? s : null;
+};
+/**
+ * Profile text shown as a name (name, login): not the user's input to refuse, so it is made a
+ * valid name by the text rule instead (protocol/text.ts, sanitiseName); null when nothing is left.
+ */
+const shownName = (v: unknown): string | null => (typeof v === 'string' ? sanitiseName(v) : null);
+/** The URL as the URL parser serialises it: controls the raw string may hold are stripped or escaped. */
 const httpsUrl = (v: unknown): string | null => {
   const s = str(v);
-  return s && URL.canParse(s) && new URL(s).protocol === 'https:' ? s : null;
+  return s && URL.canParse(s) && new URL(s).protocol === 'https:' ? new URL(s).href : null;
 };
+/** Column sizes of `identities` (db/migrations/002_auth.ts). */
+const SUBJECT_MAX = 255;
+const EMAIL_MAX = 320;
 
 /** Google's OpenID Connect userinfo: sub, name, email, email_verified, picture. */
 export function mapGoogle(u: Json): ProviderProfile {
@@ -71,13 +89,13 @@ export function mapGoogle(u: Json): ProviderProfile {
 
 /** Any OpenID Connect userinfo (standard claims). */
 export function mapOidc(u: Json): ProviderProfile {
-  const subject = str(u.sub);
-  if (!subject) throw new Error('userinfo has no sub');
+  const subject = exact(u.sub, SUBJECT_MAX);
+  if (!subject) throw new Error('userinfo has no usable sub');
   return {
     subject,
-    login: str(u.preferred_username) ?? str(u.nickname),
-    name: str(u.name) ?? ([str(u.given_name), str(u.family_name)].filter(Boolean).join(' ') || null),
-    email: str(u.email),
+    login: shownName(u.preferred_username) ?? shownName(u.nickname),
+    name: shownName(u.name) ?? shownName([str(u.given_name), str(u.family_name)].filter(Boolean).join(' ')),
+    email: exact(u.email, EMAIL_MAX),
     emailVerified: u.email_verified === true || u.email_verified === 'true',
     avatarUrl: httpsUrl(u.picture),
   };
@@ -88,16 +106,17 @@ export function mapOidc(u: Json): ProviderProfile {
  * default_avatar_id, is_avatar_empty. Avatars are served from avatars.yandex.net by id.
  */
 export function mapYandex(u: Json): ProviderProfile {
-  const subject = str(u.id);
-  if (!subject) throw new Error('Yandex profile has no id');
+  const subject = exact(u.id, SUBJECT_MAX);
+  if (!subject) throw new Error('Yandex profile has no usable id');
   const avatarId = str(u.default_avatar_id);
+  const email = exact(u.default_email, EMAIL_MAX);
   return {
     subject,
-    login: str(u.login),
-    name: str(u.display_name) ?? str(u.real_name) ?? str(u.login),
-    email: str(u.default_email),
+    login: shownName(u.login),
+    name: shownName(u.display_name) ?? shownName(u.real_name) ?? shownName(u.login),
+    email,
     // Yandex only hands out addresses of its own accounts, which it has verified.
-    emailVerified: str(u.default_email) !== null,
+    emailVerified: email !== null,
     avatarUrl: avatarId && u.is_avatar_empty !== true ? `https://avatars.yandex.net/get-yapic/${encodeURIComponent(avatarId)}/islands-200` : null,
   };
 }
@@ -106,12 +125,12 @@ export function mapYandex(u: Json): ProviderProfile {
 export function mapGithub(u: Json, emails: unknown): ProviderProfile {
   if (typeof u.id !== 'number' || !Number.isSafeInteger(u.id)) throw new Error('GitHub profile has no numeric id');
   const list = Array.isArray(emails) ? (emails as Json[]) : [];
-  const primary = list.find((e) => e.primary === true && e.verified === true && str(e.email));
-  const email = str(primary?.email) ?? str(u.email);
+  const primary = list.find((e) => e.primary === true && e.verified === true && exact(e.email, EMAIL_MAX));
+  const email = exact(primary?.email, EMAIL_MAX) ?? exact(u.email, EMAIL_MAX);
   return {
     subject: String(u.id),
-    login: str(u.login),
-    name: str(u.name) ?? str(u.login),
+    login: shownName(u.login),
+    name: shownName(u.name) ?? shownName(u.login),
     email,
     emailVerified: primary !== undefined,
     avatarUrl: httpsUrl(u.avatar_url),

@@ -139,7 +139,8 @@ export class OAuthService {
       return outcome.linkUserId;
     }
     if (existing) return existing.userId;
-    const displayName = (profile.name ?? profile.login ?? 'New user').slice(0, 64);
+    // Both are valid names already (oauth.providers.ts); slicing here could split a surrogate pair.
+    const displayName = profile.name ?? profile.login ?? 'New user';
     const base = suggestHandle(profile);
     for (let i = 0; i < 6; i++) {
       const handle = i === 0 ? base : `${base.slice(0, 25)}_${randomBytes(3).toString('hex')}`;

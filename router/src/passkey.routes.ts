@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Polka } from 'polka';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import { passkeyNameBody, signupOptionsBody, webauthnResponseBody } from '../../protocol/auth.schema.ts';
+import { passkeyIdParam, passkeyNameBody, signupOptionsBody, webauthnResponseBody } from '../../protocol/auth.schema.ts';
 import { AppError } from './app-error.ts';
 import { signIn } from './auth.session.ts';
 import type { RouteModule } from './http.app.ts';
@@ -71,7 +71,8 @@ export const passkeyRoutes: RouteModule = (app: Polka, ctx: RouterContext) => {
   app.delete('/api/passkeys/:id', async (req, res) => {
     requireSameOrigin(req, ctx);
     const caller = await requireCaller(req, ctx);
-    const outcome = await ctx.auth.removePasskey(caller.user.id, req.params.id ?? '');
+    const { id } = parseWith(passkeyIdParam, req.params);
+    const outcome = await ctx.auth.removePasskey(caller.user.id, id);
     if (outcome === 'not_found') throw new AppError('passkey_not_found');
     if (outcome === 'last') throw new AppError('last_credential');
     res.writeHead(204).end();

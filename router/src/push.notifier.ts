@@ -5,6 +5,7 @@
  */
 import type { PresenceStore } from '../../db/presence.port.ts';
 import type { Message, PublicUser } from '../../protocol/frames.ts';
+import { clipText } from '../../protocol/text.ts';
 import type { TaskQueue } from '../../workers/src/task.queue.port.ts';
 import { newTask, PREVIEW_CHARS } from '../../workers/src/task.types.ts';
 import type { ConnectionRegistry } from './connection.registry.ts';
@@ -39,7 +40,7 @@ export class PushNotifier {
   async #notify(recipient: number, m: Message, sender: PublicUser): Promise<void> {
     try {
       if (await this.deps.presence.isOnline(recipient)) return;
-      const preview = m.body.length > PREVIEW_CHARS ? `${m.body.slice(0, PREVIEW_CHARS)}…` : m.body;
+      const preview = m.body.length > PREVIEW_CHARS ? `${clipText(m.body, PREVIEW_CHARS)}…` : m.body;
       await this.deps.tasks.publish(
         newTask({
           kind: 'push.message',

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Polka } from 'polka';
 import { z } from 'zod';
+import { textSchema } from '../../protocol/text.schema.ts';
 import { pushEndpointProblem } from '../../workers/src/push.endpoint.ts';
 import { AppError } from './app-error.ts';
 import type { RouteModule } from './http.app.ts';
@@ -24,8 +25,11 @@ const b64 = (bytes: number, what: string) =>
     .regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url')
     .refine((v) => Buffer.from(v, 'base64url').length === bytes, `must be ${what}`);
 
+/** An endpoint is stored and looked up as given: it follows the text rule. */
+const endpointSchema = textSchema('plain').min(1).max(2048);
+
 const subscriptionSchema = z.object({
-  endpoint: z.string().min(1).max(2048),
+  endpoint: endpointSchema,
   expirationTime: z.number().nullable().optional(),
   keys: z.object({
     p256dh: b64(65, 'an uncompressed P-256 public key').refine((v) => Buffer.from(v, 'base64url')[0] === 4, 'must be an uncompressed P-256 public key'),
@@ -61,7 +65,7 @@ export const pushRoutes: RouteModule = (app: Polka, ctx: RouterContext) => {
   app.delete('/api/push/subscriptions', async (req, res) => {
     requireSameOrigin(req, ctx);
     const { user } = await requireCaller(req, ctx);
-    const { endpoint } = parseWith(z.object({ endpoint: z.string().min(1).max(2048) }), await readJson(req));
+    const { endpoint } = parseWith(z.object({ endpoint: endpointSchema }), await readJson(req));
     if (!(await ctx.notify.removeSubscription(user.id, endpoint))) throw new AppError('not_found');
     res.writeHead(204).end();
   });
@@ -77,7 +81,7 @@ export const pushRoutes: RouteModule = (app: Polka, ctx: RouterContext) => {
   // The digest's link: the token is the credential (no session, any origin), so one click in any
   // mail client works; POST is RFC 8058 one-click unsubscribe.
   const unsubscribe = async (req: IncomingMessage, res: import('node:http').ServerResponse) => {
-    const { token } = parseWith(z.object({ token: z.string().min(10).max(64) }), (req as Req).query);
+    const { token } = parseWith(z.object({ token: textSchema('plain').min(10).max(64) }), (req as Req).query);
     if (!(await ctx.notify.unsubscribe(token))) throw new AppError('not_found');
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end('You will not get e-mail digests any more.\n');

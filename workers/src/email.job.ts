@@ -9,6 +9,7 @@ import type { HistoryStore } from '../../db/history.port.ts';
 import type { NotifyStore } from '../../db/notify.port.ts';
 import type { RelationalStore } from '../../db/relational.port.ts';
 import type { Message } from '../../protocol/frames.ts';
+import { clipText } from '../../protocol/text.ts';
 import type { Handler } from './task.runner.ts';
 
 export interface DigestDeps {
@@ -84,7 +85,7 @@ export function emailJob(deps: EmailJobDeps): Handler<'email.digest'> {
 }
 
 const nameOf = (names: Map<number, string>, id: number) => names.get(id) ?? `user ${id}`;
-const clip = (s: string) => (s.length > 200 ? `${s.slice(0, 200)}…` : s);
+const clip = (s: string) => (s.length > 200 ? `${clipText(s, 200)}…` : s);
 
 function renderText(unread: Unread[], names: Map<number, string>, origin: string, unsubscribe: string): string {
   const lines = ['You have unread messages:', ''];

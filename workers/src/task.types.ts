@@ -43,7 +43,7 @@ export type TaskBody = z.infer<typeof body>;
 export type TaskKind = Task['kind'];
 export type TaskOf<K extends TaskKind> = Extract<Task, { kind: K }>;
 
-/** Longest text preview a push task carries (characters). */
+/** Longest text preview a push task carries, in UTF-16 code units before the `…` (cut between grapheme clusters). */
 export const PREVIEW_CHARS = 200;
 
 /** Wraps a body into a task with a fresh id; `key` defaults to one derived from the body. */

@@ -5,6 +5,7 @@
  * outbox in order with the same clientMsgIds, ack and read what arrives.
  */
 import { directRoomId, LIMITS, type Message, type PublicUser, type RoomSummary, type ServerFrame } from '$protocol/frames.ts';
+import { textProblem } from '$protocol/text.ts';
 import type { User } from './api.ts';
 import { ChatSocket, type ConnectionState } from './socket.ts';
 import { CACHED_MESSAGES, storage, type CachedRoom, type OutboxItem } from './storage.ts';
@@ -121,7 +122,7 @@ export class Chat {
   send(roomId: string, body: string): void {
     const room = this.rooms[roomId];
     const to = room && this.other(room);
-    if (!to || !body.trim() || body.length > LIMITS.maxBodyLength) return;
+    if (!to || textProblem(body, 'body') !== null || body.length > LIMITS.maxBodyLength) return;
     this.outbox.push({ clientMsgId: newId(), room: roomId, to: to.id, body, createdAt: Date.now() });
     this.saveOutbox();
     this.typing(roomId, false);

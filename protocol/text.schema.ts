@@ -1,0 +1,20 @@
+/**
+ * The text rule (text.ts) as zod schemas, for the frame and request-body schemas the router
+ * validates at its edge. A refusal is a `custom` issue whose message says what is wrong, never
+ * what the value was; the edge prefixes the field's path ("body: contains a control character").
+ */
+import { z } from 'zod';
+import { NAME_MAX_LENGTH, normaliseName, textProblem, type TextKind } from './text.ts';
+
+/** A string that passes the text rule of `kind`, unchanged. Chain `.min()`/`.max()` for its length. */
+export function textSchema(kind: TextKind) {
+  return z.string().superRefine((value, ctx) => {
+    const problem = textProblem(value, kind);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+/** A display name or passkey name: the name rule, stored normalised (trimmed, NFC), at most 64 code units. */
+export const nameSchema = textSchema('name')
+  .transform(normaliseName)
+  .pipe(z.string().max(NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`));
