@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrSkip, freePort } from '../../test/support/browser.ts';
 import type { BrowserContext, BrowserType, CDPSession, Page } from 'playwright-core';
+import { tableResolver } from '../../test/support/push.resolver.ts';
 import { startNode } from '../../test/support/router.harness.ts';
 import { buildAppIfStale } from '../scripts/build-if-stale.ts';
 
@@ -87,7 +88,10 @@ if (chromiumOrSkip(t, 'the PWA browser suite')) {
     const { chromium } = await import('playwright-core');
     const port = await freePort();
     const origin = `http://localhost:${port}`;
-    await startNode(t, { PORT: String(port), PUBLIC_ORIGIN: origin, STATIC_DIR, PUSH_ALLOW_PRIVATE_ENDPOINTS: 'false' });
+    // The stubbed subscription names push.example.com, which does not resolve here: the router's
+    // endpoint check is told it is this machine, and sends to it (none is expected) stay on loopback.
+    const resolveHost = tableResolver({ 'push.example.com': ['127.0.0.1'] });
+    await startNode(t, { PORT: String(port), PUBLIC_ORIGIN: origin, STATIC_DIR, PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true' }, undefined, { notifications: { resolveHost } });
     t.teardown(() => Promise.all(closers.map((close) => close())));
     const alice = await person(chromium, origin, 'Alice', 'light');
     const bob = await person(chromium, origin, 'Bob', 'dark');

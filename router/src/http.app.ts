@@ -68,7 +68,10 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
     sendJson(res, 503, { status: 'unavailable', stores: failing });
   });
 
-  // No /metrics here: it is served on the metrics listener only (metrics.http.ts).
+  // Metrics are served on the metrics listener only (metrics.http.ts). Here the path is a plain 404
+  // rather than the app's shell from the SPA fallback, so a scraper pointed at the public port is
+  // told at once that it has the wrong port.
+  app.get('/metrics', (_req, res) => sendError(res, 'not_found'));
 
   // Feature routes, each module registering its own paths under /api.
   for (const register of apiRoutes) register(app, ctx);

@@ -88,12 +88,17 @@ export function testNodeEnv(env: Record<string, string> = {}): Record<string, st
   };
 }
 
-/** Starts a node with the test defaults, stopped in teardown. Shares `stores` when given. */
-export async function startNode(t: Test, env: Record<string, string> = {}, shared?: Stores): Promise<Harness> {
+/** Starts a node with the test defaults, stopped in teardown. Shares `stores` when given; `options` go to startRouter. */
+export async function startNode(
+  t: Test,
+  env: Record<string, string> = {},
+  shared?: Stores,
+  options: Parameters<typeof startRouter>[3] = {},
+): Promise<Harness> {
   const config = loadConfig(testNodeEnv(env));
   const log = createLogger(config.logLevel);
   const stores = shared ?? (await openStores(config, log));
-  const node = await startRouter(config, stores, log);
+  const node = await startRouter(config, stores, log, options);
   t.teardown(async () => {
     await node.close();
     if (!shared) await stores.close();
