@@ -49,8 +49,9 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs);
   const registry = new ConnectionRegistry({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst });
   const notifications = await startNotifications(config, stores, registry, log, options.notifications);
-  const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => rooms.size });
+  const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => rooms.size, taskOutbox: stores.tasks.outboxStats?.bind(stores.tasks) });
   stores.bus.onConfirm?.((seconds) => metrics.busConfirmLatency.observe(seconds));
+  stores.bus.onDrop?.((events) => metrics.busEventsDropped.inc(events));
   const ctx: RouterContext = {
     config,
     log,
