@@ -210,6 +210,7 @@ export class AmqpBus implements Bus {
         break;
       }
       const batch = this.#outgoing.splice(0, this.#maxBatch);
+      const events = batch.length;
       const content = encode(batch, this.#onError);
       if (!content) continue;
       const settle = (): void => {
@@ -228,15 +229,15 @@ export class AmqpBus implements Bus {
           (err: unknown) => {
             if (err) {
               // Nacked, or the channel closed first: the other nodes may or may not have it.
-              this.#report(new Error(`the broker did not confirm a batch of ${batch.length} events`, { cause: err }));
-              this.#onDrop(batch.length);
+              this.#report(new Error(`the broker did not confirm a batch of ${events} events`, { cause: err }));
+              this.#onDrop(events);
             } else this.#onConfirm((performance.now() - sentAt) / 1000);
             settle();
           },
         );
       } catch (err) {
         this.#report(asError(err));
-        this.#onDrop(batch.length);
+        this.#onDrop(events);
         settle();
       }
       if (!accepted) {

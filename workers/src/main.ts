@@ -81,7 +81,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal, inFlight: runtime.runner.stats.inFlight }, 'shutting down: finishing in-flight tasks');
   const deadline = setTimeout(() => {
-    log.error('shutdown deadline passed; exiting (unfinished tasks are redelivered)');
+    log.error({ unconfirmedTasks: queue.outboxStats().pending }, 'shutdown deadline passed; exiting (unfinished tasks are redelivered; unconfirmed ones it published are lost)');
     process.exit(1);
   }, config.shutdownTimeoutMs);
   deadline.unref();
