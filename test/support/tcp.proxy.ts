@@ -60,6 +60,8 @@ export async function startTcpProxy(t: Test, target: { host: string; port: numbe
   t.teardown(
     () =>
       new Promise<void>((resolve) => {
+        // Refusing first: clients still running would otherwise reconnect and hold close() open.
+        severed = true;
         resetAll();
         server.close(() => resolve());
       }),
