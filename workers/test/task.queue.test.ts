@@ -1,3 +1,4 @@
+import amqp from 'amqplib';
 import t, { type Test } from 'tap';
 import { MemoryIdempotencyStore } from '../../db/idempotency.memory.ts';
 import { createLogger } from '../../router/src/logger.ts';
@@ -122,6 +123,30 @@ t.test('the RabbitMQ task queue across a broker outage', async (t) => {
     await t.resolves(Promise.all(kept), 'the kept ones are confirmed after the outage');
     await until(() => seen.length === 2, 10_000, 'the kept tasks to arrive');
     t.pass('both kept tasks arrived');
+  });
+
+  t.test('a queue redeclared with other arguments fails every reconnect (406), keeps the queue unready, and heals once it is put right', async (t) => {
+    const timers = new ManualTimers();
+    const { name, proxy, cut, errors } = await setup(t, { reconnect: { minMs: 10, maxMs: 100, timers } });
+    proxy.sever();
+    await until(() => timers.pending === 1, 10_000, 'a reconnect to be scheduled');
+    // Meanwhile someone recreates the dead-letter queue as a classic queue.
+    const admin = await amqp.connect(url);
+    t.teardown(() => admin.close());
+    const ch = await admin.createChannel();
+    await ch.deleteQueue(`${name}.dead`);
+    await ch.assertQueue(`${name}.dead`, { durable: true });
+    proxy.restore();
+    timers.fireAll();
+    await until(() => timers.pending === 1, 10_000, 'the failed attempt to schedule the next one');
+    t.ok(errors.some((e) => /reconnect attempt 1 failed: .*PRECONDITION/.test(e.message)), 'the broker\'s 406 is reported with the attempt');
+    t.notOk(await ready(cut), 'the queue stays unready: it would not run on the wrong topology');
+    const kept = cut.publish(newTask(push(1)));
+    await ch.deleteQueue(`${name}.dead`);
+    timers.fireAll();
+    await until(() => ready(cut), 10_000, 'the queue to be ready again');
+    t.pass('the next attempt declares the queue as it should be and the queue is ready');
+    await t.resolves(kept, 'the task kept meanwhile is confirmed');
   });
 
   t.test('close while the broker is unreachable stops reconnecting and rejects what it kept', async (t) => {
