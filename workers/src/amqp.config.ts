@@ -3,14 +3,16 @@
  * (task consumer). Each config file lists these keys in its own schema and maps them with amqpFrom().
  */
 import { z } from 'zod';
+import { DEFAULT_BACKOFF } from './amqp.link.ts';
+import { DEFAULT_PENDING_MAX } from './task.outbox.ts';
 
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 /** The zod field of each key; config files use them under the same names. */
 export const amqpFields = {
-  AMQP_RECONNECT_MIN_MS: int(100, 1, 60_000),
-  AMQP_RECONNECT_MAX_MS: int(10_000, 1, 3600_000),
-  TASK_PENDING_MAX: int(10_000, 1, 10_000_000),
+  AMQP_RECONNECT_MIN_MS: int(DEFAULT_BACKOFF.minMs, 1, 60_000),
+  AMQP_RECONNECT_MAX_MS: int(DEFAULT_BACKOFF.maxMs, 1, 3600_000),
+  TASK_PENDING_MAX: int(DEFAULT_PENDING_MAX, 1, 10_000_000),
 };
 
 type AmqpEnv = z.output<z.ZodObject<typeof amqpFields>>;

@@ -24,6 +24,12 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
+/** The real timers. */
+export const systemTimers: Timers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+
+/** Reconnect delay bounds when none are given, ms (AMQP_RECONNECT_MIN_MS / _MAX_MS's defaults). */
+export const DEFAULT_BACKOFF = { minMs: 100, maxMs: 10_000 } as const;
+
 export interface ReconnectOptions {
   /** Ceiling of the first reconnect delay, ms; doubles per failed attempt. Default 100. */
   minMs?: number;
@@ -73,6 +79,8 @@ export interface AmqpLinkOptions<T> {
 /** Connection establishment (TCP and the AMQP handshake) gives up after this long, ms. */
 const CONNECT_TIMEOUT_MS = 10_000;
 const ignore = (): void => {};
+/** Connections amqplib reported closed. */
+const connClosed = new WeakSet<ChannelModel>();
 
 export class AmqpLink<T> {
   readonly #o: AmqpLinkOptions<T>;
@@ -98,9 +106,9 @@ export class AmqpLink<T> {
   constructor(options: AmqpLinkOptions<T>) {
     this.#o = options;
     const r = options.reconnect ?? {};
-    this.#timers = r.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
-    this.#minMs = r.minMs ?? 100;
-    this.#maxMs = r.maxMs ?? 10_000;
+    this.#timers = r.timers ?? systemTimers;
+    this.#minMs = r.minMs ?? DEFAULT_BACKOFF.minMs;
+    this.#maxMs = r.maxMs ?? DEFAULT_BACKOFF.maxMs;
     this.#random = r.random ?? Math.random;
   }
 
@@ -155,7 +163,10 @@ export class AmqpLink<T> {
     conn.on('error', (err: Error) => {
       if (generation === this.#generation) this.#report(err);
     });
-    conn.on('close', (err?: Error) => this.#lost(generation, new Error(`AMQP connection closed${err ? ` (${err.message})` : ''}`)));
+    conn.on('close', (err?: Error) => {
+      connClosed.add(conn);
+      this.#lost(generation, new Error(`AMQP connection closed${err ? ` (${err.message})` : ''}`));
+    });
     conn.on('blocked', (reason: string) => this.#report(new Error(`broker blocks publishing: ${reason}`)));
     const ctx: LinkContext = {
       conn,
@@ -198,8 +209,12 @@ export class AmqpLink<T> {
     this.#report(new Error(`${this.#o.connectionName}: ${why.message}; reconnecting`, { cause: why }));
     const conn = this.#ctx?.conn;
     this.#ctx = undefined;
-    // A channel closed by the broker leaves the connection open: close it, without waiting.
-    void conn?.close().catch(ignore);
+    // A channel closed by the broker leaves the connection open: close it, without waiting. Not
+    // while amqplib is still tearing a dead connection down (its channels close first): a close
+    // sent then would wait for an answer that never comes.
+    if (conn) queueMicrotask(() => {
+      if (!connClosed.has(conn)) void conn.close().catch(ignore);
+    });
     try {
       this.#o.onDown(why);
     } finally {

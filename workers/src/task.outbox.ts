@@ -17,6 +17,9 @@
  */
 import { backoffDelay, type Timers } from './amqp.link.ts';
 
+/** Tasks kept at most when no bound is given (TASK_PENDING_MAX's default). */
+export const DEFAULT_PENDING_MAX = 10_000;
+
 export interface OutboxStats {
   /** Tasks waiting for the broker's confirm. */
   pending: number;

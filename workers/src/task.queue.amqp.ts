@@ -19,8 +19,8 @@
  * it (their channel is gone): the broker redelivers them.
  */
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { AmqpLink, type LinkContext, type ReconnectOptions, type Timers } from './amqp.link.ts';
-import { TaskOutbox, type OutboxStats } from './task.outbox.ts';
+import { AmqpLink, DEFAULT_BACKOFF, systemTimers, type LinkContext, type ReconnectOptions } from './amqp.link.ts';
+import { DEFAULT_PENDING_MAX, TaskOutbox, type OutboxStats } from './task.outbox.ts';
 import { listDeadOn, requeueDeadOn } from './task.queue.dead.ts';
 import type { DeadLetter, Delivery, TaskQueue } from './task.queue.port.ts';
 import type { Task } from './task.types.ts';
@@ -72,11 +72,11 @@ export class AmqpTaskQueue implements TaskQueue {
     this.#queue = options.queue ?? 'messenger.tasks';
     this.#onError = options.onError ?? (() => {});
     const reconnect = options.reconnect ?? {};
-    const timers: Timers = reconnect.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+    const timers = reconnect.timers ?? systemTimers;
     this.#outbox = new TaskOutbox({
-      max: options.maxPending ?? 10_000,
-      minMs: reconnect.minMs ?? 100,
-      maxMs: reconnect.maxMs ?? 10_000,
+      max: options.maxPending ?? DEFAULT_PENDING_MAX,
+      minMs: reconnect.minMs ?? DEFAULT_BACKOFF.minMs,
+      maxMs: reconnect.maxMs ?? DEFAULT_BACKOFF.maxMs,
       timers,
       send: (queue, content, headers, confirmed) => {
         const pub = this.#ch?.pub;
