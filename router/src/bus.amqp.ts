@@ -5,12 +5,15 @@
  * pipelined, and a node delivers its own events in-process and skips their copies coming back from
  * the broker.
  *
- * No reconnection: a lost connection fails ping() (readiness) and the node is replaced; its
- * clients reconnect elsewhere and resync from history, which is the repair path anyway.
+ * The connection comes back by itself (workers/src/amqp.link.ts): while it is down ping() fails
+ * (readiness), the node's own events still reach its own sockets, and events for the other nodes
+ * are dropped and counted (onDrop): live delivery is best effort and clients resync from history.
+ * On reconnect the exchange, a fresh queue and its binding are declared again and consuming resumes.
  */
-import amqp from 'amqplib';
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 
+import { AmqpLink, type LinkContext, type ReconnectOptions } from '../../workers/src/amqp.link.ts';
+import { decode, encode } from './bus.codec.ts';
 import { LocalDelivery } from './bus.local.ts';
 import type { Bus, BusEvent } from './bus.port.ts';
 
@@ -32,24 +35,39 @@ export interface AmqpBusOptions {
   batchSpacingMs?: number;
   /** Most messages this node's queue holds before the broker drops the oldest. Default 10 000. */
   maxQueued?: number;
-  /** Transport errors, nacks and dropped malformed messages or events. Default: ignore. */
+  /** Backoff of reconnect attempts (AMQP_RECONNECT_MIN_MS / _MAX_MS). */
+  reconnect?: ReconnectOptions;
+  /** Transport errors, nacks, the outage and dropped malformed messages or events. Default: ignore. */
   onError?: (err: Error) => void;
+  /** The connection is back after `downMs`, at attempt `attempts`. Default: ignore. */
+  onRecovered?: (downMs: number, attempts: number) => void;
 }
 
 type Handler = (event: BusEvent) => void;
 
+/** The channels of one connection. */
+interface Channels {
+  ctx: LinkContext;
+  pub: ConfirmChannel;
+  sub: Channel;
+}
+
 export class AmqpBus implements Bus {
-  readonly #conn: ChannelModel;
-  readonly #pub: ConfirmChannel;
-  readonly #sub: Channel;
+  readonly #link: AmqpLink<Channels>;
+  /** Set while the link is up. */
+  #ch: Channels | undefined;
   readonly #nodeId: string;
   readonly #exchange: string;
   readonly #maxBatch: number;
+  readonly #maxQueued: number;
   readonly #batchSpacingMs: number;
   /** performance.now() of the last batch handed to the channel. */
   #lastBatchAt = Number.NEGATIVE_INFINITY;
   readonly #onError: (err: Error) => void;
   #onConfirm: (seconds: number) => void = () => {};
+  #onDrop: (events: number) => void = () => {};
+  /** Events dropped since the link went down, for the one report when it is back. */
+  #droppedInOutage = 0;
   #handler: Handler | undefined;
   /** This node's own events, for its own subscriber without the broker round trip. */
   readonly #local: LocalDelivery;
@@ -62,53 +80,51 @@ export class AmqpBus implements Bus {
   /** One settle function per message the broker has not confirmed yet. */
   readonly #unconfirmed = new Set<() => void>();
   #flushed: Array<() => void> = [];
-  #broken: Error | undefined;
   #stopping = false;
   #closed: Promise<void> | undefined;
 
-  private constructor(conn: ChannelModel, pub: ConfirmChannel, sub: Channel, options: AmqpBusOptions) {
-    this.#conn = conn;
-    this.#pub = pub;
-    this.#sub = sub;
+  private constructor(options: AmqpBusOptions) {
     this.#nodeId = options.nodeId;
     this.#exchange = options.exchange ?? 'messenger.live';
     this.#maxBatch = options.maxBatch ?? 1000;
+    this.#maxQueued = options.maxQueued ?? 10_000;
     this.#batchSpacingMs = options.batchSpacingMs ?? 2;
     this.#onError = options.onError ?? (() => {});
     this.#local = new LocalDelivery((err) => this.#report(asError(err)));
-    // An 'error' without a listener would throw and take the process down.
-    conn.on('error', (err: Error) => this.#report(err));
-    conn.on('close', () => this.#lost('AMQP connection closed'));
-    conn.on('blocked', (reason: string) => this.#report(new Error(`broker blocks publishing: ${reason}`)));
-    for (const [name, channel] of [['publish', pub], ['consume', sub]] as const) {
-      channel.on('error', (err: Error) => this.#report(err));
-      channel.on('close', () => this.#lost(`AMQP ${name} channel closed`));
-    }
+    this.#link = new AmqpLink<Channels>({
+      url: options.url,
+      connectionName: `router ${options.nodeId}`,
+      ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+      setup: (ctx) => this.#setup(ctx),
+      onUp: (ch, reconnected) => {
+        this.#ch = ch;
+        if (reconnected && this.#droppedInOutage > 0) this.#report(new Error(`dropped ${this.#droppedInOutage} live events while the broker was unreachable (clients resync them from history)`));
+        this.#droppedInOutage = 0;
+      },
+      onDown: () => this.#lost(),
+      onError: (err) => this.#report(err),
+      ...(options.onRecovered ? { onRecovered: options.onRecovered } : {}),
+    });
   }
 
   /** Connects, declares the topology and starts consuming; resolves once this node receives events. */
   static async open(options: AmqpBusOptions): Promise<AmqpBus> {
-    // Without noDelay each confirm waits ~40 ms on Nagle + delayed ACK.
-    const conn = await amqp.connect(options.url, { noDelay: true, clientProperties: { connection_name: `router ${options.nodeId}` } });
-    // Until the bus exists nothing listens for 'error' on the connection; open() reports by rejecting.
-    const ignore = (): void => {};
-    conn.on('error', ignore);
-    let bus: AmqpBus | undefined;
+    const bus = new AmqpBus(options);
     try {
-      bus = new AmqpBus(conn, await conn.createConfirmChannel(), await conn.createChannel(), options);
-      await bus.#consume(options.maxQueued ?? 10_000);
-      return bus;
+      await bus.#link.start();
     } catch (err) {
-      if (bus) bus.#stopping = true;
-      await conn.close().catch(ignore);
+      bus.#stopping = true;
       throw err;
-    } finally {
-      conn.off('error', ignore);
     }
+    return bus;
   }
 
   onConfirm(observer: (seconds: number) => void): void {
     this.#onConfirm = observer;
+  }
+
+  onDrop(observer: (events: number) => void): void {
+    this.#onDrop = observer;
   }
 
   publish(event: BusEvent): void {
@@ -133,9 +149,9 @@ export class AmqpBus implements Bus {
     return new Promise((resolve) => this.#flushed.push(resolve));
   }
 
-  async ping(): Promise<void> {
-    if (this.#broken) throw this.#broken;
-    if (this.#stopping) throw new Error('bus is closed');
+  ping(): Promise<void> {
+    if (this.#stopping) return Promise.reject(new Error('bus is closed'));
+    return this.#link.ping();
   }
 
   close(): Promise<void> {
@@ -147,26 +163,32 @@ export class AmqpBus implements Bus {
     await this.flush();
     this.#handler = undefined;
     this.#local.subscribe(undefined);
-    // Each may already be closed (the broker went away); close is still clean then.
-    const ignore = (): void => {};
-    if (!this.#broken) {
-      await this.#pub.close().catch(ignore);
-      await this.#sub.close().catch(ignore);
-    }
-    await this.#conn.close().catch(ignore);
+    this.#ch = undefined;
+    // Stops a reconnect in progress too; closing the connection closes its channels.
+    await this.#link.close();
   }
 
-  async #consume(maxQueued: number): Promise<void> {
-    await this.#sub.assertExchange(this.#exchange, 'fanout', { durable: true });
+  async #setup(ctx: LinkContext): Promise<Channels> {
+    const pub = ctx.watch(await ctx.conn.createConfirmChannel(), 'publish');
+    const sub = ctx.watch(await ctx.conn.createChannel(), 'consume');
+    await sub.assertExchange(this.#exchange, 'fanout', { durable: true });
     // Server-named and exclusive: the queue dies with this connection, so a restarted node never
     // inherits a backlog, and live events are best effort anyway (clients resync gaps).
     // A slow node sheds its oldest events rather than growing the broker's memory.
-    const { queue } = await this.#sub.assertQueue('', { exclusive: true, autoDelete: true, durable: false, maxLength: maxQueued, overflow: 'drop-head' });
-    await this.#sub.bindQueue(queue, this.#exchange, '');
+    const { queue } = await sub.assertQueue('', { exclusive: true, autoDelete: true, durable: false, maxLength: this.#maxQueued, overflow: 'drop-head' });
+    await sub.bindQueue(queue, this.#exchange, '');
     // noAck: the queue is exclusive, so an unacked message could never be redelivered to anyone
     // else; acks would cost a frame per message and buy no safety. TCP flow control still
     // throttles the broker when this node falls behind, and maxLength bounds the backlog.
-    await this.#sub.consume(queue, this.#receive, { noAck: true });
+    await sub.consume(
+      queue,
+      (msg: ConsumeMessage | null) => {
+        if (msg === null) return this.#link.fail(ctx, new Error("the broker cancelled this node's consumer"));
+        this.#receive(msg);
+      },
+      { noAck: true },
+    );
+    return { ctx, pub, sub };
   }
 
   readonly #tick = (): void => {
@@ -181,12 +203,15 @@ export class AmqpBus implements Bus {
 
   #send(): void {
     while (this.#outgoing.length > 0 && !this.#waitingForDrain) {
-      if (this.#broken) {
-        this.#report(new Error(`dropped ${this.#outgoing.length} events: ${this.#broken.message}`));
+      const ch = this.#ch;
+      if (!ch) {
+        this.#dropped(this.#outgoing.length);
         this.#outgoing = [];
         break;
       }
-      const content = encode(this.#outgoing.splice(0, this.#maxBatch), this.#onError);
+      const batch = this.#outgoing.splice(0, this.#maxBatch);
+      const events = batch.length;
+      const content = encode(batch, this.#onError);
       if (!content) continue;
       const settle = (): void => {
         if (this.#unconfirmed.delete(settle)) this.#settled();
@@ -196,25 +221,30 @@ export class AmqpBus implements Bus {
       let accepted = true;
       try {
         // No await: confirms are pipelined, flush() waits for the last one.
-        accepted = this.#pub.publish(
+        accepted = ch.pub.publish(
           this.#exchange,
           '',
           content,
           { contentType: 'application/json', deliveryMode: 1, headers: { origin: this.#nodeId } },
           (err: unknown) => {
-            if (err) this.#report(new Error('the broker did not confirm a batch of events', { cause: err }));
-            else this.#onConfirm((performance.now() - sentAt) / 1000);
+            if (err) {
+              // Nacked, or the channel closed first: the other nodes may or may not have it.
+              this.#report(new Error(`the broker did not confirm a batch of ${events} events`, { cause: err }));
+              this.#onDrop(events);
+            } else this.#onConfirm((performance.now() - sentAt) / 1000);
             settle();
           },
         );
       } catch (err) {
         this.#report(asError(err));
+        this.#onDrop(events);
         settle();
       }
       if (!accepted) {
         // The channel buffered this one but wants no more: keep queueing until it drains.
         this.#waitingForDrain = true;
-        this.#pub.once('drain', () => {
+        ch.pub.once('drain', () => {
+          if (this.#ch !== ch) return;
           this.#waitingForDrain = false;
           this.#send();
         });
@@ -223,12 +253,17 @@ export class AmqpBus implements Bus {
     this.#settled();
   }
 
-  readonly #receive = (msg: ConsumeMessage | null): void => {
-    if (msg === null) return this.#lost('the broker cancelled this node\'s consumer');
+  #dropped(events: number): void {
+    if (this.#droppedInOutage === 0) this.#report(new Error('the broker is unreachable: live events for other nodes are dropped until it is back'));
+    this.#droppedInOutage += events;
+    this.#onDrop(events);
+  }
+
+  #receive(msg: ConsumeMessage): void {
     // Already delivered in-process when it was published.
     if (msg.properties.headers?.origin === this.#nodeId) return;
     this.#deliver(decode(msg.content, this.#onError));
-  };
+  }
 
   #deliver(events: BusEvent[]): void {
     for (const event of events) {
@@ -252,11 +287,9 @@ export class AmqpBus implements Bus {
     for (const resolve of waiters) resolve();
   }
 
-  /** A channel or the connection is gone: fail readiness and stop waiting on anything it owed us. */
-  #lost(why: string): void {
-    if (this.#broken) return;
-    this.#broken = new Error(why);
-    if (!this.#stopping) this.#report(this.#broken);
+  /** The link went down: stop waiting on anything the old channels owed us; drop what is queued. */
+  #lost(): void {
+    this.#ch = undefined;
     // 'drain' will never come, and amqplib settles confirms of a closed channel; settle any it did not.
     this.#waitingForDrain = false;
     for (const settle of [...this.#unconfirmed]) settle();
@@ -264,75 +297,12 @@ export class AmqpBus implements Bus {
   }
 
   #report(err: Error): void {
-    if (this.#stopping && this.#broken) return;
+    if (this.#stopping && !this.#link.up) return;
     try {
       this.#onError(err);
     } catch {
-      // The error callback must not break the bus either.
+      // The error callback must not break the bus.
     }
-  }
-}
-
-/** One batch as a JSON array; an event that cannot be serialised is reported and left out. */
-function encode(events: BusEvent[], onError: (err: Error) => void): Buffer | undefined {
-  try {
-    return Buffer.from(JSON.stringify(events));
-  } catch {
-    const parts: string[] = [];
-    for (const event of events) {
-      try {
-        parts.push(JSON.stringify(event));
-      } catch (err) {
-        onError(new Error(`dropped an event that cannot be serialised (${event.kind})`, { cause: err }));
-      }
-    }
-    return parts.length > 0 ? Buffer.from(`[${parts.join(',')}]`) : undefined;
-  }
-}
-
-/** The events of one incoming message; anything malformed is reported and dropped, never thrown. */
-function decode(content: Buffer, onError: (err: Error) => void): BusEvent[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(content.toString('utf8'));
-  } catch (err) {
-    onError(new Error(`dropped a bus message that is not JSON (${content.length} bytes)`, { cause: err }));
-    return [];
-  }
-  if (!Array.isArray(value)) {
-    onError(new Error('dropped a bus message that is not a JSON array'));
-    return [];
-  }
-  const events = value.filter(isBusEvent);
-  if (events.length < value.length) onError(new Error(`dropped ${value.length - events.length} malformed bus events`));
-  return events;
-}
-
-/** A peer is our own code at the same version, so field types are all we check. */
-const MESSAGE_FIELDS = Object.entries({ id: 'string', room: 'string', seq: 'number', sender: 'number', body: 'string', clientMsgId: 'string', ts: 'number' });
-
-function hasFields(x: unknown, fields: Array<[string, string]>): boolean {
-  return typeof x === 'object' && x !== null && fields.every(([key, type]) => typeof (x as Record<string, unknown>)[key] === type);
-}
-
-function isBusEvent(x: unknown): x is BusEvent {
-  if (typeof x !== 'object' || x === null) return false;
-  const e = x as Record<string, unknown>;
-  const addressed =
-    typeof e.room === 'string' && Array.isArray(e.members) && e.members.every((m) => typeof m === 'number') && (e.origin === undefined || typeof e.origin === 'string');
-  switch (e.kind) {
-    case 'message':
-      return addressed && hasFields(e.message, MESSAGE_FIELDS);
-    case 'receipt':
-      return addressed && typeof e.user === 'number' && (e.receipt === 'delivered' || e.receipt === 'read') && typeof e.seq === 'number';
-    case 'typing':
-      return addressed && typeof e.user === 'number' && typeof e.active === 'boolean';
-    case 'presence':
-      return addressed && typeof e.user === 'number' && typeof e.online === 'boolean' && (e.lastSeen === undefined || typeof e.lastSeen === 'number');
-    case 'session.ended':
-      return typeof e.user === 'number' && Array.isArray(e.sessions) && e.sessions.every((s) => typeof s === 'string');
-    default:
-      return false;
   }
 }
 

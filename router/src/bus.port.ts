@@ -34,6 +34,8 @@ export interface Bus {
   subscribe(handler: (event: BusEvent) => void): void;
   /** Registers the observer of each batch's publish-to-confirm time, in seconds (metrics); brokers only. */
   onConfirm?(observer: (seconds: number) => void): void;
+  /** Registers the observer of events other nodes may not get (broker unreachable, batch unconfirmed); brokers only. */
+  onDrop?(observer: (events: number) => void): void;
   /** Resolves when everything published so far was confirmed (or failed) by the broker. */
   flush(): Promise<void>;
   ping(): Promise<void>;

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { MongoTimeouts } from '../../db/history.mongo.options.ts';
+import { amqpFields, amqpFrom, type AmqpConfig } from '../../workers/src/amqp.config.ts';
 import { notifyFields, notifyFrom, type NotifyConfig } from '../../workers/src/notify.config.ts';
 import { edgeFields, edgeFrom, type EdgeConfig } from './edge.config.ts';
 
@@ -32,6 +33,7 @@ const schema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']),
   AMQP_URL: url(['amqp:', 'amqps:']),
   AMQP_EXCHANGE: z.string().regex(/^[\w.-]{1,128}$/).default('messenger.live'),
+  ...amqpFields,
   REDIS_KEY_PREFIX: z.string().regex(/^[\w.:-]{0,64}$/).default(''),
   PUBLIC_ORIGIN: z.string().url().optional(),
   ALLOWED_ORIGINS: z.string().default(''),
@@ -102,6 +104,8 @@ export interface Config {
   amqpUrl: string | undefined;
   /** The fanout exchange router nodes share; deployments sharing a broker need distinct ones. */
   amqpExchange: string;
+  /** Reconnect backoff and the bound on tasks kept until the broker confirms them (workers/src/amqp.config.ts). */
+  amqp: AmqpConfig;
   /** Prepended to every Redis key (sessions, sign-in attempts); deployments sharing a Redis need distinct ones. Default empty. */
   redisKeyPrefix: string;
   /** The origin users open, e.g. https://chat.example.com. Default http://localhost:PORT. */
@@ -203,6 +207,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   problems.push(...notifyProblems);
   const { edge, problems: edgeProblems } = edgeFrom(e);
   problems.push(...edgeProblems);
+  const { amqp, problems: amqpProblems } = amqpFrom(e);
+  problems.push(...amqpProblems);
   if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
   return Object.freeze({
     port: e.PORT,
@@ -220,6 +226,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     amqpUrl: e.AMQP_URL,
     amqpExchange: e.AMQP_EXCHANGE,
+    amqp: Object.freeze(amqp),
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     publicOrigin,
     allowedOrigins: new Set([publicOrigin, ...extra.map((o) => new URL(o).origin)]),

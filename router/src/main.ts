@@ -28,7 +28,8 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'shutting down');
   const deadline = setTimeout(() => {
-    log.error('shutdown deadline passed; exiting anyway');
+    // Push tasks still waiting for RabbitMQ's confirm (a broker outage) are lost with the process.
+    log.error({ unconfirmedTasks: stores.tasks.outboxStats?.().pending ?? 0 }, 'shutdown deadline passed; exiting anyway');
     process.exit(1);
   }, config.shutdownTimeoutMs);
   deadline.unref();

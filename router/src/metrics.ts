@@ -3,6 +3,8 @@
  * nodes in one process), default Node metrics included: event-loop delay, heap, GC, handles.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { OutboxStats } from '../../workers/src/task.outbox.ts';
+import { taskOutboxMetrics } from '../../workers/src/worker.metrics.ts';
 
 export class RouterMetrics {
   readonly registry = new Registry();
@@ -47,6 +49,11 @@ export class RouterMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
+  readonly busEventsDropped = new Counter({
+    name: 'messenger_bus_events_dropped_total',
+    help: 'Live events other nodes may not have got: published while RabbitMQ was unreachable, or in a batch it did not confirm (clients resync them from history)',
+    registers: [this.registry],
+  });
   readonly errorsSent = new Counter({
     name: 'messenger_error_frames_total',
     help: 'Error frames sent to clients for refused frames, by code',
@@ -61,10 +68,12 @@ export class RouterMetrics {
 
   /**
    * @param gauges live values read at scrape time (connections, actors), so nothing has to keep
-   *   a second count in step with the registry and the directory.
+   *   a second count in step with the registry and the directory; `taskOutbox` when the task
+   *   queue is RabbitMQ.
    */
-  constructor(gauges: { connections(): number; chatroomActors(): number }) {
+  constructor(gauges: { connections(): number; chatroomActors(): number; taskOutbox?: (() => OutboxStats) | undefined }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'messenger_' });
+    if (gauges.taskOutbox) taskOutboxMetrics(this.registry, gauges.taskOutbox);
     new Gauge({
       name: 'messenger_connections',
       help: 'Open WebSocket connections on this node',

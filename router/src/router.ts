@@ -58,8 +58,9 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     closeAfter: config.rateLimitCloseAfter,
   });
   const notifications = await startNotifications(config, stores, registry, log, options.notifications);
-  const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => rooms.size });
+  const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => rooms.size, taskOutbox: stores.tasks.outboxStats?.bind(stores.tasks) });
   stores.bus.onConfirm?.((seconds) => metrics.busConfirmLatency.observe(seconds));
+  stores.bus.onDrop?.((events) => metrics.busEventsDropped.inc(events));
   const ctx: RouterContext = {
     config,
     log,

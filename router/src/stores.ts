@@ -89,8 +89,18 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
       ? RedisRateLimitStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}ratelimit:`, onError: (err) => log.warn({ err }, 'redis error') })
       : new MemoryRateLimitStore();
     opened.push(rateLimits);
+    const reconnect = { minMs: config.amqp.reconnectMinMs, maxMs: config.amqp.reconnectMaxMs };
+    const onRecovered = (link: string) => (downMs: number, attempts: number) => log.info({ link, downMs, attempts }, 'RabbitMQ connection restored');
     const tasks: TaskQueue = config.amqpUrl
-      ? await AmqpTaskQueue.open({ url: config.amqpUrl, queue: config.notify.taskQueue, connectionName: `router ${config.nodeId} tasks`, onError: (err) => log.warn({ err }, 'task queue error') })
+      ? await AmqpTaskQueue.open({
+          url: config.amqpUrl,
+          queue: config.notify.taskQueue,
+          connectionName: `router ${config.nodeId} tasks`,
+          maxPending: config.amqp.pendingTasksMax,
+          reconnect,
+          onError: (err) => log.warn({ err }, 'task queue error'),
+          onRecovered: onRecovered('tasks'),
+        })
       : new MemoryTaskQueue();
     opened.push(tasks);
     const onRedisError = (err: Error) => log.warn({ err }, 'redis error');
@@ -102,7 +112,7 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
     opened.push(idempotency);
     const onBusError = (err: unknown) => log.warn({ err }, 'bus error');
     const bus = config.amqpUrl
-      ? await AmqpBus.open({ url: config.amqpUrl, nodeId: config.nodeId, exchange: config.amqpExchange, onError: onBusError })
+      ? await AmqpBus.open({ url: config.amqpUrl, nodeId: config.nodeId, exchange: config.amqpExchange, reconnect, onError: onBusError, onRecovered: onRecovered('bus') })
       : new MemoryBus({ onError: onBusError });
     return {
       knex,

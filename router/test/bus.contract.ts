@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Test } from 'tap';
 
+import { until } from '../../workers/test/task.queue.contract.ts';
 import type { Bus, BusEvent } from '../src/bus.port.ts';
 
 /** Two nodes for one case; the factory closes both (and cleans up) in `t.teardown`. */
@@ -16,6 +17,8 @@ export interface BusPair {
   errors: Error[];
   /** Puts raw bytes on the wire as if some peer had published them; only when `wire` is true. */
   publishRaw?: (content: Buffer) => Promise<void>;
+  /** Cuts node `a` off the broker and lets it back; only when `cuttable` is true. */
+  cut?: { sever(): void; restore(): void };
 }
 
 export interface BusPairFactory {
@@ -23,6 +26,8 @@ export interface BusPairFactory {
   multiNode: boolean;
   /** True when there is a wire to put malformed bytes on (publishRaw is given). */
   wire: boolean;
+  /** True when node `a`'s link to the broker can be cut (cut is given). */
+  cuttable?: boolean;
   open(t: Test): Promise<BusPair>;
 }
 
@@ -144,6 +149,33 @@ export async function busContract(t: Test, makePair: BusPairFactory): Promise<vo
     await sleep(SETTLE_MS);
     t.same(onB.events, [typing(7), typing(1)], 'only the valid events arrived, in order');
     t.ok(errors.length >= junk.length + 1, `every malformed message was reported (${errors.length} reports)`);
+  });
+
+  // A transport without a broker has no link to lose.
+  if (makePair.cuttable) t.test('a node cut off from the broker is unready, keeps local delivery, and comes back by itself', async (t) => {
+    const { a, b, cut } = await makePair.open(t);
+    const onA = collect(a);
+    const onB = collect(b);
+    let dropped = 0;
+    a.onDrop?.((n) => (dropped += n));
+    const ready = (bus: Bus) => bus.ping().then(() => true, () => false);
+    a.publish(typing(1));
+    await onB.waitFor(1);
+    cut!.sever();
+    await until(async () => !(await ready(a)), PATIENCE_MS, 'node A to report itself unready');
+    t.pass('node A is unready while the broker is out of reach');
+    t.ok(await ready(b), 'node B, still connected, stays ready');
+    a.publish(typing(2));
+    await onA.waitFor(2);
+    t.same(onA.events, [typing(1), typing(2)], 'node A still delivers its own events to its own subscriber');
+    cut!.restore();
+    await until(() => ready(a), PATIENCE_MS, 'node A to be ready again');
+    t.pass('node A is ready again by itself');
+    a.publish(typing(3));
+    await onB.waitFor(2);
+    await sleep(SETTLE_MS);
+    t.same(onB.events, [typing(1), typing(3)], 'node B gets A\'s events again; the one published during the outage was dropped');
+    if (a.onDrop) t.ok(dropped >= 1, `the dropped event was counted (${dropped})`);
   });
 
   t.test('close is clean', async (t) => {

@@ -3,7 +3,10 @@ import type { ConfirmChannel } from 'amqplib';
 import t from 'tap';
 import type { Test } from 'tap';
 
+import { ManualTimers } from '../../test/support/manual.timers.ts';
 import { need, uniqueName } from '../../test/support/services.ts';
+import { startTcpProxy, targetOf, type TcpProxy } from '../../test/support/tcp.proxy.ts';
+import { until } from '../../workers/test/task.queue.contract.ts';
 import { AmqpBus } from '../src/bus.amqp.ts';
 import type { AmqpBusOptions } from '../src/bus.amqp.ts';
 import { MemoryBus } from '../src/bus.memory.ts';
@@ -23,13 +26,19 @@ t.test('the in-process bus', async (t) => {
   });
 });
 
-/** Two nodes on a fresh exchange, closed and cleaned up when `t` ends. */
-async function amqpPair(t: Test, url: string, admin: ConfirmChannel, extra: Partial<AmqpBusOptions> = {}) {
+/** Reconnects within milliseconds, so a test waiting for recovery waits little. */
+const QUICK = { minMs: 10, maxMs: 100 };
+
+/**
+ * Two nodes on a fresh exchange, closed and cleaned up when `t` ends; node `a` reaches the broker
+ * through `proxy` when one is given.
+ */
+async function amqpPair(t: Test, url: string, admin: ConfirmChannel, extra: Partial<AmqpBusOptions> = {}, proxy?: TcpProxy) {
   const exchange = uniqueName('bus');
   const errors: Error[] = [];
   const onError = (err: Error) => errors.push(err);
-  const a = await AmqpBus.open({ url, exchange, nodeId: uniqueName('a'), onError, ...extra });
-  const b = await AmqpBus.open({ url, exchange, nodeId: uniqueName('b'), onError });
+  const a = await AmqpBus.open({ url: proxy ? proxy.via(url) : url, exchange, nodeId: uniqueName('a'), onError, reconnect: QUICK, ...extra });
+  const b = await AmqpBus.open({ url, exchange, nodeId: uniqueName('b'), onError, reconnect: QUICK });
   t.teardown(async () => {
     await a.close();
     await b.close();
@@ -39,7 +48,7 @@ async function amqpPair(t: Test, url: string, admin: ConfirmChannel, extra: Part
     admin.publish(exchange, '', content);
     await admin.waitForConfirms();
   };
-  return { a, b, errors, exchange, publishRaw };
+  return { a, b, errors, exchange, publishRaw, ...(proxy ? { cut: proxy } : {}) };
 }
 
 t.test('the RabbitMQ bus', async (t) => {
@@ -50,7 +59,7 @@ t.test('the RabbitMQ bus', async (t) => {
   const admin = await connection.createConfirmChannel();
   t.teardown(() => connection.close());
 
-  await busContract(t, { multiNode: true, wire: true, open: (t) => amqpPair(t, url, admin) });
+  await busContract(t, { multiNode: true, wire: true, cuttable: true, open: async (t) => amqpPair(t, url, admin, {}, await startTcpProxy(t, targetOf(url))) });
 
   t.test('a burst still arrives complete and in order when the channel pushes back', async (t) => {
     // One event per message makes 5,000 messages, past amqplib's write buffer, so publish returns false.
@@ -67,22 +76,47 @@ t.test('the RabbitMQ bus', async (t) => {
     t.ok(seqs.every((seq, i) => seq === i), 'node B got all 5,000 in publish order');
   });
 
-  t.test('a lost channel is reported, fails readiness and keeps local delivery', async (t) => {
-    const { a, errors, exchange } = await amqpPair(t, url, admin);
+  t.test('a channel the broker closes is reported, fails readiness, keeps local delivery and is replaced after the backoff', async (t) => {
+    const timers = new ManualTimers();
+    const { a, errors, exchange } = await amqpPair(t, url, admin, { reconnect: { minMs: 40, maxMs: 1000, timers, random: () => 0.5 } });
     const local: BusEvent[] = [];
     a.subscribe((e) => local.push(e));
     await t.resolves(a.ping(), 'the node is ready while connected');
-    // Publishing to a deleted exchange makes the broker close the publishing channel.
+    // Publishing to a deleted exchange makes the broker close the publishing channel (404).
     await admin.deleteExchange(exchange);
     const event: BusEvent = { kind: 'session.ended', user: 1, sessions: ['s'] };
     a.publish(event);
     await a.flush();
-    for (let i = 0; i < 50 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    t.ok(errors.length > 0, `the failure was reported through onError (${errors[0]?.message})`);
-    await t.rejects(a.ping(), 'ping rejects: the node is not ready');
+    await until(() => timers.pending === 1, 10_000, 'a reconnect to be scheduled');
+    t.same(timers.delays, [30], 'the first reconnect waits within the first backoff step (40 ms, jittered to its upper half)');
+    t.ok(errors.some((e) => /channel closed/.test(e.message)), `the failure was reported through onError (${errors.map((e) => e.message).join(' | ')})`);
+    await t.rejects(a.ping(), 'ping rejects until the reconnect ran: the node is not ready');
     t.same(local, [event], 'the node\'s own subscriber still got the event');
     t.doesNotThrow(() => a.publish(event), 'publishing on a broken bus does not throw');
+    timers.fireAll();
+    await until(() => a.ping().then(() => true, () => false), 10_000, 'the node to be ready again');
+    t.pass('the node is ready again once the reconnect ran');
+    await t.resolves(admin.checkExchange(exchange), 'the exchange was declared again');
     await t.resolves(a.close(), 'close resolves');
+  });
+
+  t.test('close while the broker is unreachable stops reconnecting and leaves nothing open', async (t) => {
+    const proxy = await startTcpProxy(t, targetOf(url));
+    const timers = new ManualTimers();
+    const errors: Error[] = [];
+    const bus = await AmqpBus.open({ url: proxy.via(url), exchange: uniqueName('bus'), nodeId: uniqueName('a'), onError: (e) => errors.push(e), reconnect: { minMs: 10, maxMs: 100, timers } });
+    t.teardown(() => bus.close());
+    proxy.sever();
+    await until(() => timers.pending === 1, 10_000, 'a reconnect to be scheduled');
+    timers.fireAll();
+    await until(() => timers.pending === 1, 10_000, 'the failed attempt to schedule the next one');
+    t.ok(errors.some((e) => /reconnect attempt 1 failed/.test(e.message)), 'the failed attempt was reported');
+    t.ok(timers.delays[0]! >= 10 && timers.delays[0]! <= 20, `the second delay is within the doubled step (${timers.delays[0]} ms)`);
+    await t.resolves(bus.close(), 'close resolves while a reconnect is pending');
+    t.equal(timers.pending, 0, 'no reconnect timer is left');
+    proxy.restore();
+    t.equal(proxy.open, 0, 'no connection through the proxy is open');
+    await t.rejects(bus.ping(), 'a closed bus is not ready');
   });
 
   t.test('opening against an exchange of another type rejects', async (t) => {

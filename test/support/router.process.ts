@@ -2,9 +2,10 @@
  * Runs a router node as its own process, exactly as `npm start` does, for tests that need several
  * nodes or real signals.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
+import { spawnNode } from './node.process.ts';
 import { TEST_ORIGIN } from './router.harness.ts';
 import { uniqueName } from './services.ts';
 
@@ -23,32 +24,7 @@ export interface RouterProcess {
 /** Starts `router/src/main.ts` with `env` on a free port; killed in teardown. */
 export async function spawnRouter(t: Test, env: Record<string, string>): Promise<RouterProcess> {
   const nodeId = env.NODE_ID ?? uniqueName('node');
-  const proc = spawn(process.execPath, ['--import', 'tsx', main], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', PUBLIC_ORIGIN: TEST_ORIGIN, LOG_LEVEL: 'info', NODE_ID: nodeId, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: string[] = [];
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (proc.exitCode === null) proc.kill('SIGKILL');
-    return exited;
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        logs.push(line);
-        const port = /"port":(\d+)/.exec(line)?.[1];
-        if (port && line.includes('listening')) resolve(Number(port));
-      }
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
-    void exited.then((code) => reject(new Error(`router exited (${code}) before listening:\n${logs.join('\n')}`)));
-  });
+  const { proc, port, logs, exited } = await spawnNode(t, main, { PORT: '0', HOST: '127.0.0.1', PUBLIC_ORIGIN: TEST_ORIGIN, LOG_LEVEL: 'info', NODE_ID: nodeId, ...env }, 'listening');
   return {
     proc,
     port,

@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { amqpFields, amqpFrom, type AmqpConfig } from './amqp.config.ts';
 import { notifyFields, notifyFrom, type NotifyConfig } from './notify.config.ts';
 
 const url = (protocols: string[]) => z.string().url().refine((v) => protocols.includes(new URL(v).protocol), `must be a ${protocols.join(' or ')} URL`);
@@ -17,6 +18,7 @@ const schema = z.object({
   MONGO_URL: url(['mongodb:', 'mongodb+srv:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']),
   AMQP_URL: url(['amqp:', 'amqps:']),
+  ...amqpFields,
   PUBLIC_ORIGIN: z.string().url().default('http://localhost:3000'),
   NODE_ID: z.string().regex(/^[\w.-]{1,64}$/).optional(),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 100, 600_000),
@@ -38,6 +40,8 @@ export interface WorkerConfig {
   mongoUrl: string | undefined;
   redisUrl: string;
   amqpUrl: string;
+  /** Reconnect backoff and the bound on tasks kept until the broker confirms them. */
+  amqp: AmqpConfig;
   /** Origin for links in e-mails. Default http://localhost:3000. */
   publicOrigin: string;
   /** This worker's name in logs and on the broker. Default hostname-pid. */
@@ -62,7 +66,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   if (parsed.success) {
     const { problems: more } = notifyFrom(parsed.data);
-    problems.push(...more);
+    problems.push(...more, ...amqpFrom(parsed.data).problems);
     if (!parsed.data.VAPID_PUBLIC_KEY && !parsed.data.SMTP_URL) problems.push('VAPID_PUBLIC_KEY, SMTP_URL: neither push nor e-mail is configured; this worker would have nothing to do');
   }
   if (!parsed.success || problems.length) throw new WorkerConfigError(`invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
@@ -74,6 +78,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     mongoUrl: e.MONGO_URL,
     redisUrl: e.REDIS_URL,
     amqpUrl: e.AMQP_URL,
+    amqp: Object.freeze(amqpFrom(e).amqp),
     publicOrigin: new URL(e.PUBLIC_ORIGIN).origin,
     nodeId: e.NODE_ID ?? `worker-${hostname()}-${process.pid}`,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -35,7 +35,15 @@ const history = config.mongoUrl ? await MongoHistoryStore.open(config.mongoUrl) 
 const idempotency = RedisIdempotencyStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}idem:${config.notify.taskQueue}:`, onError: onError('redis') });
 // Read-only use: this process never reports connections, so it writes no presence entries.
 const presence = RedisPresenceStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}presence:${config.notify.taskQueue}:`, nodeId: config.nodeId, ttlMs: config.notify.presenceTtlMs, onError: onError('redis') });
-const queue = await AmqpTaskQueue.open({ url: config.amqpUrl, queue: config.notify.taskQueue, connectionName: `worker ${config.nodeId}`, onError: onError('task queue') });
+const queue = await AmqpTaskQueue.open({
+  url: config.amqpUrl,
+  queue: config.notify.taskQueue,
+  connectionName: `worker ${config.nodeId}`,
+  maxPending: config.amqp.pendingTasksMax,
+  reconnect: { minMs: config.amqp.reconnectMinMs, maxMs: config.amqp.reconnectMaxMs },
+  onError: onError('task queue'),
+  onRecovered: (downMs, attempts) => log.info({ downMs, attempts }, 'RabbitMQ connection restored'),
+});
 const runtime = await startWorkerRuntime({
   queue,
   idempotency,
@@ -54,6 +62,7 @@ const http = await startWorkerHttp(
   {
     nodeId: config.nodeId,
     stats: () => ({ ...runtime.runner.stats }),
+    outbox: () => queue.outboxStats(),
     draining: () => stopping,
     ready: async () => {
       await Promise.all([queue.ping(), knex.raw('select 1'), history.ping(), presence.ping()]);
@@ -72,7 +81,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal, inFlight: runtime.runner.stats.inFlight }, 'shutting down: finishing in-flight tasks');
   const deadline = setTimeout(() => {
-    log.error('shutdown deadline passed; exiting (unfinished tasks are redelivered)');
+    log.error({ unconfirmedTasks: queue.outboxStats().pending }, 'shutdown deadline passed; exiting (unfinished tasks are redelivered; unconfirmed ones it published are lost)');
     process.exit(1);
   }, config.shutdownTimeoutMs);
   deadline.unref();

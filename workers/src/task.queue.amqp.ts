@@ -11,9 +11,17 @@
  * attempt (header x-attempt) to its delay queue and acks the original only once that copy is
  * confirmed, so a crash in between duplicates a task rather than losing it (idempotency keys
  * absorb the duplicate). A consumer that dies holding a message gets it redelivered by the broker.
+ *
+ * The connection comes back by itself (amqp.link.ts): Q and Q.dead are declared again, delay
+ * queues again on first use, and consuming resumes with the same handler and prefetch. A new task
+ * (publish()) is kept in memory until the broker confirms it, across outages (task.outbox.ts);
+ * ping() fails while the link is down. Deliveries taken before an outage cannot be settled after
+ * it (their channel is gone): the broker redelivers them.
  */
-import amqp from 'amqplib';
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { AmqpLink, DEFAULT_BACKOFF, systemTimers, type LinkContext, type ReconnectOptions } from './amqp.link.ts';
+import { DEFAULT_PENDING_MAX, TaskOutbox, type OutboxStats } from './task.outbox.ts';
+import { listDeadOn, requeueDeadOn } from './task.queue.dead.ts';
 import type { DeadLetter, Delivery, TaskQueue } from './task.queue.port.ts';
 import type { Task } from './task.types.ts';
 
@@ -24,52 +32,83 @@ export interface AmqpTaskQueueOptions {
   queue?: string;
   /** Shown in the broker's connection list. */
   connectionName?: string;
-  /** Transport errors. Default: ignore. */
+  /** Most tasks kept in memory until the broker confirms them (TASK_PENDING_MAX). Default 10 000. */
+  maxPending?: number;
+  /** Backoff of reconnect attempts (AMQP_RECONNECT_MIN_MS / _MAX_MS), also used after a nack. */
+  reconnect?: ReconnectOptions;
+  /** Transport errors, the outage, failed reconnect attempts. Default: ignore. */
   onError?: (err: Error) => void;
+  /** The connection is back after `downMs`, at attempt `attempts`. Default: ignore. */
+  onRecovered?: (downMs: number, attempts: number) => void;
 }
 
 const QUORUM = { 'x-queue-type': 'quorum' };
 
+interface Consumer {
+  onDelivery: (d: Delivery) => void;
+  prefetch: number;
+}
+
+/** The channels of one connection. */
+interface Channels {
+  ctx: LinkContext;
+  pub: ConfirmChannel;
+  /** The consuming channel; its consumer tag until stopConsuming(). */
+  sub?: { channel: Channel; tag: string | undefined };
+}
+
 export class AmqpTaskQueue implements TaskQueue {
-  readonly #conn: ChannelModel;
-  readonly #pub: ConfirmChannel;
+  readonly #link: AmqpLink<Channels>;
+  readonly #outbox: TaskOutbox;
+  /** Set while the link is up. */
+  #ch: Channels | undefined;
   readonly #queue: string;
   readonly #onError: (err: Error) => void;
   readonly #delayQueues = new Map<number, Promise<void>>();
-  #sub: Channel | undefined;
-  #consumerTag: string | undefined;
-  #broken: Error | undefined;
+  #consumer: Consumer | undefined;
   #closing = false;
 
-  private constructor(conn: ChannelModel, pub: ConfirmChannel, options: AmqpTaskQueueOptions) {
-    this.#conn = conn;
-    this.#pub = pub;
+  private constructor(options: AmqpTaskQueueOptions) {
     this.#queue = options.queue ?? 'messenger.tasks';
     this.#onError = options.onError ?? (() => {});
-    conn.on('error', (err: Error) => this.#report(err));
-    conn.on('close', () => this.#lost('AMQP connection closed'));
-    pub.on('error', (err: Error) => this.#report(err));
-    pub.on('close', () => this.#lost('AMQP publish channel closed'));
+    const reconnect = options.reconnect ?? {};
+    const timers = reconnect.timers ?? systemTimers;
+    this.#outbox = new TaskOutbox({
+      max: options.maxPending ?? DEFAULT_PENDING_MAX,
+      minMs: reconnect.minMs ?? DEFAULT_BACKOFF.minMs,
+      maxMs: reconnect.maxMs ?? DEFAULT_BACKOFF.maxMs,
+      timers,
+      send: (queue, content, headers, confirmed) => {
+        const pub = this.#ch?.pub;
+        if (!pub) return false;
+        pub.sendToQueue(queue, content, { persistent: true, contentType: 'application/json', headers }, confirmed);
+        return true;
+      },
+    });
+    this.#link = new AmqpLink<Channels>({
+      url: options.url,
+      connectionName: options.connectionName ?? 'tasks',
+      reconnect: { ...reconnect, timers },
+      setup: (ctx) => this.#setup(ctx),
+      onUp: (ch) => {
+        this.#ch = ch;
+        this.#outbox.resend();
+      },
+      onDown: () => {
+        this.#ch = undefined;
+        // Declared again on the new connection at first use; a failed declaration is not cached.
+        this.#delayQueues.clear();
+      },
+      onError: (err) => this.#report(err),
+      ...(options.onRecovered ? { onRecovered: options.onRecovered } : {}),
+    });
   }
 
   /** Connects and declares the main and dead-letter queues. */
   static async open(options: AmqpTaskQueueOptions): Promise<AmqpTaskQueue> {
-    // Without noDelay each confirm waits ~40 ms on Nagle + delayed ACK.
-    const conn = await amqp.connect(options.url, { noDelay: true, clientProperties: { connection_name: options.connectionName ?? 'tasks' } });
-    const ignore = (): void => {};
-    conn.on('error', ignore);
-    try {
-      const pub = await conn.createConfirmChannel();
-      const queue = new AmqpTaskQueue(conn, pub, options);
-      await pub.assertQueue(queue.#queue, { durable: true, arguments: QUORUM });
-      await pub.assertQueue(queue.deadQueue, { durable: true, arguments: QUORUM });
-      return queue;
-    } catch (err) {
-      await conn.close().catch(ignore);
-      throw err;
-    } finally {
-      conn.off('error', ignore);
-    }
+    const queue = new AmqpTaskQueue(options);
+    await queue.#link.start();
+    return queue;
   }
 
   get deadQueue(): string {
@@ -81,16 +120,28 @@ export class AmqpTaskQueue implements TaskQueue {
     return `${this.#queue}.retry.${ms}`;
   }
 
-  async publish(task: Task): Promise<void> {
-    await this.publishRaw(this.#queue, Buffer.from(JSON.stringify(task)), { 'x-attempt': 1 });
+  /** Tasks waiting for the broker's confirm, and tasks refused past the bound (metrics). */
+  outboxStats(): OutboxStats {
+    return this.#outbox.stats;
   }
 
-  /** Publishes raw bytes to a queue and waits for the confirm (tests send malformed messages with it). */
+  /** Kept until the broker confirms it, across reconnects; rejects only past the bound or on close. */
+  publish(task: Task): Promise<void> {
+    if (this.#closing) return Promise.reject(new Error('task queue is closed'));
+    return this.#outbox.add(this.#queue, Buffer.from(JSON.stringify(task)), { 'x-attempt': 1 });
+  }
+
+  /**
+   * Publishes raw bytes to a queue and waits for the confirm; rejects at once while the link is
+   * down and when the confirm fails (retries and dead letters: their original is redelivered
+   * instead). Tests send malformed messages with it.
+   */
   publishRaw(queue: string, content: Buffer, headers: Record<string, unknown>): Promise<void> {
-    if (this.#broken) return Promise.reject(this.#broken);
+    const pub = this.#ch?.pub;
+    if (!pub) return this.#link.ping().then(() => Promise.reject(new Error('task queue is not connected')));
     return new Promise((resolve, reject) => {
       try {
-        this.#pub.sendToQueue(queue, content, { persistent: true, contentType: 'application/json', headers }, (err: unknown) =>
+        pub.sendToQueue(queue, content, { persistent: true, contentType: 'application/json', headers }, (err: unknown) =>
           err ? reject(new Error(`the broker did not confirm a task for ${queue}`, { cause: err })) : resolve(),
         );
       } catch (err) {
@@ -100,88 +151,100 @@ export class AmqpTaskQueue implements TaskQueue {
   }
 
   async consume(onDelivery: (d: Delivery) => void, prefetch: number): Promise<void> {
-    const sub = await this.#conn.createChannel();
-    sub.on('error', (err: Error) => this.#report(err));
-    sub.on('close', () => {
-      if (this.#sub === sub && !this.#closing) this.#lost('AMQP consume channel closed');
-    });
-    this.#sub = sub;
-    await sub.prefetch(prefetch);
-    const { consumerTag } = await sub.consume(
-      this.#queue,
-      (msg: ConsumeMessage | null) => {
-        if (msg === null) return this.#lost('the broker cancelled the task consumer');
-        onDelivery(this.#delivery(sub, msg));
-      },
-      { noAck: false },
-    );
-    this.#consumerTag = consumerTag;
+    this.#consumer = { onDelivery, prefetch };
+    const ch = this.#ch;
+    // While the link is down the consumer starts with the next connection.
+    if (!ch) return;
+    try {
+      const sub = await this.#startConsumer(ch.ctx, this.#consumer);
+      if (this.#ch === ch) ch.sub = sub;
+    } catch (err) {
+      // A connection lost meanwhile starts the consumer itself when it is back.
+      if (this.#ch === ch) throw err;
+    }
   }
 
   async stopConsuming(): Promise<void> {
-    if (this.#sub && this.#consumerTag) {
-      const tag = this.#consumerTag;
-      this.#consumerTag = undefined;
-      await this.#sub.cancel(tag).catch((err: unknown) => this.#report(asError(err)));
-    }
+    this.#consumer = undefined;
+    const sub = this.#ch?.sub;
+    if (!sub?.tag) return;
+    const tag = sub.tag;
+    // The channel stays open: deliveries in flight are still acked on it.
+    sub.tag = undefined;
+    await sub.channel.cancel(tag).catch((err: unknown) => this.#report(asError(err)));
   }
 
   async listDead(limit: number): Promise<DeadLetter[]> {
-    // Fetched unacked on a channel of their own, then returned by closing it: a look, not a take.
-    const ch = await this.#conn.createChannel();
-    ch.on('error', () => {});
-    const out: DeadLetter[] = [];
-    try {
-      while (out.length < limit) {
-        const msg = await ch.get(this.deadQueue, { noAck: false });
-        if (!msg) break;
-        out.push(deadLetterOf(msg));
-      }
-    } finally {
-      await ch.close().catch(() => {});
-    }
-    return out;
+    return listDeadOn(await this.#looseChannel(), this.deadQueue, limit);
   }
 
   async requeueDead(limit: number): Promise<number> {
-    const ch = await this.#conn.createChannel();
-    ch.on('error', () => {});
-    let moved = 0;
-    try {
-      while (moved < limit) {
-        const msg = await ch.get(this.deadQueue, { noAck: false });
-        if (!msg) break;
-        // Confirmed on the main queue before it leaves the dead-letter queue: never lost.
-        await this.publishRaw(this.#queue, msg.content, { 'x-attempt': 1, 'x-requeued-at': Date.now() });
-        ch.ack(msg);
-        moved++;
-      }
-    } finally {
-      await ch.close().catch(() => {});
-    }
-    return moved;
+    // Confirmed on the main queue before it leaves the dead-letter queue: never lost.
+    return requeueDeadOn(await this.#looseChannel(), this.deadQueue, limit, (content) => this.publishRaw(this.#queue, content, { 'x-attempt': 1, 'x-requeued-at': Date.now() }));
   }
 
   async ping(): Promise<void> {
-    if (this.#broken) throw this.#broken;
     if (this.#closing) throw new Error('task queue is closed');
+    await this.#link.ping();
   }
 
   async close(): Promise<void> {
     if (this.#closing) return;
+    const lost = this.#outbox.abandon('the task queue closed before the broker confirmed this task');
+    if (lost > 0) this.#report(new Error(`closing with ${lost} tasks the broker never confirmed: they are lost`));
     this.#closing = true;
-    const ignore = (): void => {};
-    if (!this.#broken) {
-      await this.#sub?.close().catch(ignore);
-      await this.#pub.close().catch(ignore);
+    const ch = this.#ch;
+    this.#ch = undefined;
+    if (ch) {
+      const ignore = (): void => {};
+      await ch.sub?.channel.close().catch(ignore);
+      await ch.pub.close().catch(ignore);
     }
-    await this.#conn.close().catch(ignore);
+    // Stops a reconnect in progress too.
+    await this.#link.close();
+  }
+
+  async #setup(ctx: LinkContext): Promise<Channels> {
+    const pub = ctx.watch(await ctx.conn.createConfirmChannel(), 'publish');
+    await pub.assertQueue(this.#queue, { durable: true, arguments: QUORUM });
+    await pub.assertQueue(this.deadQueue, { durable: true, arguments: QUORUM });
+    const ch: Channels = { ctx, pub };
+    if (this.#consumer) ch.sub = await this.#startConsumer(ctx, this.#consumer);
+    return ch;
+  }
+
+  async #startConsumer(ctx: LinkContext, consumer: Consumer): Promise<{ channel: Channel; tag: string | undefined }> {
+    const sub = ctx.watch(await ctx.conn.createChannel(), 'consume');
+    await sub.prefetch(consumer.prefetch);
+    const { consumerTag } = await sub.consume(
+      this.#queue,
+      (msg: ConsumeMessage | null) => {
+        if (msg === null) return this.#link.fail(ctx, new Error('the broker cancelled the task consumer'));
+        consumer.onDelivery(this.#delivery(ctx, sub, msg));
+      },
+      { noAck: false },
+    );
+    return { channel: sub, tag: consumerTag };
+  }
+
+  /** A channel outside the link's watch: its errors (a missing queue) only fail its own operation. */
+  async #looseChannel(): Promise<Channel> {
+    const conn = this.#ch?.ctx.conn;
+    if (!conn) {
+      await this.#link.ping();
+      throw new Error('task queue is not connected');
+    }
+    const ch = await conn.createChannel();
+    ch.on('error', () => {});
+    return ch;
   }
 
   #ensureDelayQueue(ms: number): Promise<void> {
     let declared = this.#delayQueues.get(ms);
     if (!declared) {
-      declared = this.#pub
+      const pub = this.#ch?.pub;
+      if (!pub) return Promise.reject(new Error('task queue is not connected'));
+      declared = pub
         .assertQueue(this.delayQueue(ms), {
           durable: true,
           arguments: {
@@ -199,13 +262,19 @@ export class AmqpTaskQueue implements TaskQueue {
     return declared;
   }
 
-  #delivery(sub: Channel, msg: ConsumeMessage): Delivery {
+  #delivery(ctx: LinkContext, sub: Channel, msg: ConsumeMessage): Delivery {
     const headers = msg.properties.headers ?? {};
     const attempt = Math.max(1, Number(headers['x-attempt']) || 1);
     let settled = false;
+    // Delivery tags belong to their channel: once its connection is gone the broker redelivers the
+    // message, and a copy published now (a retry) would be one task twice.
+    const live = (): void => {
+      if (this.#ch?.ctx !== ctx) throw new Error('the connection of this delivery is gone; the broker redelivers it');
+    };
     const once = (): void => {
       if (settled) throw new Error('delivery already settled');
       settled = true;
+      live();
     };
     return {
       content: msg.content,
@@ -219,6 +288,7 @@ export class AmqpTaskQueue implements TaskQueue {
         once();
         const ms = Math.max(1, Math.round(delayMs));
         await this.#ensureDelayQueue(ms);
+        live();
         await this.publishRaw(this.delayQueue(ms), msg.content, { 'x-attempt': attempt + 1, 'x-last-error': reason.slice(0, 500) });
         sub.ack(msg);
       },
@@ -230,29 +300,14 @@ export class AmqpTaskQueue implements TaskQueue {
     };
   }
 
-  #lost(why: string): void {
-    if (this.#broken || this.#closing) return;
-    this.#broken = new Error(why);
-    this.#report(this.#broken);
-  }
-
   #report(err: Error): void {
+    if (this.#closing && !this.#link.up) return;
     try {
       this.#onError(err);
     } catch {
       // The error callback must not break the queue.
     }
   }
-}
-
-function deadLetterOf(msg: { content: Buffer; properties: Options.Publish & { headers?: Record<string, unknown> } }): DeadLetter {
-  const h = msg.properties.headers ?? {};
-  return {
-    content: msg.content.toString('utf8'),
-    reason: String(h['x-reason'] ?? ''),
-    attempt: Number(h['x-attempt']) || 1,
-    at: Number(h['x-dead-at']) || 0,
-  };
 }
 
 function asError(err: unknown): Error {

@@ -4,6 +4,7 @@
  * stack, in-process (task.queue.memory.ts) for the embedded default. The queue only moves bytes
  * and counts attempts; task.runner.ts decides what happens to each delivery.
  */
+import type { OutboxStats } from './task.outbox.ts';
 import type { Task } from './task.types.ts';
 
 /** One delivery of one message. Exactly one of ack / retry / deadLetter must be called. */
@@ -44,4 +45,6 @@ export interface TaskQueue {
   requeueDead(limit: number): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Tasks kept until the broker confirms them, and tasks refused past the bound; brokers only. */
+  outboxStats?(): OutboxStats;
 }

@@ -58,6 +58,8 @@ export class TaskRunner {
   readonly stats: RunnerStats = { processed: 0, retried: 0, deadLettered: 0, duplicates: 0, inFlight: 0 };
   readonly #o: Required<RunnerOptions>;
   readonly #waiting: Delivery[] = [];
+  /** The run of each key being handled now; a second copy of the task waits for it. */
+  readonly #byKey = new Map<string, Promise<void>>();
   #running = 0;
   #idle: Array<() => void> = [];
   #stopped = false;
@@ -119,7 +121,22 @@ export class TaskRunner {
       log.warn({ attempt: d.attempt, reason: parsed.reason }, 'task malformed; dead-lettered');
       return this.#settle(d, () => d.deadLetter(`malformed: ${parsed.reason}`), 'deadLettered');
     }
-    const task = parsed.task;
+    // Two copies of one task (a publish repeated after its confirm was lost, or a redelivery next to
+    // the original) run one after the other, so the second finds the key done and is skipped.
+    const key = parsed.task.key;
+    const before = this.#byKey.get(key);
+    const run = (): Promise<void> => this.#runTask(d, parsed.task);
+    const mine = before ? before.then(run, run) : run();
+    this.#byKey.set(key, mine);
+    try {
+      await mine;
+    } finally {
+      if (this.#byKey.get(key) === mine) this.#byKey.delete(key);
+    }
+  }
+
+  async #runTask(d: Delivery, task: Task): Promise<void> {
+    const { log } = this.#o;
     const fields = { task: task.id, kind: task.kind, key: task.key, attempt: d.attempt, redelivered: d.redelivered };
     const started = Date.now();
     let outcome: Outcome;

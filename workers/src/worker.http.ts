@@ -4,11 +4,14 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { OutboxStats } from './task.outbox.ts';
 import type { RunnerStats } from './task.runner.ts';
 import { workerMetrics } from './worker.metrics.ts';
 
 export interface WorkerHttpDeps {
   stats: () => RunnerStats;
+  /** Tasks this worker published (retries, digests) that wait for the broker's confirm. */
+  outbox?: () => OutboxStats;
   ready: () => Promise<void>;
   draining: () => boolean;
   nodeId: string;
@@ -16,7 +19,7 @@ export interface WorkerHttpDeps {
 
 /** Listens on host:port; resolves with the server and the port bound. */
 export async function startWorkerHttp(deps: WorkerHttpDeps, port: number, host: string): Promise<{ server: Server; port: number }> {
-  const metrics = workerMetrics(deps.stats);
+  const metrics = workerMetrics(deps.stats, deps.outbox);
   const server = createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });

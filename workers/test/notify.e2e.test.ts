@@ -5,11 +5,9 @@
  * works. On the embedded default (handlers in-process), and on the full stack with a router and
  * a worker as separate processes on RabbitMQ.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import t, { type Test } from 'tap';
@@ -24,6 +22,7 @@ import { openStores } from '../../router/src/stores.ts';
 import { startPushEndpoint } from '../../test/support/push.endpoint.ts';
 import { TEST_ORIGIN, TestClient, testNodeEnv } from '../../test/support/router.harness.ts';
 import { spawnRouter } from '../../test/support/router.process.ts';
+import { spawnWorker } from '../../test/support/worker.process.ts';
 import { freshPgDatabase, need, uniqueName } from '../../test/support/services.ts';
 import { generateVapidKeys } from '../src/vapid.ts';
 import { deleteQueues } from './support.ts';
@@ -116,31 +115,6 @@ t.test('on the embedded default (handlers in-process)', async (t) => {
   await new Promise((r) => setTimeout(r, 300));
   t.equal(smtp.mails.length, 1, 'one digest per period');
 });
-
-const worker = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-/** Starts `workers/src/main.ts` as its own process; killed in teardown. */
-async function spawnWorker(t: Test, env: Record<string, string>) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', worker], { env: { PATH: process.env.PATH, WORKER_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (proc.exitCode === null) proc.kill('SIGKILL');
-    return exited;
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    proc.stdout.on('data', (c: Buffer) => {
-      for (const line of c.toString().split('\n').filter(Boolean)) {
-        logs.push(line);
-        const m = /"port":(\d+)/.exec(line);
-        if (m && line.includes('worker listening')) resolve(Number(m[1]));
-      }
-    });
-    proc.stderr.on('data', (c: Buffer) => logs.push(c.toString()));
-    void exited.then((code) => reject(new Error(`worker exited (${code}):\n${logs.join('\n')}`)));
-  });
-  return { proc, port, logs, exited };
-}
 
 t.test('on the full stack (router and worker processes, RabbitMQ)', async (t) => {
   const db = need(t, 'DATABASE_URL', 'full-stack notifications');

@@ -18,7 +18,8 @@ export interface QueueFactory {
 
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
-const pushBody = (seq: number) =>
+/** A push task body for the recipient 2 in room 1-2. */
+export const pushBody = (seq: number) =>
   ({ kind: 'push.message', recipient: 2, sender: { id: 1, handle: 'a', displayName: 'A' }, room: '1-2', seq, messageId: `m${seq}`, preview: 'hi' }) as const;
 
 /** Resolves when `check` is true, polling; fails the wait after `ms`. */
@@ -116,6 +117,27 @@ export function taskQueueContract(t: Test, factory: QueueFactory): void {
     await queue.publish({ ...task, id: 'another-delivery-of-the-same-effect' });
     await until(() => runner.stats.duplicates === 1, 10_000, 'the duplicate to be skipped');
     t.equal(calls, 1, 'the handler ran once for two tasks with one key');
+  });
+
+  t.test('two copies of one task delivered at once run the handler once', async (t) => {
+    const queue = await factory.open(t);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const runner = runnerFor(t, queue, async () => {
+      calls++;
+      await gate;
+      return { status: 'done' };
+    });
+    // As after a publish repeated because its confirm was lost: same task, same key, twice in the queue.
+    const task = newTask(pushBody(9));
+    await queue.publish(task);
+    await queue.publish(task);
+    await runner.start();
+    await until(() => runner.stats.inFlight === 2 && calls === 1, 10_000, 'both copies to be taken and the first to run');
+    release();
+    await until(() => runner.stats.processed === 1 && runner.stats.duplicates === 1, 10_000, 'one processed, one skipped');
+    t.equal(calls, 1, 'the handler ran once for the two copies');
   });
 
   t.test('dead letters can be re-queued and then succeed', async (t) => {
