@@ -20,7 +20,7 @@ try {
 const log = createLogger(config.logLevel, { node: config.nodeId });
 const stores = await openStores(config, log);
 const node = await startRouter(config, stores, log);
-log.info({ port: node.port, origin: config.publicOrigin, stores: stores.describe }, `messenger listening on http://localhost:${node.port}`);
+log.info({ port: node.port, ...(node.metricsPort !== undefined ? { metricsPort: node.metricsPort } : {}), origin: config.publicOrigin, stores: stores.describe }, `messenger listening on http://localhost:${node.port}`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

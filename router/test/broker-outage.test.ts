@@ -46,6 +46,8 @@ t.test('two routers and a worker through a RabbitMQ outage', async (t) => {
     VAPID_PRIVATE_KEY: vapid.privateKey,
     PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true',
     TASK_RETRY_BASE_MS: '50',
+    // Each router's metrics on a listener of its own (0: a free port, reported in its log).
+    METRICS_PORT: '0',
   });
   if (!cluster) return;
   const [one, two] = await Promise.all([cluster.node(), cluster.node()]);
@@ -92,9 +94,9 @@ t.test('two routers and a worker through a RabbitMQ outage', async (t) => {
     t.pass('messages sent during the outage are acknowledged');
     const duringCarol = await a.sendMessage({ to: carol.id }, 'during');
     t.equal(duringCarol.type, 'message.sent', 'a message to a user on the other node is acknowledged too');
-    await until(async () => (await metric(one.port, 'messenger_tasks_unconfirmed')) >= 10, PATIENCE_MS, 'the push tasks to be held');
-    t.pass(`node one holds the push tasks it could not hand to the broker (${await metric(one.port, 'messenger_tasks_unconfirmed')})`);
-    await until(async () => (await metric(one.port, 'messenger_bus_events_dropped_total')) >= 1, PATIENCE_MS, 'the dropped live event to be counted');
+    await until(async () => (await metric(one.metricsPort!, 'messenger_tasks_unconfirmed')) >= 10, PATIENCE_MS, 'the push tasks to be held');
+    t.pass(`node one holds the push tasks it could not hand to the broker (${await metric(one.metricsPort!, 'messenger_tasks_unconfirmed')})`);
+    await until(async () => (await metric(one.metricsPort!, 'messenger_bus_events_dropped_total')) >= 1, PATIENCE_MS, 'the dropped live event to be counted');
     t.pass('the live events it could not send are counted as dropped');
   });
 
@@ -112,7 +114,7 @@ t.test('two routers and a worker through a RabbitMQ outage', async (t) => {
       throw new Error(`${err.message}: missing seqs ${missing.join(', ')}${logs()}`);
     });
     t.pass(`every one of the ${toBob.length} push tasks reached the worker and bob's device`);
-    await until(async () => (await metric(one.port, 'messenger_tasks_unconfirmed')) === 0, PATIENCE_MS, 'nothing to be left unconfirmed');
+    await until(async () => (await metric(one.metricsPort!, 'messenger_tasks_unconfirmed')) === 0, PATIENCE_MS, 'nothing to be left unconfirmed');
     t.pass('no task is left waiting for a confirm');
     const pushes = push.received.filter((r) => r.subscription === device.id).length;
     t.comment(`${pushes} pushes for ${toBob.length} messages (${pushes - toBob.length} repeated after a lost confirm)`);

@@ -14,6 +14,8 @@ const main = fileURLToPath(new URL('../../router/src/main.ts', import.meta.url))
 export interface RouterProcess {
   proc: ChildProcess;
   port: number;
+  /** The metrics listener's port, when the env sets METRICS_PORT (0 picks a free one). */
+  metricsPort: number | undefined;
   nodeId: string;
   /** Everything the process logged, one JSON line each. */
   logs: string[];
@@ -25,9 +27,11 @@ export interface RouterProcess {
 export async function spawnRouter(t: Test, env: Record<string, string>): Promise<RouterProcess> {
   const nodeId = env.NODE_ID ?? uniqueName('node');
   const { proc, port, logs, exited } = await spawnNode(t, main, { PORT: '0', HOST: '127.0.0.1', PUBLIC_ORIGIN: TEST_ORIGIN, LOG_LEVEL: 'info', NODE_ID: nodeId, ...env }, 'listening');
+  const metricsPort = logs.map((line) => /"metricsPort":(\d+)/.exec(line)?.[1]).find(Boolean);
   return {
     proc,
     port,
+    metricsPort: metricsPort === undefined ? undefined : Number(metricsPort),
     nodeId,
     logs,
     stop: (signal = 'SIGTERM') => {
