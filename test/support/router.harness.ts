@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import type { Test } from 'tap';
 import { WebSocket } from 'ws';
+import type { Scheduler } from '../../db/clock.ts';
 import type { PublicUser, ServerFrame } from '../../protocol/frames.ts';
 import { SUBPROTOCOL } from '../../protocol/frames.ts';
 import { loadConfig } from '../../router/src/config.ts';
@@ -77,11 +78,14 @@ export function testNodeEnv(env: Record<string, string> = {}): Record<string, st
   };
 }
 
-/** Starts a node with the test defaults, stopped in teardown. Shares `stores` when given. */
-export async function startNode(t: Test, env: Record<string, string> = {}, shared?: Stores): Promise<Harness> {
+/**
+ * Starts a node with the test defaults, stopped in teardown. Shares `stores` when given.
+ * `scheduler`: the time the node's own stores read and beat on (test/support/clock.ts); default real.
+ */
+export async function startNode(t: Test, env: Record<string, string> = {}, shared?: Stores, options: { scheduler?: Scheduler } = {}): Promise<Harness> {
   const config = loadConfig(testNodeEnv(env));
   const log = createLogger(config.logLevel);
-  const stores = shared ?? (await openStores(config, log));
+  const stores = shared ?? (await openStores(config, log, options));
   const node = await startRouter(config, stores, log);
   t.teardown(async () => {
     await node.close();
