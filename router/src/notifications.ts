@@ -5,6 +5,7 @@
  * stack leaves push off (the workers need the same pair).
  */
 import type { Agent } from 'node:https';
+import type { Scheduler } from '../../db/clock.ts';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/src/worker.runtime.ts';
 import { vapidKeysIn, type VapidKeys } from '../../workers/src/vapid.ts';
 import type { Config } from './config.ts';
@@ -16,6 +17,8 @@ import type { Stores } from './stores.ts';
 export interface NotificationsOptions {
   /** HTTPS agent for in-process push requests (tests). */
   pushAgent?: Agent;
+  /** The time in-process digest scans run on (tests). Default: the real clock and timers. */
+  scheduler?: Scheduler;
 }
 
 export interface Notifications {
@@ -51,6 +54,7 @@ export async function startNotifications(
         vapid,
         publicOrigin: config.publicOrigin,
         ...(options.pushAgent ? { pushAgent: options.pushAgent } : {}),
+        scheduler: options.scheduler,
       })
     : undefined;
   return {

@@ -11,6 +11,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnStateless, start, stop } from 'nact';
+import type { Scheduler } from '../../db/clock.ts';
 import { runActorsOnMicrotasks } from './actor.scheduling.ts';
 import { ChatroomDirectory } from './chatroom.directory.ts';
 import type { Config } from './config.ts';
@@ -40,15 +41,21 @@ export interface RouterNode {
   close(): Promise<void>;
 }
 
+export interface RouterOptions {
+  notifications?: NotificationsOptions;
+  /** The time the node's timers run on (tests pass test/support/clock.ts). Default: the real clock and timers. */
+  scheduler?: Scheduler;
+}
+
 /** Starts a router node on already opened stores. */
-export async function startRouter(config: Readonly<Config>, stores: Stores, log: Logger, options: { notifications?: NotificationsOptions } = {}): Promise<RouterNode> {
+export async function startRouter(config: Readonly<Config>, stores: Stores, log: Logger, options: RouterOptions = {}): Promise<RouterNode> {
   runActorsOnMicrotasks();
   const system = start();
   const connections = spawnStateless(system, () => {}, 'connections');
   const chatrooms = spawnStateless(system, () => {}, 'chatrooms');
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs);
   const registry = new ConnectionRegistry({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst });
-  const notifications = await startNotifications(config, stores, registry, log, options.notifications);
+  const notifications = await startNotifications(config, stores, registry, log, { ...options.notifications, scheduler: options.scheduler });
   const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => rooms.size });
   stores.bus.onConfirm?.((seconds) => metrics.busConfirmLatency.observe(seconds));
   const ctx: RouterContext = {

@@ -6,12 +6,13 @@
 import type { Agent } from 'node:https';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
+import type { Scheduler } from '../../db/clock.ts';
 import type { HistoryStore } from '../../db/history.port.ts';
 import type { IdempotencyStore } from '../../db/idempotency.port.ts';
 import type { NotifyStore } from '../../db/notify.port.ts';
 import type { PresenceStore } from '../../db/presence.port.ts';
 import type { RelationalStore } from '../../db/relational.port.ts';
-import { startDigestScheduler } from './digest.scheduler.ts';
+import { startDigestScheduler, type DigestScheduler } from './digest.scheduler.ts';
 import { emailJob } from './email.job.ts';
 import type { NotifyConfig } from './notify.config.ts';
 import { pushJob } from './push.job.ts';
@@ -33,10 +34,14 @@ export interface WorkerRuntimeDeps {
   publicOrigin: string;
   /** HTTPS agent for push requests (tests trust their local push service with it). */
   pushAgent?: Agent;
+  /** The time digest scans run on. Default: the real clock and timers. */
+  scheduler?: Scheduler;
 }
 
 export interface WorkerRuntime {
   runner: TaskRunner;
+  /** The digest scans; undefined without SMTP. */
+  digests: DigestScheduler | undefined;
   /** Stops the scheduler, then the runner gracefully (in-flight tasks finish). */
   stop(): Promise<void>;
 }
@@ -89,10 +94,12 @@ export async function startWorkerRuntime(deps: WorkerRuntimeDeps): Promise<Worke
         offlineMs: notify.emailOfflineMs,
         periodMs: notify.emailDigestPeriodMs,
         scanMs: notify.digestScanMs,
+        scheduler: deps.scheduler,
       })
     : undefined;
   return {
     runner,
+    digests: scheduler,
     stop: async () => {
       await scheduler?.stop();
       await runner.stop();
