@@ -72,7 +72,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
         metrics.commitLatency.observe(seconds);
       },
     }),
-    watermarks: new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed')),
+    watermarks: new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed'), undefined, options.scheduler),
     bus: stores.bus,
     notifications,
     presence: stores.presence,
@@ -102,7 +102,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     },
   });
   const server = createServer(app.handler as unknown as RequestListener);
-  const gateway = attachGateway(server, connections, ctx);
+  const gateway = attachGateway(server, connections, ctx, options.scheduler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -80,13 +80,13 @@ export function testNodeEnv(env: Record<string, string> = {}): Record<string, st
 
 /**
  * Starts a node with the test defaults, stopped in teardown. Shares `stores` when given.
- * `scheduler`: the time the node's own stores read and beat on (test/support/clock.ts); default real.
+ * `scheduler`: the time the node's timers and its own stores run on (test/support/clock.ts); default real.
  */
 export async function startNode(t: Test, env: Record<string, string> = {}, shared?: Stores, options: { scheduler?: Scheduler } = {}): Promise<Harness> {
   const config = loadConfig(testNodeEnv(env));
   const log = createLogger(config.logLevel);
   const stores = shared ?? (await openStores(config, log, options));
-  const node = await startRouter(config, stores, log);
+  const node = await startRouter(config, stores, log, options);
   t.teardown(async () => {
     await node.close();
     if (!shared) await stores.close();
