@@ -76,7 +76,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     bus: stores.bus,
     notifications,
     presence: stores.presence,
-    presenceNews: new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log }),
+    presenceNews: new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log, clock: options.scheduler }),
     notify: stores.notify,
     registry,
     rooms,
