@@ -4,6 +4,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 
 import { need, uniqueName } from '../../test/support/services.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { AmqpBus } from '../src/bus.amqp.ts';
 import type { AmqpBusOptions } from '../src/bus.amqp.ts';
 import { MemoryBus } from '../src/bus.memory.ts';
@@ -77,7 +78,7 @@ t.test('the RabbitMQ bus', async (t) => {
     const event: BusEvent = { kind: 'session.ended', user: 1, sessions: ['s'] };
     a.publish(event);
     await a.flush();
-    for (let i = 0; i < 50 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => errors.length > 0);
     t.ok(errors.length > 0, `the failure was reported through onError (${errors[0]?.message})`);
     await t.rejects(a.ping(), 'ping rejects: the node is not ready');
     t.same(local, [event], 'the node\'s own subscriber still got the event');
