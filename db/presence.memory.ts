@@ -1,9 +1,16 @@
 /** Presence in one process (the embedded default): connection counts and last-seen times. */
+import { systemScheduler, type Clock } from './clock.ts';
 import type { PresenceStore, UserPresence } from './presence.port.ts';
 
 export class MemoryPresenceStore implements PresenceStore {
   readonly #counts = new Map<number, number>();
   readonly #seen = new Map<number, number>();
+  readonly #clock: Clock;
+
+  /** `clock`: what last-seen times are read from; default the real clock. */
+  constructor(options: { clock?: Clock } = {}) {
+    this.#clock = options.clock ?? systemScheduler;
+  }
 
   connected(userId: number): void {
     this.#counts.set(userId, (this.#counts.get(userId) ?? 0) + 1);
@@ -13,7 +20,7 @@ export class MemoryPresenceStore implements PresenceStore {
     const n = (this.#counts.get(userId) ?? 0) - 1;
     if (n > 0) return void this.#counts.set(userId, n);
     this.#counts.delete(userId);
-    this.#seen.set(userId, Date.now());
+    this.#seen.set(userId, this.#clock.now());
   }
 
   async isOnline(userId: number): Promise<boolean> {
@@ -21,7 +28,7 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   async lastSeen(userId: number): Promise<number | null> {
-    if (this.#counts.has(userId)) return Date.now();
+    if (this.#counts.has(userId)) return this.#clock.now();
     return this.#seen.get(userId) ?? null;
   }
 

@@ -6,6 +6,7 @@
  * `ttlMs` after its last write. `<prefix>seen:<id>` holds when the user's last socket closed.
  */
 import { Redis } from 'ioredis';
+import { systemScheduler, type Scheduler, type Timer } from './clock.ts';
 import type { PresenceStore, UserPresence } from './presence.port.ts';
 import { pingConnected } from './redis.ping.ts';
 
@@ -20,6 +21,8 @@ export interface RedisPresenceOptions {
   seenTtlMs?: number;
   /** Write and connection errors (presence is best effort). Default: ignore. */
   onError?: (err: Error) => void;
+  /** The time entries expire by and the heartbeat runs on. Default: the real clock and timers. */
+  scheduler?: Scheduler;
 }
 
 export class RedisPresenceStore implements PresenceStore {
@@ -30,7 +33,8 @@ export class RedisPresenceStore implements PresenceStore {
   readonly #seenTtl: number;
   readonly #onError: (err: Error) => void;
   readonly #counts = new Map<number, number>();
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: Timer;
+  readonly #scheduler: Scheduler;
   readonly #owned: boolean;
 
   constructor(redis: Redis, options: RedisPresenceOptions, owned = false) {
@@ -41,8 +45,8 @@ export class RedisPresenceStore implements PresenceStore {
     this.#prefix = options.prefix ?? 'presence:';
     this.#seenTtl = options.seenTtlMs ?? 30 * 24 * 3600_000;
     this.#onError = options.onError ?? (() => {});
-    this.#timer = setInterval(() => this.heartbeat(), Math.max(50, Math.floor(this.#ttl / 3)));
-    this.#timer.unref();
+    this.#scheduler = options.scheduler ?? systemScheduler;
+    this.#timer = this.#scheduler.every(Math.max(50, Math.floor(this.#ttl / 3)), () => this.heartbeat());
   }
 
   /** Opens its own connection (closed by close()); a reader-only store never calls connected(). */
@@ -68,18 +72,18 @@ export class RedisPresenceStore implements PresenceStore {
     this.#redis
       .multi()
       .hdel(this.#key(userId), this.#node)
-      .set(`${this.#prefix}seen:${userId}`, String(Date.now()), 'PX', this.#seenTtl)
+      .set(`${this.#prefix}seen:${userId}`, String(this.#scheduler.now()), 'PX', this.#seenTtl)
       .exec()
       .catch((err: Error) => this.#onError(err));
   }
 
   async isOnline(userId: number): Promise<boolean> {
     if (this.#counts.has(userId)) return true;
-    return live(await this.#redis.hgetall(this.#key(userId)));
+    return live(await this.#redis.hgetall(this.#key(userId)), this.#scheduler.now());
   }
 
   async lastSeen(userId: number): Promise<number | null> {
-    if (await this.isOnline(userId)) return Date.now();
+    if (await this.isOnline(userId)) return this.#scheduler.now();
     const seen = await this.#redis.get(`${this.#prefix}seen:${userId}`);
     return seen === null ? null : Number(seen);
   }
@@ -97,7 +101,7 @@ export class RedisPresenceStore implements PresenceStore {
       const [hashErr, fields] = replies[2 * i] ?? [];
       const [seenErr, seen] = replies[2 * i + 1] ?? [];
       if (hashErr || seenErr) throw hashErr ?? seenErr;
-      const online = live(fields as Record<string, string>);
+      const online = live(fields as Record<string, string>, this.#scheduler.now());
       out.set(id, { online, lastSeen: online || seen == null ? null : Number(seen) });
     });
     return out;
@@ -108,7 +112,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#timer.cancel();
     if (this.#counts.size > 0) {
       const m = this.#redis.multi();
       for (const userId of this.#counts.keys()) m.hdel(this.#key(userId), this.#node);
@@ -125,7 +129,7 @@ export class RedisPresenceStore implements PresenceStore {
   #write(userId: number, count: number): void {
     this.#redis
       .multi()
-      .hset(this.#key(userId), this.#node, `${count}:${Date.now() + this.#ttl}`)
+      .hset(this.#key(userId), this.#node, `${count}:${this.#scheduler.now() + this.#ttl}`)
       .pexpire(this.#key(userId), this.#ttl)
       .exec()
       .catch((err: Error) => this.#onError(err));
@@ -139,7 +143,7 @@ export class RedisPresenceStore implements PresenceStore {
    */
   heartbeat(): void {
     if (this.#counts.size === 0) return;
-    const until = String(Date.now() + this.#ttl);
+    const until = String(this.#scheduler.now() + this.#ttl);
     const entries = [...this.#counts];
     for (let i = 0; i < entries.length; i += HEARTBEAT_CHUNK) {
       const chunk = entries.slice(i, i + HEARTBEAT_CHUNK);
@@ -162,8 +166,7 @@ end
 return #KEYS`;
 
 /** True when some node's field counts at least one socket and has not expired. */
-function live(fields: Record<string, string>): boolean {
-  const now = Date.now();
+function live(fields: Record<string, string>, now: number): boolean {
   return Object.values(fields).some((v) => {
     const [count, until] = v.split(':').map(Number);
     return (count ?? 0) > 0 && (until ?? 0) > now;

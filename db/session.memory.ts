@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { systemScheduler, type Clock } from './clock.ts';
 import type { Session, SessionStore } from './session.port.ts';
 
 /** 32 random bytes in base64url: always 43 characters, no padding. */
@@ -27,13 +28,17 @@ export function assertTtl(ttlMs: number): void {
 export interface MemorySessionStoreOptions {
   /** How often expired sessions are swept, in ms. Default 60 000. Reads never see them either way. */
   sweepIntervalMs?: number;
+  /** What decides expiry. Default: the real clock. */
+  clock?: Clock;
 }
 
 export class MemorySessionStore implements SessionStore {
   readonly #sessions = new Map<string, Session>();
   readonly #sweeper: NodeJS.Timeout;
+  readonly #clock: Clock;
 
   constructor(options: MemorySessionStoreOptions = {}) {
+    this.#clock = options.clock ?? systemScheduler;
     // Without the sweep, sessions that are never read again would stay in memory forever.
     this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 60_000);
     // A store must never be the reason a process stays alive.
@@ -42,7 +47,7 @@ export class MemorySessionStore implements SessionStore {
 
   async create(userId: number, ttlMs: number): Promise<Session> {
     assertTtl(ttlMs);
-    const createdAt = Date.now();
+    const createdAt = this.#clock.now();
     const session: Session = { id: newSessionId(), userId, createdAt, expiresAt: createdAt + ttlMs };
     this.#sessions.set(session.id, session);
     return { ...session };
@@ -58,7 +63,7 @@ export class MemorySessionStore implements SessionStore {
     assertTtl(ttlMs);
     const session = this.#live(id);
     if (!session) return false;
-    session.expiresAt = Date.now() + ttlMs;
+    session.expiresAt = this.#clock.now() + ttlMs;
     return true;
   }
 
@@ -68,7 +73,7 @@ export class MemorySessionStore implements SessionStore {
 
   async deleteAllOf(userId: number): Promise<string[]> {
     // A scan is fine at embedded scale; the Redis store keeps a per-user index instead.
-    const now = Date.now();
+    const now = this.#clock.now();
     const ids: string[] = [];
     for (const [id, session] of this.#sessions) {
       if (session.userId !== userId) continue;
@@ -89,13 +94,13 @@ export class MemorySessionStore implements SessionStore {
     if (!isSessionId(id)) return undefined;
     const session = this.#sessions.get(id);
     if (!session) return undefined;
-    if (session.expiresAt > Date.now()) return session;
+    if (session.expiresAt > this.#clock.now()) return session;
     this.#sessions.delete(id);
     return undefined;
   }
 
   #sweep(): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     for (const [id, session] of this.#sessions) if (session.expiresAt <= now) this.#sessions.delete(id);
   }
 }

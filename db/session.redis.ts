@@ -9,6 +9,7 @@
  */
 import { Redis } from 'ioredis';
 
+import { systemScheduler, type Clock } from './clock.ts';
 import { assertTtl, isSessionId, newSessionId } from './session.memory.ts';
 import type { Session, SessionStore } from './session.port.ts';
 import { pingConnected } from './redis.ping.ts';
@@ -16,6 +17,11 @@ import { pingConnected } from './redis.ping.ts';
 export interface RedisSessionStoreOptions {
   /** Prefix of every key this store writes. Default 'sess:'. */
   prefix?: string;
+  /**
+   * What decides expiry besides Redis's own PX (the stored expiresAt is checked against it).
+   * Default: the real clock.
+   */
+  clock?: Clock;
 }
 
 export interface OpenRedisSessionStoreOptions extends RedisSessionStoreOptions {
@@ -76,6 +82,7 @@ interface SessionScripts {
 export class RedisSessionStore implements SessionStore {
   readonly #redis: Redis & SessionScripts;
   readonly #prefix: string;
+  readonly #clock: Clock;
   #owned = false;
 
   /** Uses a client the caller owns: close() leaves it open. */
@@ -84,6 +91,7 @@ export class RedisSessionStore implements SessionStore {
     redis.defineCommand('messengerSessionTouch', { lua: TOUCH, numberOfKeys: 1 });
     this.#redis = redis as Redis & SessionScripts;
     this.#prefix = options.prefix ?? 'sess:';
+    this.#clock = options.clock ?? systemScheduler;
   }
 
   /** Connects to `url` with a client of its own, which close() quits. */
@@ -105,7 +113,7 @@ export class RedisSessionStore implements SessionStore {
 
   async create(userId: number, ttlMs: number): Promise<Session> {
     assertTtl(ttlMs);
-    const createdAt = Date.now();
+    const createdAt = this.#clock.now();
     const session: Session = { id: newSessionId(), userId, createdAt, expiresAt: createdAt + ttlMs };
     const value = JSON.stringify({ userId, createdAt, expiresAt: session.expiresAt });
     await this.#redis.messengerSessionCreate(this.#key(session.id), this.#indexKey(userId), value, ttlMs, session.id, session.expiresAt, createdAt);
@@ -115,13 +123,13 @@ export class RedisSessionStore implements SessionStore {
   async get(id: string): Promise<Session | null> {
     if (!isSessionId(id)) return null;
     const raw = await this.#redis.get(this.#key(id));
-    return raw === null ? null : parseSession(id, raw);
+    return raw === null ? null : parseSession(id, raw, this.#clock.now());
   }
 
   async touch(id: string, ttlMs: number): Promise<boolean> {
     assertTtl(ttlMs);
     if (!isSessionId(id)) return false;
-    const now = Date.now();
+    const now = this.#clock.now();
     const touched = await this.#redis.messengerSessionTouch(this.#key(id), ttlMs, now + ttlMs, now, this.#indexKey(''), id);
     return touched === 1;
   }
@@ -134,8 +142,10 @@ export class RedisSessionStore implements SessionStore {
 
   async deleteAllOf(userId: number): Promise<string[]> {
     const index = this.#indexKey(userId);
-    const ids = await this.#redis.zrange(index, 0, '-1');
-    if (ids.length === 0) return [];
+    const scored = await this.#redis.zrange(index, 0, '-1', 'WITHSCORES');
+    if (scored.length === 0) return [];
+    const ids = scored.filter((_, i) => i % 2 === 0);
+    const now = this.#clock.now();
     // A session created after the ZRANGE survives: it signed in after the sign-out began.
     const multi = this.#redis.multi();
     for (const id of ids) multi.del(this.#key(id));
@@ -144,7 +154,8 @@ export class RedisSessionStore implements SessionStore {
     return ids.filter((_, i) => {
       const [err, deleted] = replies[i] ?? [];
       if (err) throw err;
-      return deleted === 1;
+      // Expired by our clock but not yet by Redis's: deleted all the same, but no longer a session (as get says).
+      return deleted === 1 && Number(scored[2 * i + 1]) > now;
     });
   }
 
@@ -168,7 +179,7 @@ export class RedisSessionStore implements SessionStore {
 }
 
 /** A stored value back into a session; anything unexpected counts as no session. */
-function parseSession(id: string, raw: string): Session | null {
+function parseSession(id: string, raw: string, now: number): Session | null {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -179,6 +190,6 @@ function parseSession(id: string, raw: string): Session | null {
   const { userId, createdAt, expiresAt } = value as Record<string, unknown>;
   if (typeof userId !== 'number' || typeof createdAt !== 'number' || typeof expiresAt !== 'number') return null;
   // Redis expires the key by its own clock; this keeps the answer right by ours as well.
-  if (expiresAt <= Date.now()) return null;
+  if (expiresAt <= now) return null;
   return { id, userId, createdAt, expiresAt };
 }

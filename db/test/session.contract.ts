@@ -1,27 +1,32 @@
 /**
- * What every SessionStore must do, run against each implementation by session.test.ts. Timing
- * cases use short TTLs with generous margins so a loaded CI machine does not make them flaky.
+ * What every SessionStore must do, run against each implementation by session.test.ts. Expiry is
+ * decided by the store's clock, which each case moves itself: TTLs are minutes and hours of that
+ * clock, so neither a slow machine nor Redis's own (real-time) expiry can decide an outcome.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-
 import type { Test } from 'tap';
 
+import { ManualScheduler } from '../../test/support/clock.ts';
+import type { Clock } from '../clock.ts';
 import type { SessionStore } from '../session.port.ts';
 
-/** Makes a fresh store for one case; the factory closes it (and cleans up) in `t.teardown`. */
-export type MakeSessionStore = (t: Test) => Promise<SessionStore>;
+/** Makes a fresh store on `clock` for one case; the factory closes it (and cleans up) in `t.teardown`. */
+export type MakeSessionStore = (t: Test, clock: Clock) => Promise<SessionStore>;
 
+const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const MALFORMED_IDS = ['', '../x', 'x'.repeat(10_000), '{"$ne":null}', 'user:7', 'A'.repeat(42)];
 
 /** Runs the session store contract as nested tests of `t`. */
-export async function sessionContract(t: Test, make: MakeSessionStore): Promise<void> {
+export async function sessionContract(t: Test, makeOn: MakeSessionStore): Promise<void> {
+  /** A store on a clock of the case's own. */
+  const make = async (t: Test, clock = new ManualScheduler()) => makeOn(t, clock);
+
   t.test('a created session can be read back', async (t) => {
-    const store = await make(t);
-    const before = Date.now();
+    const clock = new ManualScheduler();
+    const store = await make(t, clock);
     const session = await store.create(42, HOUR);
     t.equal(session.userId, 42, 'the session belongs to the user it was created for');
-    t.ok(session.createdAt >= before && session.createdAt <= Date.now(), 'createdAt is the creation time');
+    t.equal(session.createdAt, clock.now(), 'createdAt is the creation time');
     t.equal(session.expiresAt, session.createdAt + HOUR, 'expiresAt is createdAt plus the TTL');
     t.same(await store.get(session.id), session, 'get returns the same session');
   });
@@ -37,23 +42,26 @@ export async function sessionContract(t: Test, make: MakeSessionStore): Promise<
   });
 
   t.test('an expired session reads as null', async (t) => {
-    const store = await make(t);
-    const session = await store.create(1, 50);
-    t.ok(await store.get(session.id), 'the session is there before its TTL');
-    await sleep(150);
-    t.equal(await store.get(session.id), null, 'the session is gone after its TTL');
+    const clock = new ManualScheduler();
+    const store = await make(t, clock);
+    const session = await store.create(1, MINUTE);
+    clock.advance(MINUTE - 1);
+    t.ok(await store.get(session.id), 'the session is there until the last millisecond of its TTL');
+    clock.advance(1);
+    t.equal(await store.get(session.id), null, 'the session is gone once its TTL has passed');
     t.equal(await store.touch(session.id, HOUR), false, 'an expired session cannot be touched back to life');
   });
 
   t.test('touch extends a live session past its original TTL', async (t) => {
-    const store = await make(t);
-    const session = await store.create(1, 200);
-    await sleep(100);
-    t.equal(await store.touch(session.id, 1_000), true, 'touching a live session succeeds');
-    await sleep(250);
+    const clock = new ManualScheduler();
+    const store = await make(t, clock);
+    const session = await store.create(1, MINUTE);
+    clock.advance(MINUTE / 2);
+    t.equal(await store.touch(session.id, HOUR), true, 'touching a live session succeeds');
+    clock.advance(MINUTE);
     const after = await store.get(session.id);
     t.ok(after, 'the session outlives its original TTL');
-    t.ok(after && after.expiresAt > session.expiresAt, 'the stored expiresAt moved forward');
+    t.equal(after?.expiresAt, session.createdAt + MINUTE / 2 + HOUR, 'the stored expiresAt is the touch time plus the new TTL');
     t.equal(after?.createdAt, session.createdAt, 'createdAt is unchanged by touch');
     t.equal(after?.userId, session.userId, 'the user is unchanged by touch');
   });
@@ -77,13 +85,14 @@ export async function sessionContract(t: Test, make: MakeSessionStore): Promise<
   });
 
   t.test('deleteAllOf removes only that user\'s sessions and returns their ids', async (t) => {
-    const store = await make(t);
+    const clock = new ManualScheduler();
+    const store = await make(t, clock);
     const live = [await store.create(7, HOUR), await store.create(7, HOUR)];
     const deleted = await store.create(7, HOUR);
     await store.delete(deleted.id);
-    const expired = await store.create(7, 50);
+    const expired = await store.create(7, MINUTE);
     const others = [await store.create(8, HOUR), await store.create(70, HOUR)];
-    await sleep(150);
+    clock.advance(MINUTE);
 
     const ids = await store.deleteAllOf(7);
     t.same([...ids].sort(), live.map((s) => s.id).sort(), 'it returns exactly the live sessions of the user');

@@ -2,13 +2,14 @@ import { Redis } from 'ioredis';
 import t from 'tap';
 
 import { need, uniqueName } from '../../test/support/services.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { MemorySessionStore } from '../session.memory.ts';
 import { RedisSessionStore } from '../session.redis.ts';
 import { sessionContract } from './session.contract.ts';
 
 t.test('the memory session store', async (t) => {
-  await sessionContract(t, async (t) => {
-    const store = new MemorySessionStore();
+  await sessionContract(t, async (t, clock) => {
+    const store = new MemorySessionStore({ clock });
     t.teardown(() => store.close());
     return store;
   });
@@ -26,8 +27,8 @@ t.test('the Redis session store', async (t) => {
     await admin.quit();
   });
 
-  await sessionContract(t, async (t) => {
-    const store = RedisSessionStore.open(url, { prefix: `${base}:${uniqueName('s')}:` });
+  await sessionContract(t, async (t, clock) => {
+    const store = RedisSessionStore.open(url, { prefix: `${base}:${uniqueName('s')}:`, clock });
     t.teardown(() => store.close());
     return store;
   });
@@ -41,6 +42,31 @@ t.test('the Redis session store', async (t) => {
     t.ok(ttl > 110_000 && ttl <= 120_000, `the index expires with the longest session (pttl ${ttl})`);
     await store.close();
     t.equal(await admin.ping(), 'PONG', 'closing a store on a borrowed client leaves the client open');
+  });
+
+  t.test('Redis expires a session by the TTL it was given, and touch renews it', async (t) => {
+    const prefix = `${base}:pttl:`;
+    const store = new RedisSessionStore(admin, { prefix });
+    const session = await store.create(4, 60_000);
+    // Redis counts down in real time: the bounds leave a busy machine ten seconds between the calls.
+    const ttl = await admin.pttl(`${prefix}${session.id}`);
+    t.ok(ttl > 50_000 && ttl <= 60_000, `the key expires with the session (pttl ${ttl})`);
+    t.equal(await store.touch(session.id, 120_000), true, 'the session is touched');
+    const touched = await admin.pttl(`${prefix}${session.id}`);
+    t.ok(touched > 110_000 && touched <= 120_000, `touch gives the key the new TTL (pttl ${touched})`);
+  });
+
+  t.test('a session whose key Redis has expired reads as null', async (t) => {
+    const prefix = `${base}:expired:`;
+    const store = new RedisSessionStore(admin, { prefix });
+    const session = await store.create(6, 3_600_000);
+    const key = `${prefix}${session.id}`;
+    // Redis's expiry cannot take our clock: expire the key now, then wait until Redis says it is gone.
+    await admin.pexpire(key, 1);
+    t.ok(await waitFor(async () => (await admin.exists(key)) === 0), 'Redis expired the key');
+    t.equal(await store.get(session.id), null, 'get finds no session');
+    t.equal(await store.touch(session.id, 3_600_000), false, 'and touch cannot bring it back');
+    t.same(await store.deleteAllOf(6), [], 'nor does sign-out-everywhere report it');
   });
 
   t.test('a stored value that is not a session reads as null', async (t) => {

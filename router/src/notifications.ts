@@ -5,6 +5,7 @@
  * stack leaves push off (the workers need the same pair).
  */
 import type { PushEndpointPolicy, ResolveHost } from '../../workers/src/push.endpoint.ts';
+import type { Scheduler } from '../../db/clock.ts';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/src/worker.runtime.ts';
 import { vapidKeysIn, type VapidKeys } from '../../workers/src/vapid.ts';
 import type { Config } from './config.ts';
@@ -18,6 +19,8 @@ export interface NotificationsOptions {
   pushCa?: string;
   /** Resolves push endpoint hosts, at subscribe and in-process send. Default: the system resolver (tests inject one). */
   resolveHost?: ResolveHost;
+  /** The time in-process digest scans run on (tests). Default: the real clock and timers. */
+  scheduler?: Scheduler;
 }
 
 export interface Notifications {
@@ -56,6 +59,7 @@ export async function startNotifications(
         publicOrigin: config.publicOrigin,
         ...(options.pushCa ? { pushCa: options.pushCa } : {}),
         ...(options.resolveHost ? { pushResolve: options.resolveHost } : {}),
+        scheduler: options.scheduler,
       })
     : undefined;
   return {

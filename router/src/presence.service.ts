@@ -9,6 +9,7 @@
  * least the last one to drop the user announces it. Best effort, like all live events: a repeated
  * or lost announcement is repaired by the contacts' next `sync.done`.
  */
+import { systemScheduler, type Clock } from '../../db/clock.ts';
 import type { PresenceStore } from '../../db/presence.port.ts';
 import type { RelationalStore } from '../../db/relational.port.ts';
 import type { Bus } from './bus.port.ts';
@@ -21,6 +22,8 @@ export interface PresenceServiceDeps {
   registry: ConnectionRegistry;
   bus: Bus;
   log: Logger;
+  /** When a user was last seen is read from it. Default: the real clock. */
+  clock?: Clock;
 }
 
 export class PresenceService {
@@ -51,7 +54,7 @@ export class PresenceService {
     const { presence, registry } = this.deps;
     presence.disconnected(userId);
     if (registry.ofUser(userId) || this.#paused) return;
-    const lastSeen = Date.now();
+    const lastSeen = (this.deps.clock ?? systemScheduler).now();
     presence.isOnline(userId).then(
       (stillOnline) => {
         if (!stillOnline) this.#enqueue(userId, false, lastSeen);

@@ -11,6 +11,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnStateless, start, stop } from 'nact';
+import type { Scheduler } from '../../db/clock.ts';
 import { runActorsOnMicrotasks } from './actor.scheduling.ts';
 import { ChatroomDirectory } from './chatroom.directory.ts';
 import type { Config } from './config.ts';
@@ -44,8 +45,14 @@ export interface RouterNode {
   close(): Promise<void>;
 }
 
+export interface RouterOptions {
+  notifications?: NotificationsOptions;
+  /** The time the node's timers run on (tests pass test/support/clock.ts). Default: the real clock and timers. */
+  scheduler?: Scheduler;
+}
+
 /** Starts a router node on already opened stores. */
-export async function startRouter(config: Readonly<Config>, stores: Stores, log: Logger, options: { notifications?: NotificationsOptions } = {}): Promise<RouterNode> {
+export async function startRouter(config: Readonly<Config>, stores: Stores, log: Logger, options: RouterOptions = {}): Promise<RouterNode> {
   runActorsOnMicrotasks();
   const system = start();
   const connections = spawnStateless(system, () => {}, 'connections');
@@ -57,7 +64,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     windowMs: config.rateLimitWindowMs,
     closeAfter: config.rateLimitCloseAfter,
   });
-  const notifications = await startNotifications(config, stores, registry, log, options.notifications);
+  const notifications = await startNotifications(config, stores, registry, log, { ...options.notifications, scheduler: options.scheduler });
   const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => rooms.size, taskOutbox: stores.tasks.outboxStats?.bind(stores.tasks) });
   stores.bus.onConfirm?.((seconds) => metrics.busConfirmLatency.observe(seconds));
   stores.bus.onDrop?.((events) => metrics.busEventsDropped.inc(events));
@@ -76,11 +83,11 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
         metrics.commitLatency.observe(seconds);
       },
     }),
-    watermarks: new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed')),
+    watermarks: new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed'), undefined, options.scheduler),
     bus: stores.bus,
     notifications,
     presence: stores.presence,
-    presenceNews: new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log }),
+    presenceNews: new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log, clock: options.scheduler }),
     notify: stores.notify,
     registry,
     rooms,
@@ -108,7 +115,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     ),
   });
   const server = createServer(app.handler as unknown as RequestListener);
-  const gateway = attachGateway(server, connections, ctx);
+  const gateway = attachGateway(server, connections, ctx, options.scheduler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -8,6 +8,7 @@ import { MemoryAttemptStore } from '../../db/attempt.memory.ts';
 import type { AttemptStore } from '../../db/attempt.port.ts';
 import { RedisAttemptStore } from '../../db/attempt.redis.ts';
 import type { AuthStore } from '../../db/auth.port.ts';
+import { systemScheduler, type Scheduler } from '../../db/clock.ts';
 import { KnexAuthStore } from '../../db/auth.store.ts';
 import { MemoryIdempotencyStore } from '../../db/idempotency.memory.ts';
 import type { IdempotencyStore } from '../../db/idempotency.port.ts';
@@ -63,8 +64,11 @@ export interface Stores {
   close(): Promise<void>;
 }
 
-/** Opens every store and the bus as the configuration says. */
-export async function openStores(config: Readonly<Config>, log: Logger): Promise<Stores> {
+/**
+ * Opens every store and the bus as the configuration says. `scheduler`: the time sessions,
+ * attempts and presence expire by and presence beats on; default the real one (tests pass their own).
+ */
+export async function openStores(config: Readonly<Config>, log: Logger, { scheduler = systemScheduler }: { scheduler?: Scheduler } = {}): Promise<Stores> {
   // memory:// (tests) keeps PGlite in memory; a path gets a `pg` folder inside it.
   const dataDir = config.dataDir.startsWith('memory://') ? config.dataDir : join(config.dataDir, 'pg');
   const knex = await openRelational({ databaseUrl: config.databaseUrl, dataDir });
@@ -78,12 +82,12 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
       : new PgHistoryStore(knex);
     opened.push(history);
     const sessions = config.redisUrl
-      ? RedisSessionStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}sess:`, onError: (err) => log.warn({ err }, 'redis error') })
-      : new MemorySessionStore();
+      ? RedisSessionStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}sess:`, onError: (err) => log.warn({ err }, 'redis error'), clock: scheduler })
+      : new MemorySessionStore({ clock: scheduler });
     opened.push(sessions);
     const attempts = config.redisUrl
       ? RedisAttemptStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}attempt:`, onError: (err) => log.warn({ err }, 'redis error') })
-      : new MemoryAttemptStore();
+      : new MemoryAttemptStore({ clock: scheduler });
     opened.push(attempts);
     const rateLimits: RateLimitStore = config.redisUrl
       ? RedisRateLimitStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}ratelimit:`, onError: (err) => log.warn({ err }, 'redis error') })
@@ -105,8 +109,8 @@ export async function openStores(config: Readonly<Config>, log: Logger): Promise
     opened.push(tasks);
     const onRedisError = (err: Error) => log.warn({ err }, 'redis error');
     const presence: PresenceStore = config.redisUrl
-      ? RedisPresenceStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}presence:${config.notify.taskQueue}:`, nodeId: config.nodeId, ttlMs: config.notify.presenceTtlMs, onError: onRedisError })
-      : new MemoryPresenceStore();
+      ? RedisPresenceStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}presence:${config.notify.taskQueue}:`, nodeId: config.nodeId, ttlMs: config.notify.presenceTtlMs, onError: onRedisError, scheduler })
+      : new MemoryPresenceStore({ clock: scheduler });
     opened.push(presence);
     const idempotency: IdempotencyStore = config.redisUrl ? RedisIdempotencyStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}idem:${config.notify.taskQueue}:`, onError: onRedisError }) : new MemoryIdempotencyStore();
     opened.push(idempotency);

@@ -8,6 +8,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { dispatch, stop, type Ref } from 'nact';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { systemScheduler, type Scheduler } from '../../db/clock.ts';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
 import { LIMITS, PROTOCOL_VERSION, SUBPROTOCOL } from '../../protocol/frames.ts';
 import { spawnConnection, type ConnectionMsg } from './connection.actor.ts';
@@ -32,7 +33,7 @@ interface GatewayState {
 }
 
 /** The heartbeat's ticks per interval: each tick pings one slice of the sockets. */
-const HEARTBEAT_SLICES = 10;
+export const HEARTBEAT_SLICES = 10;
 
 /**
  * A server socket that carries its connection, its actor and its gateway, so that its listeners are
@@ -46,7 +47,7 @@ class GatewaySocket extends WebSocket {
 }
 
 /** Attaches the WebSocket endpoint `/ws` to an HTTP server. */
-export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterContext): Gateway {
+export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterContext, scheduler: Scheduler = systemScheduler): Gateway {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: LIMITS.maxFrameBytes,
@@ -81,20 +82,19 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
   // node never pings all of them in one go: a write costs ~10 µs here, so 1,000 pings (and their
   // pongs right after) held the event loop, and every socket of the node, for 10 ms or more.
   let tick = 0;
-  const heartbeat = setInterval(() => {
+  const heartbeat = scheduler.every(ctx.config.heartbeatMs / HEARTBEAT_SLICES, () => {
     const slice = tick++ % HEARTBEAT_SLICES;
     for (const conn of ctx.registry.all()) {
       if (conn.heartbeatSlice !== slice) continue;
       if (!conn.alive) conn.terminate();
       else conn.ping();
     }
-  }, ctx.config.heartbeatMs / HEARTBEAT_SLICES);
-  heartbeat.unref();
+  });
 
   return {
     pause: () => void (gateway.paused = true),
     close: () => {
-      clearInterval(heartbeat);
+      heartbeat.cancel();
       wss.close();
     },
   };

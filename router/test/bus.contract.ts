@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Test } from 'tap';
 
+import { waitFor } from '../../test/support/wait.ts';
 import { until } from '../../workers/test/task.queue.contract.ts';
 import type { Bus, BusEvent } from '../src/bus.port.ts';
 
@@ -132,7 +133,8 @@ export async function busContract(t: Test, makePair: BusPairFactory): Promise<vo
     a.publish(receipt(0));
     a.publish(receipt(1));
     await a.flush();
-    await sleep(SETTLE_MS);
+    // flush means sent, not yet delivered back through the broker: wait for the delivery itself.
+    await waitFor(() => seen.length >= 2);
     t.same(seen, [0, 1], 'the event after the throwing one was still delivered');
     t.ok(errors.some((e) => e.message === 'handler bug'), 'the handler\'s error was reported through onError');
   });
@@ -190,7 +192,7 @@ export async function busContract(t: Test, makePair: BusPairFactory): Promise<vo
     await t.resolves(a.flush(), 'flush after close resolves');
     await t.rejects(a.ping(), 'ping after close rejects (not ready)');
     await t.resolves(a.close(), 'closing again resolves');
-    for (let i = 0; i < 50 && tcpSockets() > baseline; i++) await sleep(20);
+    await waitFor(() => tcpSockets() <= baseline);
     t.equal(tcpSockets(), baseline, 'no socket of the bus is left open');
   });
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNode } from '../../test/support/router.harness.ts';
 import { spawnRouter } from '../../test/support/router.process.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 t.test('the embedded default keeps users and history across a restart', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'messenger-'));
@@ -109,8 +110,9 @@ t.test('every HTTP request is logged once, with an id and without its query stri
   const res = await fetch(`http://127.0.0.1:${node.port}/api/auth/providers?code=secret-code&state=s`, { headers: { 'x-request-id': 'abc-123' } });
   t.equal(res.headers.get('x-request-id'), 'abc-123', 'a sane request id is kept and echoed');
   await res.text();
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const entry = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.req === 'abc-123');
+  const logged = () => lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.req === 'abc-123');
+  await waitFor(() => logged() !== undefined);
+  const entry = logged();
   t.match(entry, { method: 'GET', path: '/api/auth/providers', status: 200 }, 'the request is logged with its id, path and status');
   t.notMatch(lines.join('\n'), /secret-code/, 'the query string is not logged');
 });

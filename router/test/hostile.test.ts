@@ -3,7 +3,6 @@
  * documented error frame or close code, reaches no store and no other user, and the node keeps
  * serving everyone else.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { waitFor } from '../../test/support/wait.ts';
 import { LIMITS, directRoomId, type ServerFrame } from '../../protocol/frames.ts';
@@ -539,7 +538,7 @@ for (const mode of modes(t, 'hostile clients')) {
         bytes += acks.length * body.length;
       }
       t.equal(failed, 0, `all ${sent} messages of the sender were acknowledged`);
-      t.ok(await waitFor(readerGone, 5000), `the reader was cut after about ${Math.round(bytes / 1024)} KiB`);
+      t.ok(await waitFor(readerGone), `the reader was cut after about ${Math.round(bytes / 1024)} KiB`);
       t.same(reasons, ['slow_consumer'], 'it was closed as a slow consumer (4008)');
       t.equal(h.node.ctx.registry.ofUser(sender.id)?.size, 1, 'the sender is still connected');
       const room = directRoomId(sender.id, reader.id);
@@ -548,44 +547,6 @@ for (const mode of modes(t, 'hostile clients')) {
       t.equal(after.type, 'message.sent', 'the sender can still send');
       await observer.client.next('message.new', (f) => f.message.body === 'the sender keeps working');
       t.pass('and its messages are still delivered');
-      await stillServes(t, h, observer);
-    });
-
-    t.test('the heartbeat pings every socket once per interval, spread over it rather than all at once', async (t) => {
-      const heartbeatMs = 400;
-      const { h } = await nodeWithObserver(t, { ...(await mode.env(t)), HEARTBEAT_MS: String(heartbeatMs) });
-      const pings: number[][] = [];
-      for (let i = 0; i < 10; i++) {
-        const c = await (await h.user()).connect();
-        const mine: number[] = [];
-        pings.push(mine);
-        c.ws.on('ping', () => mine.push(performance.now()));
-      }
-      const start = performance.now();
-      await sleep(3 * heartbeatMs + 100);
-      const end = performance.now();
-      for (const [i, mine] of pings.entries()) {
-        // From the first ping on, one per interval: 2 to 4 in three intervals, whatever the phase.
-        t.ok(mine.length >= 2 && mine.length <= 4, `socket ${i} was pinged ${mine.length} times in three intervals`);
-      }
-      // Ten sockets, dealt round the sweep's ticks: the first pings of one interval are not one burst.
-      const firsts = pings.map((mine) => (mine[0] ?? end) - start).sort((a, b) => a - b);
-      t.ok(firsts.at(-1)! - firsts[0]! >= heartbeatMs / 2, `first pings spread over ${Math.round(firsts.at(-1)! - firsts[0]!)} ms of a ${heartbeatMs} ms interval`);
-    });
-
-    t.test('a client that does not answer pings is cut within a few heartbeats', async (t) => {
-      const heartbeatMs = 100;
-      const { h, observer } = await nodeWithObserver(t, { ...(await mode.env(t)), HEARTBEAT_MS: String(heartbeatMs) });
-      const ghost = await h.user();
-      const g = await ghost.connect({ autoPong: false });
-      const deadline = sleep(20 * heartbeatMs, 'timeout' as const, { ref: false });
-      const closed = await Promise.race([g.closed, deadline]);
-      if (closed === 'timeout') return t.fail('the silent client was not cut within 20 heartbeats');
-      t.equal(closed.code, 1006, 'the TCP connection was cut without a close frame (1006)');
-      t.ok(await waitFor(() => !h.node.ctx.registry.ofUser(ghost.id)), 'the registry no longer holds the socket');
-      await sleep(3 * heartbeatMs);
-      t.equal(observer.client.ws.readyState, observer.client.ws.OPEN, 'a client that answers pings stays connected');
-      t.equal(h.node.ctx.registry.ofUser(observer.user.id)?.size, 1, 'and stays in the registry');
       await stillServes(t, h, observer);
     });
   });

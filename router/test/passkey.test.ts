@@ -3,11 +3,13 @@
  * sign-up, sign-in, adding and removing passkeys, and every abuse case the issue lists. The same
  * flow in a real browser is passkey.browser.test.ts.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
+import { ManualScheduler } from '../../test/support/clock.ts';
 import { call, Jar, type Answer } from '../../test/support/http.client.ts';
 import { uniqueName } from '../../test/support/services.ts';
 import { modes, startNode, TEST_ORIGIN, TestClient, type Harness } from '../../test/support/router.harness.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { SoftCredential } from '../../test/support/webauthn.authenticator.ts';
 
 const origin = TEST_ORIGIN;
@@ -43,7 +45,21 @@ async function signInWith(h: Harness, cred: SoftCredential, b = browser(h), o: P
 for (const mode of modes(t, 'passkeys')) {
   t.test(`passkeys on the ${mode.name}`, async (t) => {
     // Own Redis keys: sign-out-everywhere must not meet sessions of other test files' user ids.
-    const h = await startNode(t, { ...(await mode.env(t)), AUTH_ATTEMPT_TTL_MS: '1500', REDIS_KEY_PREFIX: `${uniqueName('pk')}:` });
+    // The node's stores read the time from this clock: challenges expire when the test says so.
+    const clock = new ManualScheduler();
+    const h = await startNode(t, { ...(await mode.env(t)), REDIS_KEY_PREFIX: `${uniqueName('pk')}:` }, undefined, { scheduler: clock });
+
+    /** Lets the challenge of sign-in options expire: past its TTL by the node's clock, and by Redis's, which keeps time of its own. */
+    async function expireChallenge(t: Test, options: Answer): Promise<void> {
+      const { config } = h.node.ctx;
+      clock.advance(config.authAttemptTtlMs);
+      if (!config.redisUrl) return;
+      const redis = new Redis(config.redisUrl);
+      t.teardown(() => redis.quit());
+      const key = `${config.redisKeyPrefix}attempt:passkey:${(options.body as { challenge: string }).challenge}`;
+      t.equal(await redis.pexpire(key, 1), 1, 'the challenge was stored in Redis');
+      t.ok(await waitFor(async () => (await redis.exists(key)) === 0), 'and Redis has expired it');
+    }
 
     t.test('a new user signs up, is signed in, signs out and signs back in', async (t) => {
       const name = handle();
@@ -113,7 +129,7 @@ for (const mode of modes(t, 'passkeys')) {
       const { cred } = await signUp(t, h);
       const b = browser(h);
       const so = await b.req('/api/passkeys/signin/options', {});
-      await sleep(1700);
+      await expireChallenge(t, so);
       t.match(await b.req('/api/passkeys/signin/verify', cred.assert(so.body)), { status: 400, body: { error: { code: 'challenge_expired' } } }, 'after the TTL the challenge is gone');
     });
 

@@ -7,6 +7,8 @@ import type { BusEvent } from '../src/bus.port.ts';
 import { ConnectionRegistry } from '../src/connection.registry.ts';
 import { createLogger } from '../src/logger.ts';
 import { PresenceService, type PresenceServiceDeps } from '../src/presence.service.ts';
+import { waitFor } from '../../test/support/wait.ts';
+import { ManualScheduler } from '../../test/support/clock.ts';
 
 /** A room lookup that answers only when the test says so, as a busy database would. */
 function heldRoomLookups() {
@@ -19,13 +21,14 @@ function heldRoomLookups() {
   };
 }
 
-function presenceService(relational: PresenceServiceDeps['relational'], bus = new MemoryBus()): PresenceService {
+function presenceService(relational: PresenceServiceDeps['relational'], bus = new MemoryBus(), clock?: ManualScheduler): PresenceService {
   return new PresenceService({
-    presence: new MemoryPresenceStore(),
+    presence: new MemoryPresenceStore({ clock }),
     relational,
     registry: new ConnectionRegistry({ perSec: 10, burst: 10, windowMs: 10_000, closeAfter: 1000 }),
     bus,
     log: createLogger('silent'),
+    clock,
   });
 }
 
@@ -38,8 +41,7 @@ t.test('shutdown waits for announcements already reading the database', async (t
 
   // User 7 had a socket here and it closed: the offline announcement reads 7's rooms.
   presence.disconnected(7);
-  await sleep(5);
-  t.equal(rooms.waiting.length, 1, 'the announcement is reading the rooms');
+  t.ok(await waitFor(() => rooms.waiting.length === 1), 'the announcement is reading the rooms');
 
   presence.pause();
   let settled = false;
@@ -59,4 +61,20 @@ t.test('settled() resolves at once when nothing is under way', async (t) => {
   presence.pause();
   await presence.settled();
   t.pass('resolved');
+});
+
+t.test('an offline announcement says when the last socket closed, by the node\'s clock', async (t) => {
+  const rooms = heldRoomLookups();
+  const bus = new MemoryBus();
+  const events: BusEvent[] = [];
+  bus.subscribe((e) => events.push(e));
+  const clock = new ManualScheduler(1_000_000);
+  const presence = presenceService(rooms, bus, clock);
+  presence.disconnected(7);
+  clock.advance(5_000);
+  t.ok(await waitFor(() => rooms.waiting.length === 1), 'the announcement is reading the rooms');
+  rooms.waiting[0]!();
+  await bus.flush();
+  t.ok(await waitFor(() => events.length === 1), 'one announcement went out');
+  t.match(events[0], { kind: 'presence', user: 7, online: false, lastSeen: 1_000_000 }, 'with the time the socket closed, not the time it was announced');
 });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import type { Test } from 'tap';
 import { WebSocket } from 'ws';
+import type { Scheduler } from '../../db/clock.ts';
 import type { PublicUser, ServerFrame } from '../../protocol/frames.ts';
 import { SUBPROTOCOL } from '../../protocol/frames.ts';
 import { loadConfig } from '../../router/src/config.ts';
@@ -88,7 +89,10 @@ export function testNodeEnv(env: Record<string, string> = {}): Record<string, st
   };
 }
 
-/** Starts a node with the test defaults, stopped in teardown. Shares `stores` when given; `options` go to startRouter. */
+/**
+ * Starts a node with the test defaults, stopped in teardown. Shares `stores` when given; `options`
+ * go to startRouter, and its `scheduler` (test/support/clock.ts; default real) to the node's own stores too.
+ */
 export async function startNode(
   t: Test,
   env: Record<string, string> = {},
@@ -97,7 +101,7 @@ export async function startNode(
 ): Promise<Harness> {
   const config = loadConfig(testNodeEnv(env));
   const log = createLogger(config.logLevel);
-  const stores = shared ?? (await openStores(config, log));
+  const stores = shared ?? (await openStores(config, log, { scheduler: options.scheduler }));
   const node = await startRouter(config, stores, log, options);
   t.teardown(async () => {
     await node.close();

@@ -1,9 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Polls `cond` every 10 ms for at most `timeoutMs`; true as soon as it holds. */
-export async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<boolean> {
+/**
+ * Polls `cond` (sync or async) every 10 ms; true as soon as it holds, false after `timeoutMs`.
+ * The timeout only bounds a wait for something that never happens: it is generous so that a busy
+ * machine, which makes the condition late but not false, does not fail the test.
+ */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > deadline) return false;
     await sleep(10);
   }

@@ -3,6 +3,7 @@
  * subscription, no digest this period, offline for at least EMAIL_OFFLINE_MS, something unread.
  * Several workers may scan at once: the task's key (user + period) keeps it to one digest.
  */
+import { systemScheduler, type Scheduler } from '../../db/clock.ts';
 import type { IdempotencyStore } from '../../db/idempotency.port.ts';
 import type { PresenceStore } from '../../db/presence.port.ts';
 import type { TaskQueue } from './task.queue.port.ts';
@@ -19,6 +20,15 @@ export interface DigestSchedulerDeps extends DigestDeps {
   periodMs: number;
   /** Scan interval, ms. */
   scanMs: number;
+  /** The time scans run on and judge by. Default: the real clock and timers. */
+  scheduler?: Scheduler;
+}
+
+export interface DigestScheduler {
+  /** The users the latest scan enqueued a digest for, once it has finished ([] before the first). */
+  scanned(): Promise<number[]>;
+  /** Stops scanning; resolves when a scan under way has finished. */
+  stop(): Promise<void>;
 }
 
 /** One scan; returns the users a digest was enqueued for. */
@@ -40,15 +50,19 @@ export async function scanForDigests(deps: DigestSchedulerDeps, now = Date.now()
 }
 
 /** Scans every `scanMs` until stopped; a failed scan is logged and the next one tries again. */
-export function startDigestScheduler(deps: DigestSchedulerDeps): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = scanForDigests(deps).catch((err: unknown) => deps.log.warn({ err }, 'digest scan failed'));
-  }, deps.scanMs);
-  timer.unref();
+export function startDigestScheduler(deps: DigestSchedulerDeps): DigestScheduler {
+  const scheduler = deps.scheduler ?? systemScheduler;
+  let running: Promise<number[]> = Promise.resolve([]);
+  const timer = scheduler.every(deps.scanMs, () => {
+    running = scanForDigests(deps, scheduler.now()).catch((err: unknown) => {
+      deps.log.warn({ err }, 'digest scan failed');
+      return [];
+    });
+  });
   return {
+    scanned: () => running,
     stop: async () => {
-      clearInterval(timer);
+      timer.cancel();
       await running;
     },
   };

@@ -5,12 +5,13 @@
  */
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
+import type { Scheduler } from '../../db/clock.ts';
 import type { HistoryStore } from '../../db/history.port.ts';
 import type { IdempotencyStore } from '../../db/idempotency.port.ts';
 import type { NotifyStore } from '../../db/notify.port.ts';
 import type { PresenceStore } from '../../db/presence.port.ts';
 import type { RelationalStore } from '../../db/relational.port.ts';
-import { startDigestScheduler } from './digest.scheduler.ts';
+import { startDigestScheduler, type DigestScheduler } from './digest.scheduler.ts';
 import { emailJob } from './email.job.ts';
 import type { NotifyConfig } from './notify.config.ts';
 import type { ResolveHost } from './push.endpoint.ts';
@@ -35,10 +36,14 @@ export interface WorkerRuntimeDeps {
   pushCa?: string;
   /** Resolves push endpoint hosts for the address check. Default: the system resolver. */
   pushResolve?: ResolveHost;
+  /** The time digest scans run on. Default: the real clock and timers. */
+  scheduler?: Scheduler;
 }
 
 export interface WorkerRuntime {
   runner: TaskRunner;
+  /** The digest scans; undefined without SMTP. */
+  digests: DigestScheduler | undefined;
   /** Stops the scheduler, then the runner gracefully (in-flight tasks finish). */
   stop(): Promise<void>;
 }
@@ -92,10 +97,12 @@ export async function startWorkerRuntime(deps: WorkerRuntimeDeps): Promise<Worke
         offlineMs: notify.emailOfflineMs,
         periodMs: notify.emailDigestPeriodMs,
         scanMs: notify.digestScanMs,
+        scheduler: deps.scheduler,
       })
     : undefined;
   return {
     runner,
+    digests: scheduler,
     stop: async () => {
       await scheduler?.stop();
       await runner.stop();

@@ -5,6 +5,7 @@
  * works. On the embedded default (handlers in-process), and on the full stack with a router and
  * a worker as separate processes on RabbitMQ.
  */
+import { Redis } from 'ioredis';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,11 +20,13 @@ import { loadConfig } from '../../router/src/config.ts';
 import { createLogger } from '../../router/src/logger.ts';
 import { startRouter } from '../../router/src/router.ts';
 import { openStores } from '../../router/src/stores.ts';
+import { ManualScheduler } from '../../test/support/clock.ts';
 import { startPushEndpoint } from '../../test/support/push.endpoint.ts';
 import { TEST_ORIGIN, TestClient, testNodeEnv } from '../../test/support/router.harness.ts';
 import { spawnRouter } from '../../test/support/router.process.ts';
 import { spawnWorker } from '../../test/support/worker.process.ts';
 import { freshPgDatabase, need, uniqueName } from '../../test/support/services.ts';
+import type { MemoryTaskQueue } from '../src/task.queue.memory.ts';
 import { generateVapidKeys } from '../src/vapid.ts';
 import { deleteQueues } from './support.ts';
 import { until } from './task.queue.contract.ts';
@@ -59,12 +62,29 @@ t.test('on the embedded default (handlers in-process)', async (t) => {
     testNodeEnv({ PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true', SMTP_URL: smtp.url, EMAIL_OFFLINE_MS: '0', DIGEST_SCAN_MS: '100' }),
   );
   const log = createLogger(config.logLevel);
-  const stores = await openStores(config, log);
-  const node = await startRouter(config, stores, log, { notifications: { pushCa: push.ca } });
+  // Digest scans run when the test moves this clock, never while a message it expects is on its way.
+  const clock = new ManualScheduler();
+  const stores = await openStores(config, log, { scheduler: clock });
+  const node = await startRouter(config, stores, log, { notifications: { pushCa: push.ca }, scheduler: clock });
   t.teardown(async () => {
     await node.close();
     await stores.close();
   });
+  const { notifier, runtime } = node.ctx.notifications;
+  const digests = runtime?.digests;
+  if (!runtime || !digests) throw new Error('the embedded node runs no in-process worker with digests');
+  /** Runs the digest scan its timer would run next; resolves with whom it enqueued a digest for. */
+  const scan = () => {
+    clock.advance(config.notify.digestScanMs);
+    return digests.scanned();
+  };
+  /** How many tasks the in-process worker has finished, once every enqueue so far is finished. */
+  const tasksDone = async () => {
+    await notifier.drained();
+    await until(() => (stores.tasks as MemoryTaskQueue).depth === 0 && runtime.runner.stats.inFlight === 0, 10_000, 'the in-process worker to finish its tasks');
+    const { processed, retried, deadLettered, duplicates } = runtime.runner.stats;
+    return processed + retried + deadLettered + duplicates;
+  };
   const base = `http://127.0.0.1:${node.port}`;
   const ws = `ws://127.0.0.1:${node.port}/ws`;
   const a = await stores.relational.createUser(uniqueName('alice'), 'Alice');
@@ -90,10 +110,12 @@ t.test('on the embedded default (handlers in-process)', async (t) => {
   t.match(got.payload, { type: 'message', preview: 'are you there, Bob?', sender: { id: a.id, displayName: 'Alice' }, seq: 1 }, 'B’s endpoint decrypted a notification naming A');
   t.equal(got.vapidKey, publicKey, 'signed with the key the app subscribed with');
 
+  t.equal(await tasksDone(), 1, 'one task, the push, was handled');
+
   const bob = await TestClient.open(t, ws, bSession);
   await alice.sendMessage({ to: b.id }, 'now you are online');
   await bob.next('message.new', (f) => f.message.body === 'now you are online');
-  await new Promise((r) => setTimeout(r, 300));
+  t.equal(await tasksDone(), 1, 'no task was enqueued for a message to B while B is online');
   t.equal(push.received.length, 1, 'no push while B is online');
 
   // The digest: B has an address, no push subscription, goes offline with unread messages.
@@ -101,7 +123,9 @@ t.test('on the embedded default (handlers in-process)', async (t) => {
   const del = await bApi('DELETE', '/api/push/subscriptions', { endpoint: sub.endpoint });
   t.equal(del.status, 204, `B removes the push subscription ${del.status === 204 ? '' : await del.text()}`);
   await bob.close();
+  await until(async () => !(await stores.presence.isOnline(b.id)), 10_000, 'B to be offline');
   await alice.sendMessage({ to: b.id }, 'a message for the digest <b>bold</b>');
+  t.same(await scan(), [b.id], 'the next scan enqueues a digest for B');
   await until(() => smtp.mails.length === 1, 10_000, 'the digest e-mail');
   const mail = smtp.mails[0]!;
   t.match(mail.subject, /unread message/, 'the subject counts unread messages');
@@ -109,11 +133,15 @@ t.test('on the embedded default (handlers in-process)', async (t) => {
   t.match(String(mail.html), /a message for the digest &lt;b&gt;bold&lt;\/b&gt;/, 'the HTML part escapes it');
   const unsubscribe = /Stop these e-mails: (\S+)/.exec(mail.text ?? '')?.[1] ?? '';
   t.ok(JSON.stringify(mail.headers.get('list') ?? '').includes(new URL(unsubscribe).searchParams.get('token') ?? '-'), 'List-Unsubscribe carries the same link');
+  t.same(await scan(), [], 'a second scan in the same period enqueues no digest');
+  await alice.sendMessage({ to: b.id }, 'after the digest');
+  t.same(await scan(), [], 'nor does a new message in that period');
   const u = await fetch(`${base}${new URL(unsubscribe).pathname}${new URL(unsubscribe).search}`);
   t.equal(u.status, 200, 'the unsubscribe link works');
   t.equal((await stores.notify.prefs(b.id)).emailDigest, false, 'and is honoured');
-  await new Promise((r) => setTimeout(r, 300));
-  t.equal(smtp.mails.length, 1, 'one digest per period');
+  t.same(await scan(), [], 'nor a scan after unsubscribing');
+  await tasksDone();
+  t.equal(smtp.mails.length, 1, 'once every task is handled, one digest in all');
 });
 
 t.test('on the full stack (router and worker processes, RabbitMQ)', async (t) => {
@@ -168,7 +196,10 @@ t.test('on the full stack (router and worker processes, RabbitMQ)', async (t) =>
     await until(() => push.received.some((r) => r.subscription === fast.id) && push.requests.some((r) => r.subscription === stuck.id), 15_000, 'both devices to be contacted').catch((err: Error) => {
       throw new Error(`${err.message}\nworker:\n${first.logs.join('\n')}\nrouter:\n${router.logs.join('\n')}`);
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // The kill must come after the worker remembered the device it reached (its idempotency key), not after a guess at how long that takes.
+    const remembered = new Redis(redis);
+    t.teardown(() => remembered.quit());
+    await until(async () => (await remembered.keys(`idem:${taskQueue}:push:*`)).length === 1, 15_000, 'the worker to remember the device it notified');
     first.proc.kill('SIGKILL');
     await first.exited;
     const second = await spawnWorker(t, workerEnv);
