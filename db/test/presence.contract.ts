@@ -4,6 +4,7 @@
  */
 import type { Test } from 'tap';
 import { ManualScheduler } from '../../test/support/clock.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import type { PresenceStore } from '../presence.port.ts';
 
 export interface PresencePair {
@@ -13,10 +14,13 @@ export interface PresencePair {
 
 /**
  * Writes are fire-and-forget. A store's ping goes down the same connection after them and is
- * answered after them, so once both nodes' pings are back, every write so far has landed.
+ * answered after them, so once both nodes' pings are back, every write so far has landed. A ping
+ * refuses at once while its connection is still being made (readiness must not wait); writes made
+ * meanwhile are queued and sent first once it is up, so a ping that then answers comes after them.
  */
 async function settle({ one, two }: PresencePair): Promise<void> {
-  await Promise.all([one.ping(), two.ping()]);
+  const answered = (store: PresenceStore) => store.ping().then(() => true, () => false);
+  if (!(await waitFor(async () => (await answered(one)) && (await answered(two))))) throw new Error('the presence stores never answered a ping');
 }
 
 /** `open` makes a pair whose stores read the time from `clock`. */

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import t from 'tap';
+import { waitFor } from '../../test/support/wait.ts';
 
 import { ManualScheduler } from '../../test/support/clock.ts';
 import { need, uniqueName } from '../../test/support/services.ts';
@@ -55,17 +56,22 @@ t.test('the Redis presence heartbeat keeps a live node counted and lets a dead o
     if (keys.length) await admin.del(...keys);
     await admin.quit();
   });
-  // A store's writes go down its connection before its ping: once the ping answers they have landed.
-  const landed = () => Promise.all([live.ping(), dying.ping().catch(() => {})]);
+  // A store's writes go down its connection before its ping: once the ping answers they have landed
+  // (a ping refuses at once while the connection is still being made; writes wait and go first).
+  const answered = (store: { ping(): Promise<void> }) => store.ping().then(() => true, () => false);
+  const landed = async (...stores: Array<{ ping(): Promise<void> }>) => {
+    const all = async () => (await Promise.all(stores.map(answered))).every(Boolean);
+    if (!(await waitFor(all))) throw new Error('the presence stores never answered a ping');
+  };
 
   live.connected(1);
   live.connected(1);
   live.connected(2);
   dying.connected(3);
-  await landed();
+  await landed(live, dying);
   // Three ttls: without the heartbeat every entry would have expired twice over.
   clock.advance(3 * ttlMs);
-  await landed();
+  await landed(live, dying);
   t.same(await reader.presenceOf([1, 2]), new Map([[1, { online: true, lastSeen: null }], [2, { online: true, lastSeen: null }]]), 'the live node\'s users stay online');
   t.match(await admin.hget(`${prefix}u:1`, 'live'), new RegExp(`^2:${clock.now() + ttlMs}$`), 'the heartbeat keeps each user\'s socket count, valid a ttl from its last beat');
   t.ok((await admin.pttl(`${prefix}u:2`)) > 0, 'and renews the key\'s expiry');
@@ -74,10 +80,10 @@ t.test('the Redis presence heartbeat keeps a live node counted and lets a dead o
   // A crash: the node stops writing without removing its entries.
   crashing.disconnect();
   clock.advance(ttlMs - 1);
-  await landed();
+  await landed(live);
   t.equal(await reader.isOnline(3), true, 'a node that stopped beating still counts until its last entry runs out');
   clock.advance(1);
-  await landed();
+  await landed(live);
   t.equal(await reader.isOnline(3), false, 'a node that stopped beating stops counting within the ttl');
   t.equal(await reader.isOnline(1), true, 'while the live node\'s users stay online');
 });
