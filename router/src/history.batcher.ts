@@ -14,11 +14,28 @@
  * at fault fails alone with that error; every other message is stored once. Any other failure
  * rejects every message of the batch that is not yet stored, as its outcome is unknown.
  */
+import type { Scheduler, Timer } from '../../db/clock.ts';
 import { isHistoryContentError, type AppendOutcome, type HistoryStore, type NewMessage } from '../../db/history.port.ts';
+
+/**
+ * The batcher's default time: performance.now(), monotonic and finer than a millisecond, which the
+ * 2 ms wait needs; only differences of it are read, never the epoch.
+ */
+const monotonic: Scheduler = {
+  now: () => performance.now(),
+  after(ms, fn) {
+    const handle = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(handle) };
+  },
+  every(ms, fn) {
+    const handle = setInterval(fn, ms);
+    return { cancel: () => clearInterval(handle) };
+  },
+};
 
 interface Pending {
   message: NewMessage;
-  /** performance.now() when queued. */
+  /** The scheduler's time when queued. */
   since: number;
   resolve(outcome: AppendOutcome): void;
   reject(err: unknown): void;
@@ -33,6 +50,8 @@ export interface BatcherOptions {
   parallelAfter?: number;
   /** Wait of the oldest queued message that justifies a further concurrent transaction, ms. Default 2. */
   parallelAfterMs?: number;
+  /** The time the `parallelAfterMs` wait runs on (tests move it). Default: performance.now() and real timers. */
+  scheduler?: Scheduler;
   /** Told each written batch's size and write time in seconds (metrics). */
   onBatch?: (size: number, seconds: number) => void;
 }
@@ -48,7 +67,8 @@ export class HistoryBatcher {
   private readonly maxInFlight: number;
   private readonly parallelAfter: number;
   private readonly parallelAfterMs: number;
-  private waitTimer: NodeJS.Timeout | undefined;
+  private waitTimer: Timer | undefined;
+  private readonly time: Scheduler;
   private readonly onBatch: (size: number, seconds: number) => void;
 
   constructor(
@@ -60,12 +80,13 @@ export class HistoryBatcher {
     this.parallelAfter = options.parallelAfter ?? 32;
     this.parallelAfterMs = options.parallelAfterMs ?? 2;
     this.onBatch = options.onBatch ?? (() => {});
+    this.time = options.scheduler ?? monotonic;
   }
 
   /** Appends one message; resolves with its outcome once its batch is durable. */
   append(message: NewMessage): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ message, since: performance.now(), resolve, reject });
+      this.queue.push({ message, since: this.time.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -111,13 +132,13 @@ export class HistoryBatcher {
   private startBatch(): void {
     if (this.inFlight >= this.maxInFlight || this.queue.length === 0 && this.inFlight > 0) return;
     if (this.inFlight > 0 && this.queue.length < this.parallelAfter) {
-      const waited = performance.now() - this.queue[0]!.since;
+      const waited = this.time.now() - this.queue[0]!.since;
       if (waited < this.parallelAfterMs) {
         // Not worth another transaction yet: look again when the oldest message has waited enough.
-        this.waitTimer ??= setTimeout(() => {
+        this.waitTimer ??= this.time.after(Math.ceil(this.parallelAfterMs - waited), () => {
           this.waitTimer = undefined;
           this.startBatch();
-        }, Math.ceil(this.parallelAfterMs - waited));
+        });
         return;
       }
     }

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { ManualScheduler } from '../../test/support/clock.ts';
 import type { AppendOutcome, HistoryStore, NewMessage } from '../../db/history.port.ts';
 import { HistoryBatcher } from '../src/history.batcher.ts';
 
@@ -71,7 +72,8 @@ t.test('batches of different rooms are written concurrently, but a room is never
 
 t.test('under light load a further concurrent batch waits until enough messages queue or the oldest waited', async (t) => {
   const { store, batches } = gatedRecordingStore();
-  const batcher = new HistoryBatcher(store, { maxInFlight: 4, parallelAfter: 3, parallelAfterMs: 50 });
+  const clock = new ManualScheduler();
+  const batcher = new HistoryBatcher(store, { maxInFlight: 4, parallelAfter: 3, parallelAfterMs: 50, scheduler: clock });
   void batcher.append(msg('a', 'a1'));
   await tick();
   void batcher.append(msg('b', 'b1'));
@@ -82,7 +84,12 @@ t.test('under light load a further concurrent batch waits until enough messages 
   await tick();
   t.same(batches[1]?.bodies, ['b1', 'c1', 'd1'], 'three waiting messages do');
   void batcher.append(msg('e', 'e1'));
-  await new Promise((resolve) => setTimeout(resolve, 80));
+  await tick();
+  clock.advance(49);
+  await tick();
+  t.equal(batches.length, 2, 'a lone message waits while it has waited less than parallelAfterMs');
+  clock.advance(1);
+  await tick();
   t.same(batches[2]?.bodies, ['e1'], 'a lone message goes once it has waited parallelAfterMs');
   for (const b of batches) b.finish();
   await batcher.drained();
