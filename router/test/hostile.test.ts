@@ -2,6 +2,19 @@
  * Hostile and broken clients: every malformed, oversized, forged, foreign or abusive input gets its
  * documented error frame or close code, reaches no store and no other user, and the node keeps
  * serving everyone else.
+ *
+ * The hostile suite goes on, by feature, in:
+ * - text.hostile.test.ts: the text rule (NUL, lone surrogates, controls, invisible-only bodies, names);
+ * - store-faults.test.ts, history.isolation.test.ts: a message the store refuses fails alone;
+ *   a message stored whose reply was lost is fanned out when retried;
+ * - ws-limits.test.ts, rate-limit.test.ts: a flood is closed with 1008, fragments are bounded;
+ * - json-body.test.ts: Content-Type is parsed, not prefix-matched;
+ * - oauth.return-path.test.ts: returnTo never leaves the origin;
+ * - push.subscribe.test.ts, workers/test/push.endpoint.test.ts, push.job.test.ts: push endpoints
+ *   are judged by the addresses they reach, at subscribe and at send;
+ * - signin.limit.test.ts, metrics.listener.test.ts, readiness.test.ts: sign-up/sign-in limits per
+ *   address, metrics off the public port, /readyz prompt while a store hangs;
+ * - broker-outage.test.ts: a RabbitMQ outage heals by itself and loses no task.
  */
 import t, { type Test } from 'tap';
 import { waitFor } from '../../test/support/wait.ts';
