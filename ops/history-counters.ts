@@ -11,9 +11,9 @@
  */
 import { MongoClient, ReadConcern, WriteConcern } from 'mongodb';
 import { raiseCounters, type CounterDoc } from '../db/history.mongo.counters.ts';
+import { opsConfig } from './ops.config.ts';
 
-// The only setting this process has; read once, here.
-const mongoUrl = process.env.MONGO_URL ?? '';
+const { mongoUrl } = opsConfig;
 
 function usage(problem: string): never {
   console.error(`history-counters: ${problem}\nusage: MONGO_URL=mongodb://host:27017/messenger?replicaSet=rs0 node --import tsx ops/history-counters.ts`);

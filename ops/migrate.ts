@@ -7,9 +7,9 @@
  * 2 DATABASE_URL missing or not a postgres:// URL.
  */
 import { openRelational } from '../db/relational.ts';
+import { opsConfig } from './ops.config.ts';
 
-// The only setting this process has; read once, here.
-const databaseUrl = process.env.DATABASE_URL ?? '';
+const { databaseUrl } = opsConfig;
 
 function usage(problem: string): never {
   console.error(`migrate: ${problem}\nusage: DATABASE_URL=postgres://user:pass@host:5432/db node --import tsx ops/migrate.ts`);
