@@ -2,26 +2,27 @@
  * Attempt counters in a Map, for the embedded default (one process). Counters of ended windows
  * are swept as the clock moves, without a timer.
  */
+import { systemScheduler, type Clock } from './clock.ts';
 import { checkHit, verdict, type RateLimitStore, type RateLimitVerdict } from './ratelimit.port.ts';
 
 export interface MemoryRateLimitOptions {
-  /** Milliseconds since the epoch. Default Date.now. */
-  now?: () => number;
+  /** The time windows are counted by (db/clock.ts). Default: the system clock. */
+  clock?: Clock;
 }
 
 export class MemoryRateLimitStore implements RateLimitStore {
-  readonly #now: () => number;
+  readonly #clock: Clock;
   /** key -> the window's end and its count. */
   readonly #counters = new Map<string, { until: number; count: number }>();
   #nextSweep = 0;
 
   constructor(options: MemoryRateLimitOptions = {}) {
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemScheduler;
   }
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateLimitVerdict> {
     checkHit(key, limit, windowMs);
-    const now = this.#now();
+    const now = this.#clock.now();
     this.#sweep(now);
     const v = verdict(0, limit, windowMs, now);
     const until = now + v.retryAfterMs;

@@ -6,20 +6,21 @@
  */
 import { Redis } from 'ioredis';
 import { checkHit, verdict, type RateLimitStore, type RateLimitVerdict } from './ratelimit.port.ts';
+import { systemScheduler, type Clock } from './clock.ts';
 import { pingConnected } from './redis.ping.ts';
 
 export interface RedisRateLimitOptions {
   /** Prefix of every key. Default 'ratelimit:'. */
   prefix?: string;
-  /** Milliseconds since the epoch. Default Date.now. */
-  now?: () => number;
+  /** The time windows are counted by (db/clock.ts). Default: the system clock. */
+  clock?: Clock;
   /** Connection errors (open() only). Default: ignored; commands fail on their own. */
   onError?: (err: Error) => void;
 }
 
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #prefix: string;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   #owned = false;
 
   /** Uses a client the caller owns: close() leaves it open. */
@@ -28,7 +29,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     options: RedisRateLimitOptions = {},
   ) {
     this.#prefix = options.prefix ?? 'ratelimit:';
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemScheduler;
   }
 
   /** Connects to `url` with a client of its own, which close() quits. */
@@ -42,7 +43,7 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateLimitVerdict> {
     checkHit(key, limit, windowMs);
-    const now = this.#now();
+    const now = this.#clock.now();
     const window = Math.floor(now / windowMs);
     const name = `${this.#prefix}${key}:${windowMs}:${window}`;
     // Expires a window after it ends: long enough for a node whose clock lags a little.

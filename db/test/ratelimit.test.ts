@@ -7,7 +7,7 @@ import { rateLimitContract } from './ratelimit.contract.ts';
 
 t.test('the memory rate limit store', async (t) => {
   await rateLimitContract(t, async (t, clock) => {
-    const store = new MemoryRateLimitStore({ now: () => clock.now });
+    const store = new MemoryRateLimitStore({ clock: { now: () => clock.now } });
     t.teardown(() => store.close());
     return store;
   });
@@ -18,14 +18,14 @@ t.test('the Redis rate limit store', async (t) => {
   if (!url) return;
   const { prefix, admin } = freshRedisPrefix(t, url, 'ratelimit');
   await rateLimitContract(t, async (t, clock) => {
-    const store = RedisRateLimitStore.open(url, { prefix, now: () => clock.now });
+    const store = RedisRateLimitStore.open(url, { prefix, clock: { now: () => clock.now } });
     t.teardown(() => store.close());
     return store;
   });
 
   t.test('two stores on one Redis (two router nodes) share the count', async (t) => {
     const clock = { now: Date.UTC(2030, 0, 1) };
-    const [a, b] = [RedisRateLimitStore.open(url, { prefix, now: () => clock.now }), RedisRateLimitStore.open(url, { prefix, now: () => clock.now })];
+    const [a, b] = [RedisRateLimitStore.open(url, { prefix, clock: { now: () => clock.now } }), RedisRateLimitStore.open(url, { prefix, clock: { now: () => clock.now } })];
     t.teardown(() => Promise.all([a.close(), b.close()]));
     t.match(await a.hit('signin:192.0.2.1', 2, 60_000), { allowed: true }, 'the first attempt passes on one node');
     t.match(await b.hit('signin:192.0.2.1', 2, 60_000), { allowed: true }, 'the second passes on the other');

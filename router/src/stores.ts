@@ -90,8 +90,8 @@ export async function openStores(config: Readonly<Config>, log: Logger, { schedu
       : new MemoryAttemptStore({ clock: scheduler });
     opened.push(attempts);
     const rateLimits: RateLimitStore = config.redisUrl
-      ? RedisRateLimitStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}ratelimit:`, onError: (err) => log.warn({ err }, 'redis error') })
-      : new MemoryRateLimitStore();
+      ? RedisRateLimitStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}ratelimit:`, onError: (err) => log.warn({ err }, 'redis error'), clock: scheduler })
+      : new MemoryRateLimitStore({ clock: scheduler });
     opened.push(rateLimits);
     const reconnect = { minMs: config.amqp.reconnectMinMs, maxMs: config.amqp.reconnectMaxMs };
     const onRecovered = (link: string) => (downMs: number, attempts: number) => log.info({ link, downMs, attempts }, 'RabbitMQ connection restored');

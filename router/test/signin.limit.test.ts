@@ -116,7 +116,7 @@ t.test('the client address', async (t) => {
 t.test('sign-up and sign-in attempts are limited per address', async (t) => {
   const clock = { now: START };
   // 127.0.0.5 plays a reverse proxy in front of this node; every other peer is a client.
-  const port = await nodeWith(t, new MemoryRateLimitStore({ now: () => clock.now }), { TRUST_PROXY: '127.0.0.5' });
+  const port = await nodeWith(t, new MemoryRateLimitStore({ clock: { now: () => clock.now } }), { TRUST_PROXY: '127.0.0.5' });
 
   t.test('attempts within the limit pass; the next is 429 too_many_attempts with Retry-After', async (t) => {
     for (let i = 1; i <= 3; i++) t.equal((await attempt(port, '/api/passkeys/signup/options')).status, 200, `sign-up ${i} of 3 gets options`);
@@ -161,7 +161,7 @@ t.test('on Redis the router nodes share one budget', async (t) => {
   const url = need(t, 'REDIS_URL', 'the shared sign-in limit');
   if (!url) return;
   const { prefix } = freshRedisPrefix(t, url, 'signin');
-  const store = () => RedisRateLimitStore.open(url, { prefix, now: () => START });
+  const store = () => RedisRateLimitStore.open(url, { prefix, clock: { now: () => START } });
   const [a, b] = [await nodeWith(t, store()), await nodeWith(t, store())];
   for (const [i, port] of [a, b, a].entries()) t.equal((await attempt(port, '/api/passkeys/signup/options')).status, 200, `sign-up ${i + 1} passes on node ${port === a ? 'A' : 'B'}`);
   t.match(await attempt(b, '/api/passkeys/signup/options'), { status: 429, code: 'too_many_attempts', retryAfter: '45' }, 'the fourth is refused on node B');
