@@ -9,10 +9,10 @@ import { handleSchema, passkeyNameBody, profilePatchBody, signupOptionsBody } fr
 import { clientFrameSchema } from '../protocol/frames.schema.ts';
 import { clipText, NAME_MAX_LENGTH, normaliseHandle, normaliseName, sanitiseName, TEXT_PROBLEMS, textProblem, type TextKind } from '../protocol/text.ts';
 import { nameSchema } from '../protocol/text.schema.ts';
-import { decode } from '../router/src/connection.actor.ts';
-import { mapGithub, mapOidc, mapYandex } from '../router/src/oauth.providers.ts';
-import { PushNotifier } from '../router/src/push.notifier.ts';
-import { PREVIEW_CHARS } from '../workers/src/task.types.ts';
+import { decode } from '../router/src/socket/connection.actor.ts';
+import { mapGithub, mapOidc, mapYandex } from '../router/src/auth/oauth.providers.ts';
+import { PushNotifier } from '../router/src/notify/push.notifier.ts';
+import { PREVIEW_CHARS } from '../workers/tasks/task.types.ts';
 
 const KINDS: TextKind[] = ['body', 'name', 'plain'];
 const show = (s: string) => JSON.stringify(s);

@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../router/src/config.ts';
 import { ROUTER_NODE_FLAGS } from '../../router/src/node.flags.ts';
 import { loadWorkerConfig } from '../../workers/src/config.ts';
-import { generateVapidKeys } from '../../workers/src/vapid.ts';
+import { generateVapidKeys } from '../../workers/tasks/vapid.ts';
 import { freshPgDatabase, need } from '../../test/support/services.ts';
 
 const root = new URL('../../', import.meta.url).pathname;

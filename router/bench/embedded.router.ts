@@ -8,8 +8,8 @@
  * generator off the router's event loop, exactly as on the full stack.
  */
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/logger.ts';
-import { startRouter } from '../src/router.ts';
+import { createLogger } from '../../kit/logger.ts';
+import { startRouter } from '../src/node.ts';
 import { openStores } from '../src/stores.ts';
 
 const config = loadConfig();

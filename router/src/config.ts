@@ -6,8 +6,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { MongoTimeouts } from '../../db/history.mongo.options.ts';
-import { amqpFields, amqpFrom, type AmqpConfig } from '../../workers/src/amqp.config.ts';
-import { notifyFields, notifyFrom, type NotifyConfig } from '../../workers/src/notify.config.ts';
+import { amqpFields, amqpFrom, type AmqpConfig } from '../../kit/amqp.config.ts';
+import { notifyFields, notifyFrom, type NotifyConfig } from '../../workers/tasks/notify.config.ts';
 import { edgeFields, edgeFrom, type EdgeConfig } from './edge.config.ts';
 
 const url = (protocols: string[]) =>
@@ -49,7 +49,7 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 600_000),
   STATIC_DIR: z.string().default('app/build'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // Notifications (workers/src/notify.config.ts): the producer side, and the in-process workers of the embedded default.
+  // Notifications (workers/tasks/notify.config.ts): the producer side, and the in-process workers of the embedded default.
   ...notifyFields,
   RP_ID: z.string().regex(/^[a-z0-9.-]{1,253}$/, 'must be a lower-case host name').optional(),
   RP_NAME: z.string().min(1).max(64).default('Messenger'),
@@ -104,7 +104,7 @@ export interface Config {
   amqpUrl: string | undefined;
   /** The fanout exchange router nodes share; deployments sharing a broker need distinct ones. */
   amqpExchange: string;
-  /** Reconnect backoff and the bound on tasks kept until the broker confirms them (workers/src/amqp.config.ts). */
+  /** Reconnect backoff and the bound on tasks kept until the broker confirms them (kit/amqp.config.ts). */
   amqp: AmqpConfig;
   /** Prepended to every Redis key (sessions, sign-in attempts); deployments sharing a Redis need distinct ones. Default empty. */
   redisKeyPrefix: string;
@@ -143,7 +143,7 @@ export interface Config {
   /** The built PWA served at /. Default app/build. */
   staticDir: string;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
-  /** Push and e-mail notifications: task queue, VAPID, SMTP (workers/src/notify.config.ts). */
+  /** Push and e-mail notifications: task queue, VAPID, SMTP (workers/tasks/notify.config.ts). */
   notify: NotifyConfig;
   /** WebAuthn relying party id: a host name equal to or a parent of publicOrigin's. Default publicOrigin's hostname. */
   rpId: string;

@@ -2,8 +2,8 @@
  * The router process: configuration, stores, one node, and a graceful exit on SIGTERM/SIGINT.
  */
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createLogger } from './logger.ts';
-import { startRouter } from './router.ts';
+import { createLogger } from '../../kit/logger.ts';
+import { startRouter } from './node.ts';
 import { openStores } from './stores.ts';
 
 let config: Readonly<Config>;

@@ -1,6 +1,6 @@
 /**
  * What the actors of one router node share: its configuration, its stores and services. Built once
- * in router.ts; actors receive it at spawn, so tests can hand them any implementation of a port.
+ * in node.ts; actors receive it at spawn, so tests can hand them any implementation of a port.
  */
 import type { Logger } from 'pino';
 import type { HistoryStore } from '../../db/history.port.ts';
@@ -9,17 +9,17 @@ import type { SessionStore } from '../../db/session.port.ts';
 import type { AttemptStore } from '../../db/attempt.port.ts';
 import type { AuthStore } from '../../db/auth.port.ts';
 import type { RateLimitStore } from '../../db/ratelimit.port.ts';
-import type { Bus } from './bus.port.ts';
-import type { Notifications } from './notifications.ts';
+import type { Bus } from './live/bus.port.ts';
+import type { Notifications } from './notify/notifications.ts';
 import type { PresenceStore } from '../../db/presence.port.ts';
-import type { PresenceService } from './presence.service.ts';
+import type { PresenceService } from './live/presence.ts';
 import type { NotifyStore } from '../../db/notify.port.ts';
-import type { ChatroomDirectory } from './chatroom.directory.ts';
+import type { ChatroomDirectory } from './chat/chatroom.directory.ts';
 import type { Config } from './config.ts';
-import type { ConnectionRegistry } from './connection.registry.ts';
-import type { HistoryBatcher } from './history.batcher.ts';
-import type { RouterMetrics } from './metrics.ts';
-import type { WatermarkBatcher } from './watermark.batcher.ts';
+import type { ConnectionRegistry } from './socket/registry.ts';
+import type { HistoryBatcher } from './chat/history.batcher.ts';
+import type { RouterMetrics } from './health/metrics.ts';
+import type { WatermarkBatcher } from './chat/watermark.batcher.ts';
 
 export interface RouterContext {
   config: Readonly<Config>;

@@ -21,9 +21,9 @@ import { RedisPresenceStore } from '../../db/presence.redis.ts';
 import { MemoryRateLimitStore } from '../../db/ratelimit.memory.ts';
 import type { RateLimitStore } from '../../db/ratelimit.port.ts';
 import { RedisRateLimitStore } from '../../db/ratelimit.redis.ts';
-import { AmqpTaskQueue } from '../../workers/src/task.queue.amqp.ts';
-import { MemoryTaskQueue } from '../../workers/src/task.queue.memory.ts';
-import type { TaskQueue } from '../../workers/src/task.queue.port.ts';
+import { AmqpTaskQueue } from '../../workers/tasks/queue.amqp.ts';
+import { MemoryTaskQueue } from '../../workers/tasks/queue.memory.ts';
+import type { TaskQueue } from '../../workers/tasks/queue.port.ts';
 import { MongoHistoryStore } from '../../db/history.mongo.ts';
 import { PgHistoryStore } from '../../db/history.pg.ts';
 import type { HistoryStore } from '../../db/history.port.ts';
@@ -33,11 +33,11 @@ import { openRelational } from '../../db/relational.ts';
 import { MemorySessionStore } from '../../db/session.memory.ts';
 import type { SessionStore } from '../../db/session.port.ts';
 import { RedisSessionStore } from '../../db/session.redis.ts';
-import { AmqpBus } from './bus.amqp.ts';
-import { MemoryBus } from './bus.memory.ts';
-import type { Bus } from './bus.port.ts';
+import { AmqpBus } from './live/bus.amqp.ts';
+import { MemoryBus } from './live/bus.memory.ts';
+import type { Bus } from './live/bus.port.ts';
 import type { Config } from './config.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../../kit/logger.ts';
 
 export interface Stores {
   knex: Knex;

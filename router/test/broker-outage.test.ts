@@ -15,7 +15,7 @@ import { startPushEndpoint } from '../../test/support/push.endpoint.ts';
 import { need } from '../../test/support/services.ts';
 import { startTcpProxy, targetOf } from '../../test/support/tcp.proxy.ts';
 import { spawnWorker } from '../../test/support/worker.process.ts';
-import { generateVapidKeys } from '../../workers/src/vapid.ts';
+import { generateVapidKeys } from '../../workers/tasks/vapid.ts';
 import { until } from '../../workers/test/task.queue.contract.ts';
 
 /** Generous: it only bounds a wait for something that never happens (a busy machine is slow, not wrong). */

@@ -8,7 +8,7 @@ import type { Test } from 'tap';
 
 import { waitFor } from '../../test/support/wait.ts';
 import { until } from '../../workers/test/task.queue.contract.ts';
-import type { Bus, BusEvent } from '../src/bus.port.ts';
+import type { Bus, BusEvent } from '../src/live/bus.port.ts';
 
 /** Two nodes for one case; the factory closes both (and cleans up) in `t.teardown`. */
 export interface BusPair {

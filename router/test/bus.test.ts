@@ -7,10 +7,10 @@ import { ManualTimers } from '../../test/support/manual.timers.ts';
 import { need, uniqueName } from '../../test/support/services.ts';
 import { startTcpProxy, targetOf, type TcpProxy } from '../../test/support/tcp.proxy.ts';
 import { until } from '../../workers/test/task.queue.contract.ts';
-import { AmqpBus } from '../src/bus.amqp.ts';
-import type { AmqpBusOptions } from '../src/bus.amqp.ts';
-import { MemoryBus } from '../src/bus.memory.ts';
-import type { BusEvent } from '../src/bus.port.ts';
+import { AmqpBus } from '../src/live/bus.amqp.ts';
+import type { AmqpBusOptions } from '../src/live/bus.amqp.ts';
+import { MemoryBus } from '../src/live/bus.memory.ts';
+import type { BusEvent } from '../src/live/bus.port.ts';
 import { busContract } from './bus.contract.ts';
 
 t.test('the in-process bus', async (t) => {

@@ -98,7 +98,7 @@ t.test('every HTTP request is logged once, with an id and without its query stri
   const pino = (await import('pino')).default;
   const { loadConfig } = await import('../src/config.ts');
   const { openStores } = await import('../src/stores.ts');
-  const { startRouter } = await import('../src/router.ts');
+  const { startRouter } = await import('../src/node.ts');
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: 'memory://', LOG_LEVEL: 'info' });
   const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
   const stores = await openStores(config, log);

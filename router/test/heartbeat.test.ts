@@ -4,7 +4,7 @@
  * pongs back at the server), so the outcome never depends on how fast the machine is.
  */
 import t, { type Test } from 'tap';
-import { HEARTBEAT_SLICES } from '../src/ws.gateway.ts';
+import { HEARTBEAT_SLICES } from '../src/socket/gateway.ts';
 import { ManualScheduler } from '../../test/support/clock.ts';
 import { modes, startNode, type Harness } from '../../test/support/router.harness.ts';
 import { waitFor } from '../../test/support/wait.ts';

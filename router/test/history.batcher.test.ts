@@ -1,7 +1,7 @@
 import t from 'tap';
 import { ManualScheduler } from '../../test/support/clock.ts';
 import type { AppendOutcome, HistoryStore, NewMessage } from '../../db/history.port.ts';
-import { HistoryBatcher } from '../src/history.batcher.ts';
+import { HistoryBatcher } from '../src/chat/history.batcher.ts';
 
 /**
  * A recording store whose appends finish only when the test says so, to observe what the batcher

@@ -10,7 +10,7 @@ import { appendBatch, keyOf } from '../../db/history.batch.ts';
 import { HistoryContentError, isHistoryContentError, type AppendOutcome, type HistoryStore, type Message, type NewMessage } from '../../db/history.port.ts';
 import { poisonBodyFor, reachableHistoryStores } from '../../db/test/history.stores.ts';
 import { override } from '../../test/support/override.ts';
-import { HistoryBatcher } from '../src/history.batcher.ts';
+import { HistoryBatcher } from '../src/chat/history.batcher.ts';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

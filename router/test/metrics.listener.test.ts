@@ -6,7 +6,7 @@
 import { Counter, Registry } from 'prom-client';
 import t from 'tap';
 import { loadConfig } from '../src/config.ts';
-import { startMetricsListener } from '../src/metrics.http.ts';
+import { startMetricsListener } from '../src/health/metrics.http.ts';
 
 function registry(): Registry {
   const r = new Registry();

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { providerSpec } from '../../router/src/oauth.providers.ts';
+import { providerSpec } from '../src/auth/oauth.providers.ts';
 
 const client = (name: string) => ({ clientId: 'id', clientSecret: 'secret', name });
 

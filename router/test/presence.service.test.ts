@@ -2,11 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { MemoryPresenceStore } from '../../db/presence.memory.ts';
 import type { RoomRecord, Watermarks } from '../../db/relational.port.ts';
-import { MemoryBus } from '../src/bus.memory.ts';
-import type { BusEvent } from '../src/bus.port.ts';
-import { ConnectionRegistry } from '../src/connection.registry.ts';
-import { createLogger } from '../src/logger.ts';
-import { PresenceService, type PresenceServiceDeps } from '../src/presence.service.ts';
+import { MemoryBus } from '../src/live/bus.memory.ts';
+import type { BusEvent } from '../src/live/bus.port.ts';
+import { ConnectionRegistry } from '../src/socket/registry.ts';
+import { createLogger } from '../../kit/logger.ts';
+import { PresenceService, type PresenceServiceDeps } from '../src/live/presence.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { ManualScheduler } from '../../test/support/clock.ts';
 

@@ -6,8 +6,8 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import t from 'tap';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/logger.ts';
-import { startRouter } from '../src/router.ts';
+import { createLogger } from '../../kit/logger.ts';
+import { startRouter } from '../src/node.ts';
 import { openStores } from '../src/stores.ts';
 import { call } from '../../test/support/http.client.ts';
 import { REPORTED_BYPASSES, tableResolver } from '../../test/support/push.resolver.ts';

@@ -10,11 +10,11 @@ import { CLOSE_CODES } from '../../protocol/errors.ts';
 import { LIMITS, type ServerFrame } from '../../protocol/frames.ts';
 import { runActorsOnMicrotasks } from '../src/actor.scheduling.ts';
 import { loadConfig } from '../src/config.ts';
-import { spawnConnection, type ConnectionMsg } from '../src/connection.actor.ts';
-import { ConnectionRegistry, type RateLimit } from '../src/connection.registry.ts';
-import { Connection } from '../src/connection.ts';
-import { createLogger } from '../src/logger.ts';
-import { RouterMetrics } from '../src/metrics.ts';
+import { spawnConnection, type ConnectionMsg } from '../src/socket/connection.actor.ts';
+import { ConnectionRegistry, type RateLimit } from '../src/socket/registry.ts';
+import { Connection } from '../src/socket/connection.ts';
+import { createLogger } from '../../kit/logger.ts';
+import { RouterMetrics } from '../src/health/metrics.ts';
 import type { RouterContext } from '../src/router.context.ts';
 
 /** The documented defaults (20/s, burst 60, 2000 refusals in 10 s), read the way the router reads them. */

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { need, uniqueName } from '../../test/support/services.ts';
 import { startNode } from '../../test/support/router.harness.ts';
-import { readinessProbe, ReadinessTimeout, type Schedule } from '../src/readiness.ts';
+import { readinessProbe, ReadinessTimeout, type Schedule } from '../src/health/readiness.ts';
 
 /** A Schedule the test fires by hand. */
 function manualSchedule() {

@@ -12,10 +12,10 @@ import { RedisRateLimitStore } from '../../db/ratelimit.redis.ts';
 import { freshRedisPrefix } from '../../test/support/redis.keys.ts';
 import { need, uniqueName } from '../../test/support/services.ts';
 import { TEST_ORIGIN, testNodeEnv } from '../../test/support/router.harness.ts';
-import { addressKey, ClientAddresses } from '../src/client.address.ts';
+import { addressKey, ClientAddresses } from '../src/http/client.address.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/logger.ts';
-import { startRouter } from '../src/router.ts';
+import { createLogger } from '../../kit/logger.ts';
+import { startRouter } from '../src/node.ts';
 import { openStores } from '../src/stores.ts';
 
 /** 15 s into a one-minute window (and into an hour). */

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import type { HistoryStore } from '../../db/history.port.ts';
 import type { RelationalStore } from '../../db/relational.port.ts';
-import { createLogger } from '../../router/src/logger.ts';
+import { createLogger } from '../../kit/logger.ts';
 import { loadConfig } from '../../router/src/config.ts';
 import { openStores, type Stores } from '../../router/src/stores.ts';
 import { override } from '../../test/support/override.ts';

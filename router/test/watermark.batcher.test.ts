@@ -6,7 +6,7 @@ import t from 'tap';
 import type { RelationalStore, WatermarkUpdate } from '../../db/relational.port.ts';
 import { ManualScheduler } from '../../test/support/clock.ts';
 import { waitFor } from '../../test/support/wait.ts';
-import { WatermarkBatcher } from '../src/watermark.batcher.ts';
+import { WatermarkBatcher } from '../src/chat/watermark.batcher.ts';
 
 /** A store that records each write, and fails the writes it is told to. */
 function recordingStore(failures = 0) {

@@ -1,8 +1,8 @@
 /**
- * Timers a test fires by hand (the Timers of workers/src/amqp.link.ts): what is due fires when the
+ * Timers a test fires by hand (the Timers of kit/amqp.link.ts): what is due fires when the
  * test says so, never because the machine was fast or slow.
  */
-import type { Timers } from '../../workers/src/amqp.link.ts';
+import type { Timers } from '../../kit/amqp.link.ts';
 
 export class ManualTimers implements Timers {
   readonly #due = new Map<number, { fn: () => void; ms: number }>();

@@ -2,7 +2,7 @@
  * DNS for the push endpoint policy's tests, without a network: a resolver answering from a table
  * the test may change between calls, and the endpoints the old string check let through.
  */
-import type { ResolveHost } from '../../workers/src/push.endpoint.ts';
+import type { ResolveHost } from '../../workers/tasks/push.endpoint.ts';
 
 /** Endpoints the string check accepted (issue 12); each must be refused whatever DNS says. */
 export const REPORTED_BYPASSES = [

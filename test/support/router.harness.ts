@@ -10,8 +10,8 @@ import type { Scheduler } from '../../db/clock.ts';
 import type { PublicUser, ServerFrame } from '../../protocol/frames.ts';
 import { SUBPROTOCOL } from '../../protocol/frames.ts';
 import { loadConfig } from '../../router/src/config.ts';
-import { createLogger } from '../../router/src/logger.ts';
-import { startRouter, type RouterNode } from '../../router/src/router.ts';
+import { createLogger } from '../../kit/logger.ts';
+import { startRouter, type RouterNode } from '../../router/src/node.ts';
 import { openStores, type Stores } from '../../router/src/stores.ts';
 import { freshMongoDatabase, freshPgDatabase, need, uniqueName } from './services.ts';
 

@@ -5,8 +5,8 @@
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { amqpFields, amqpFrom, type AmqpConfig } from './amqp.config.ts';
-import { notifyFields, notifyFrom, type NotifyConfig } from './notify.config.ts';
+import { amqpFields, amqpFrom, type AmqpConfig } from '../../kit/amqp.config.ts';
+import { notifyFields, notifyFrom, type NotifyConfig } from '../tasks/notify.config.ts';
 
 const url = (protocols: string[]) => z.string().url().refine((v) => protocols.includes(new URL(v).protocol), `must be a ${protocols.join(' or ')} URL`);
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);

@@ -6,8 +6,8 @@
 import { systemScheduler, type Scheduler } from '../../db/clock.ts';
 import type { IdempotencyStore } from '../../db/idempotency.port.ts';
 import type { PresenceStore } from '../../db/presence.port.ts';
-import type { TaskQueue } from './task.queue.port.ts';
-import { newTask } from './task.types.ts';
+import type { TaskQueue } from '../tasks/queue.port.ts';
+import { newTask } from '../tasks/task.types.ts';
 import { unreadOf, type DigestDeps } from './email.job.ts';
 
 export interface DigestSchedulerDeps extends DigestDeps {

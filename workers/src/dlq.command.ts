@@ -3,8 +3,8 @@
  * `npm run dlq -- requeue [N]` moves up to N (default all) back to the queue as fresh attempts.
  * Reads AMQP_URL and TASK_QUEUE (default messenger.tasks).
  */
-import { notifyFields } from './notify.config.ts';
-import { AmqpTaskQueue } from './task.queue.amqp.ts';
+import { notifyFields } from '../tasks/notify.config.ts';
+import { AmqpTaskQueue } from '../tasks/queue.amqp.ts';
 
 const [command, countArg] = process.argv.slice(2);
 // A command run by hand: it reads the two variables it needs here, with the workers' own rule and default for TASK_QUEUE.

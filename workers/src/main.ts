@@ -10,9 +10,9 @@ import { KnexNotifyStore } from '../../db/notify.store.ts';
 import { RedisPresenceStore } from '../../db/presence.redis.ts';
 import { KnexRelationalStore } from '../../db/relational.store.ts';
 import { openRelational } from '../../db/relational.ts';
-import { createLogger } from '../../router/src/logger.ts';
+import { createLogger } from '../../kit/logger.ts';
 import { loadWorkerConfig, WorkerConfigError, type WorkerConfig } from './config.ts';
-import { AmqpTaskQueue } from './task.queue.amqp.ts';
+import { AmqpTaskQueue } from '../tasks/queue.amqp.ts';
 import { startWorkerHttp } from './worker.http.ts';
 import { startWorkerRuntime } from './worker.runtime.ts';
 

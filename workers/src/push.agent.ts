@@ -9,8 +9,8 @@
 import { Agent, type AgentOptions, type RequestOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { addressProblem } from './push.address.ts';
-import { checkedAddresses, PushEndpointRefused, type PushEndpointPolicy } from './push.endpoint.ts';
+import { addressProblem } from '../tasks/push.address.ts';
+import { checkedAddresses, PushEndpointRefused, type PushEndpointPolicy } from '../tasks/push.endpoint.ts';
 
 /** A `lookup` for sockets that resolves with the policy's resolver and returns only checked addresses. */
 export function checkedLookup(policy: PushEndpointPolicy): LookupFunction {

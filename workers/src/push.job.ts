@@ -13,10 +13,10 @@ import webpush, { WebPushError } from 'web-push';
 import type { IdempotencyStore } from '../../db/idempotency.port.ts';
 import type { NotifyStore, PushSubscriptionRecord } from '../../db/notify.port.ts';
 import { pushAgent } from './push.agent.ts';
-import { parsePushEndpoint, PushEndpointRefused, type PushEndpointPolicy, type ResolveHost } from './push.endpoint.ts';
+import { parsePushEndpoint, PushEndpointRefused, type PushEndpointPolicy, type ResolveHost } from '../tasks/push.endpoint.ts';
 import type { Handler, Outcome } from './task.runner.ts';
-import type { TaskOf } from './task.types.ts';
-import type { VapidKeys } from './vapid.ts';
+import type { TaskOf } from '../tasks/task.types.ts';
+import type { VapidKeys } from '../tasks/vapid.ts';
 
 export interface PushJobDeps {
   store: NotifyStore;

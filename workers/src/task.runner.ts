@@ -6,8 +6,8 @@
  */
 import type { Logger } from 'pino';
 import type { IdempotencyStore } from '../../db/idempotency.port.ts';
-import type { Delivery, TaskQueue } from './task.queue.port.ts';
-import { parseTask, type Task, type TaskKind, type TaskOf } from './task.types.ts';
+import type { Delivery, TaskQueue } from '../tasks/queue.port.ts';
+import { parseTask, type Task, type TaskKind, type TaskOf } from '../tasks/task.types.ts';
 
 /**
  * What a handler reports.

@@ -2,7 +2,7 @@
  * `npm run vapid`: generates a VAPID key pair and prints the variables to set for the router and
  * the workers (same values on both). Nothing is written anywhere.
  */
-import { generateVapidKeys } from './vapid.ts';
+import { generateVapidKeys } from '../tasks/vapid.ts';
 
 const { publicKey, privateKey } = generateVapidKeys();
 process.stdout.write(

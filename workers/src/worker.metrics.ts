@@ -3,7 +3,8 @@
  * there is one count, the runner's) and the default Node metrics, event-loop delay included.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { OutboxStats } from './task.outbox.ts';
+import type { OutboxStats } from '../tasks/outbox.ts';
+import { taskOutboxMetrics } from '../tasks/outbox.metrics.ts';
 import type { RunnerStats } from './task.runner.ts';
 
 /** A registry whose task metrics read `stats()` (and `outbox()`) at every scrape. */
@@ -34,28 +35,4 @@ export function workerMetrics(stats: () => RunnerStats, outbox?: () => OutboxSta
   });
   if (outbox) taskOutboxMetrics(registry, outbox);
   return registry;
-}
-
-/**
- * The task outbox's gauge and counter, read at scrape time: on the router (push tasks) and on the
- * worker (retries, digests).
- */
-export function taskOutboxMetrics(registry: Registry, outbox: () => OutboxStats): void {
-  new Gauge({
-    name: 'messenger_tasks_unconfirmed',
-    help: 'Tasks kept in memory until the broker confirms them (they wait out a broker outage here)',
-    registers: [registry],
-    collect() {
-      this.set(outbox().pending);
-    },
-  });
-  new Counter({
-    name: 'messenger_tasks_refused_total',
-    help: 'Tasks refused (and lost) because TASK_PENDING_MAX tasks were already waiting for the broker',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(outbox().refused);
-    },
-  });
 }

@@ -13,12 +13,12 @@ import type { PresenceStore } from '../../db/presence.port.ts';
 import type { RelationalStore } from '../../db/relational.port.ts';
 import { startDigestScheduler, type DigestScheduler } from './digest.scheduler.ts';
 import { emailJob } from './email.job.ts';
-import type { NotifyConfig } from './notify.config.ts';
-import type { ResolveHost } from './push.endpoint.ts';
+import type { NotifyConfig } from '../tasks/notify.config.ts';
+import type { ResolveHost } from '../tasks/push.endpoint.ts';
 import { pushJob } from './push.job.ts';
-import type { TaskQueue } from './task.queue.port.ts';
+import type { TaskQueue } from '../tasks/queue.port.ts';
 import { TaskRunner } from './task.runner.ts';
-import type { VapidKeys } from './vapid.ts';
+import type { VapidKeys } from '../tasks/vapid.ts';
 
 export interface WorkerRuntimeDeps {
   queue: TaskQueue;

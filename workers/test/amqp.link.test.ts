@@ -1,6 +1,6 @@
 import t from 'tap';
 import { loadConfig } from '../../router/src/config.ts';
-import { backoffDelay } from '../src/amqp.link.ts';
+import { backoffDelay } from '../../kit/amqp.link.ts';
 import { loadWorkerConfig } from '../src/config.ts';
 
 t.test('the reconnect delay doubles from the minimum up to the cap, jittered within the upper half of each step', async (t) => {

@@ -17,8 +17,8 @@ import { KnexRelationalStore } from '../../db/relational.store.ts';
 import { openRelational } from '../../db/relational.ts';
 import { RedisSessionStore } from '../../db/session.redis.ts';
 import { loadConfig } from '../../router/src/config.ts';
-import { createLogger } from '../../router/src/logger.ts';
-import { startRouter } from '../../router/src/router.ts';
+import { createLogger } from '../../kit/logger.ts';
+import { startRouter } from '../../router/src/node.ts';
 import { openStores } from '../../router/src/stores.ts';
 import { ManualScheduler } from '../../test/support/clock.ts';
 import { startPushEndpoint } from '../../test/support/push.endpoint.ts';
@@ -26,8 +26,8 @@ import { TEST_ORIGIN, TestClient, testNodeEnv } from '../../test/support/router.
 import { spawnRouter } from '../../test/support/router.process.ts';
 import { spawnWorker } from '../../test/support/worker.process.ts';
 import { freshPgDatabase, need, uniqueName } from '../../test/support/services.ts';
-import type { MemoryTaskQueue } from '../src/task.queue.memory.ts';
-import { generateVapidKeys } from '../src/vapid.ts';
+import type { MemoryTaskQueue } from '../tasks/queue.memory.ts';
+import { generateVapidKeys } from '../tasks/vapid.ts';
 import { deleteQueues } from './support.ts';
 import { until } from './task.queue.contract.ts';
 

@@ -6,9 +6,9 @@
  */
 import { request } from 'node:https';
 import t from 'tap';
-import { addressProblem } from '../src/push.address.ts';
+import { addressProblem } from '../tasks/push.address.ts';
 import { checkedLookup, pushAgent } from '../src/push.agent.ts';
-import { checkedAddresses, pushEndpointProblem, PushEndpointRefused, type ResolveHost } from '../src/push.endpoint.ts';
+import { checkedAddresses, pushEndpointProblem, PushEndpointRefused, type ResolveHost } from '../tasks/push.endpoint.ts';
 import { REPORTED_BYPASSES, tableResolver } from '../../test/support/push.resolver.ts';
 
 /** A resolver that says every name is public: what is refused with it is refused by the host alone. */

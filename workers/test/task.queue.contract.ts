@@ -6,10 +6,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Test } from 'tap';
 import { MemoryIdempotencyStore } from '../../db/idempotency.memory.ts';
-import { createLogger } from '../../router/src/logger.ts';
-import type { TaskQueue } from '../src/task.queue.port.ts';
+import { createLogger } from '../../kit/logger.ts';
+import type { TaskQueue } from '../tasks/queue.port.ts';
 import { TaskRunner, type Handlers, type Outcome } from '../src/task.runner.ts';
-import { newTask, type Task } from '../src/task.types.ts';
+import { newTask, type Task } from '../tasks/task.types.ts';
 
 export interface QueueFactory {
   /** A fresh, empty queue of its own; closed by the contract. */

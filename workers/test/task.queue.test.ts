@@ -1,15 +1,15 @@
 import amqp from 'amqplib';
 import t, { type Test } from 'tap';
 import { MemoryIdempotencyStore } from '../../db/idempotency.memory.ts';
-import { createLogger } from '../../router/src/logger.ts';
+import { createLogger } from '../../kit/logger.ts';
 import { ManualTimers } from '../../test/support/manual.timers.ts';
 import { need, uniqueName } from '../../test/support/services.ts';
 import { startTcpProxy, targetOf } from '../../test/support/tcp.proxy.ts';
-import { AmqpTaskQueue, type AmqpTaskQueueOptions } from '../src/task.queue.amqp.ts';
-import { MemoryTaskQueue } from '../src/task.queue.memory.ts';
-import type { TaskQueue } from '../src/task.queue.port.ts';
+import { AmqpTaskQueue, type AmqpTaskQueueOptions } from '../tasks/queue.amqp.ts';
+import { MemoryTaskQueue } from '../tasks/queue.memory.ts';
+import type { TaskQueue } from '../tasks/queue.port.ts';
 import { TaskRunner } from '../src/task.runner.ts';
-import { newTask, type Task } from '../src/task.types.ts';
+import { newTask, type Task } from '../tasks/task.types.ts';
 import { deleteQueues } from './support.ts';
 import { pushBody as push, taskQueueContract, until } from './task.queue.contract.ts';
 

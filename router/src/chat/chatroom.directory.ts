@@ -1,0 +1,63 @@
+/**
+ * Finds the actor of a room, spawning it on first use, and stops actors of rooms that went quiet.
+ * Idle actors are stopped here rather than with nact's `shutdownAfter`, so a room is removed from
+ * the map in the same tick it stops and no message can be dispatched to a stopped actor.
+ */
+import { dispatch, stop, type Ref } from 'nact';
+import { spawnChatroom, type RoomMsg } from './chatroom.actor.ts';
+import type { RouterContext } from '../router.context.ts';
+
+interface Entry {
+  ref: Ref<RoomMsg>;
+  lastUsed: number;
+}
+
+export class ChatroomDirectory {
+  private readonly rooms = new Map<string, Entry>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private ctx: RouterContext | undefined;
+
+  constructor(
+    private readonly parent: Ref<unknown>,
+    private readonly idleMs: number,
+  ) {}
+
+  /** Starts spawning and sweeping; the context is complete only once the directory exists. */
+  start(ctx: RouterContext): void {
+    this.ctx = ctx;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(1000, this.idleMs / 2));
+    this.sweeper.unref();
+  }
+
+  /** Sends a message to a room's actor. */
+  tell(roomId: string, msg: RoomMsg): void {
+    let entry = this.rooms.get(roomId);
+    if (!entry) {
+      entry = { ref: spawnChatroom(this.parent, roomId, this.ctx!), lastUsed: 0 };
+      this.rooms.set(roomId, entry);
+    }
+    entry.lastUsed = Date.now();
+    dispatch(entry.ref, msg);
+  }
+
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  /** Stops every room actor (shutdown). */
+  stopAll(): void {
+    clearInterval(this.sweeper);
+    for (const { ref } of this.rooms.values()) stop(ref);
+    this.rooms.clear();
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - this.idleMs;
+    for (const [id, entry] of this.rooms) {
+      if (entry.lastUsed < cutoff) {
+        this.rooms.delete(id);
+        stop(entry.ref);
+      }
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The bus carries live events between router nodes: RabbitMQ in the full stack (bus.amqp.ts), a
+ * direct in-process call on the embedded default (bus.memory.ts); one contract test.
+ *
+ * Live fan-out is best effort by design: a dropped event is repaired by the client's resync from
+ * history, so the bus never blocks an acknowledgement.
+ */
+import type { Message } from '../../../protocol/frames.ts';
+
+/** Who should receive an event: the members of its room, except the one connection it came from. */
+interface Addressed {
+  room: string;
+  members: number[];
+  /** Connection id the event came from; that connection already has it (it got the ack). */
+  origin?: string;
+}
+
+export type BusEvent =
+  | (Addressed & { kind: 'message'; message: Message })
+  | (Addressed & { kind: 'receipt'; user: number; receipt: 'delivered' | 'read'; seq: number })
+  | (Addressed & { kind: 'typing'; user: number; active: boolean })
+  /** `user` came online or went offline; `members` are their contacts, `room` is ''. */
+  | (Addressed & { kind: 'presence'; user: number; online: boolean; lastSeen?: number })
+  /** Every socket of these sessions, on any node, must close (sign-out). */
+  | { kind: 'session.ended'; user: number; sessions: string[] };
+
+export interface Bus {
+  /**
+   * Sends an event to every node, this one included. Never throws; events published in one
+   * tick may travel together, and events from one node arrive at every node in publish order.
+   */
+  publish(event: BusEvent): void;
+  /** Registers the one handler for events arriving at this node (local ones included). */
+  subscribe(handler: (event: BusEvent) => void): void;
+  /** Registers the observer of each batch's publish-to-confirm time, in seconds (metrics); brokers only. */
+  onConfirm?(observer: (seconds: number) => void): void;
+  /** Registers the observer of events other nodes may not get (broker unreachable, batch unconfirmed); brokers only. */
+  onDrop?(observer: (events: number) => void): void;
+  /** Resolves when everything published so far was confirmed (or failed) by the broker. */
+  flush(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,103 @@
+/**
+ * Tells a user's contacts (the members of the rooms they belong to) when the user comes online or
+ * goes offline, on any node. Runs only when sockets open and close, never on a message.
+ *
+ * Online: this node's first socket of the user opened while the presence store counted none
+ * anywhere. Offline: this node's last socket closed and the store, after our decrement, counts
+ * none anywhere. The store is read before our increment and after our decrement on the same
+ * ordered channel (one Redis connection; memory is synchronous), so of several nodes racing at
+ * least the last one to drop the user announces it. Best effort, like all live events: a repeated
+ * or lost announcement is repaired by the contacts' next `sync.done`.
+ */
+import { systemScheduler, type Clock } from '../../../db/clock.ts';
+import type { PresenceStore } from '../../../db/presence.port.ts';
+import type { RelationalStore } from '../../../db/relational.port.ts';
+import type { Bus } from './bus.port.ts';
+import type { ConnectionRegistry } from '../socket/registry.ts';
+import type { Logger } from '../../../kit/logger.ts';
+
+export interface PresenceServiceDeps {
+  presence: PresenceStore;
+  relational: Pick<RelationalStore, 'roomsOf'>;
+  registry: ConnectionRegistry;
+  bus: Bus;
+  log: Logger;
+  /** When a user was last seen is read from it. Default: the real clock. */
+  clock?: Clock;
+}
+
+export class PresenceService {
+  #paused = false;
+  /** Per user, the announcement in progress: a quick close-and-reopen must not overtake itself. */
+  readonly #queue = new Map<number, Promise<void>>();
+
+  constructor(private readonly deps: PresenceServiceDeps) {}
+
+  /** A socket of `userId` opened on this node; call after adding it to the registry. */
+  connected(userId: number): void {
+    const { presence, registry } = this.deps;
+    const first = registry.ofUser(userId)?.size === 1;
+    // Read before our own write lands, so "already online" means some other socket somewhere.
+    const before = first ? presence.isOnline(userId) : undefined;
+    presence.connected(userId);
+    if (!before) return;
+    before.then(
+      (wasOnline) => {
+        if (!wasOnline) this.#enqueue(userId, true);
+      },
+      (err: unknown) => this.deps.log.warn({ err, user: userId }, 'presence lookup failed'),
+    );
+  }
+
+  /** A socket of `userId` on this node closed; call after removing it from the registry. */
+  disconnected(userId: number): void {
+    const { presence, registry } = this.deps;
+    presence.disconnected(userId);
+    if (registry.ofUser(userId) || this.#paused) return;
+    const lastSeen = (this.deps.clock ?? systemScheduler).now();
+    presence.isOnline(userId).then(
+      (stillOnline) => {
+        if (!stillOnline) this.#enqueue(userId, false, lastSeen);
+      },
+      (err: unknown) => this.deps.log.warn({ err, user: userId }, 'presence lookup failed'),
+    );
+  }
+
+  /**
+   * Stops announcing (graceful shutdown): this node's users reconnect to another node within
+   * seconds, and saying "offline" then "online" to all their contacts would only be noise.
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /**
+   * Resolves when the announcements already under way have finished: they read the relational
+   * store, so the process must not close it under them. Call after `pause()`.
+   */
+  async settled(): Promise<void> {
+    await Promise.all(this.#queue.values());
+  }
+
+  /** Announcements of one user go out in the order their lookups resolved. */
+  #enqueue(user: number, online: boolean, lastSeen?: number): void {
+    const next = (this.#queue.get(user) ?? Promise.resolve()).then(() => this.#announce(user, online, lastSeen));
+    this.#queue.set(user, next);
+    void next.then(() => {
+      if (this.#queue.get(user) === next) this.#queue.delete(user);
+    });
+  }
+
+  async #announce(user: number, online: boolean, lastSeen?: number): Promise<void> {
+    if (this.#paused) return;
+    try {
+      const rooms = await this.deps.relational.roomsOf(user);
+      const contacts = new Set<number>();
+      for (const room of rooms) for (const m of room.members) if (m !== user) contacts.add(m);
+      if (contacts.size === 0 || this.#paused) return;
+      this.deps.bus.publish({ kind: 'presence', room: '', members: [...contacts], user, online, ...(online ? {} : { lastSeen }) });
+    } catch (err) {
+      this.deps.log.warn({ err, user }, 'could not announce presence');
+    }
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * One router node: the actor system, the WebSocket gateway and the HTTP app on one server.
+ *
+ *   system
+ *   ├── connections      supervisor; a child crash closes that socket (1011) and stops the child
+ *   │   └── <conn id>    connection actor: decodes, validates, rate-limits one socket's frames
+ *   └── chatrooms        supervisor; a child crash answers the requester and resets the child
+ *       └── <room id>    chatroom actor: membership, group commit, acks, fan-out to the bus
+ */
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnStateless, start, stop } from 'nact';
+import type { Scheduler } from '../../db/clock.ts';
+import { runActorsOnMicrotasks } from './actor.scheduling.ts';
+import { ChatroomDirectory } from './chat/chatroom.directory.ts';
+import type { Config } from './config.ts';
+import { ConnectionRegistry } from './socket/registry.ts';
+import { HistoryBatcher } from './chat/history.batcher.ts';
+import { httpApp } from './http/app.ts';
+import { startMetricsListener, type MetricsListener } from './health/metrics.http.ts';
+import { readinessProbe } from './health/readiness.ts';
+import { startNotifications, type NotificationsOptions } from './notify/notifications.ts';
+import { liveFanout } from './live/fanout.ts';
+import { PresenceService } from './live/presence.ts';
+import { RouterMetrics } from './health/metrics.ts';
+import type { Logger } from '../../kit/logger.ts';
+import type { RouterContext } from './router.context.ts';
+import type { Stores } from './stores.ts';
+import { WatermarkBatcher } from './chat/watermark.batcher.ts';
+import { attachGateway } from './socket/gateway.ts';
+
+export interface RouterNode {
+  server: Server;
+  /** The port actually bound (PORT=0 picks one). */
+  port: number;
+  /** The metrics listener's port (METRICS_PORT=0 picks one); undefined when metrics are off. */
+  metricsPort: number | undefined;
+  ctx: RouterContext;
+  /**
+   * Graceful shutdown: refuse new sockets, stop reading frames, let in-flight messages become
+   * durable and acknowledged, tell clients to reconnect elsewhere (1012), flush receipts and the
+   * bus. Does not close the stores: their owner does.
+   */
+  close(): Promise<void>;
+}
+
+export interface RouterOptions {
+  notifications?: NotificationsOptions;
+  /** The time the node's timers run on (tests pass test/support/clock.ts). Default: the real clock and timers. */
+  scheduler?: Scheduler;
+}
+
+/** Starts a router node on already opened stores. */
+export async function startRouter(config: Readonly<Config>, stores: Stores, log: Logger, options: RouterOptions = {}): Promise<RouterNode> {
+  runActorsOnMicrotasks();
+  const system = start();
+  const connections = spawnStateless(system, () => {}, 'connections');
+  const chatrooms = spawnStateless(system, () => {}, 'chatrooms');
+  const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs);
+  const registry = new ConnectionRegistry({
+    perSec: config.rateLimitPerSec,
+    burst: config.rateLimitBurst,
+    windowMs: config.rateLimitWindowMs,
+    closeAfter: config.rateLimitCloseAfter,
+  });
+  const notifications = await startNotifications(config, stores, registry, log, { ...options.notifications, scheduler: options.scheduler });
+  const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => rooms.size, taskOutbox: stores.tasks.outboxStats?.bind(stores.tasks) });
+  stores.bus.onConfirm?.((seconds) => metrics.busConfirmLatency.observe(seconds));
+  stores.bus.onDrop?.((events) => metrics.busEventsDropped.inc(events));
+  const ctx: RouterContext = {
+    config,
+    log,
+    relational: stores.relational,
+    history: stores.history,
+    sessions: stores.sessions,
+    auth: stores.auth,
+    attempts: stores.attempts,
+    rateLimits: stores.rateLimits,
+    batcher: new HistoryBatcher(stores.history, {
+      onBatch: (size, seconds) => {
+        metrics.batchSize.observe(size);
+        metrics.commitLatency.observe(seconds);
+      },
+    }),
+    watermarks: new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed'), undefined, options.scheduler),
+    bus: stores.bus,
+    notifications,
+    presence: stores.presence,
+    presenceNews: new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log, clock: options.scheduler }),
+    notify: stores.notify,
+    registry,
+    rooms,
+    metrics,
+  };
+  rooms.start(ctx);
+  stores.bus.subscribe(liveFanout(registry, metrics));
+
+  let draining = false;
+  const app = httpApp({
+    ctx,
+    draining: () => draining,
+    // Every store a request or a socket may need; any one down makes the node unready.
+    ready: readinessProbe(
+      {
+        relational: () => stores.relational.ping(),
+        history: () => stores.history.ping(),
+        sessions: () => stores.sessions.ping(),
+        attempts: () => stores.attempts.ping(),
+        rateLimits: () => stores.rateLimits.ping(),
+        bus: () => stores.bus.ping(),
+        tasks: () => stores.tasks.ping(),
+      },
+      { timeoutMs: config.edge.readyTimeoutMs, onFailure: (store, err) => log.warn({ store, err }, 'not ready') },
+    ),
+  });
+  const server = createServer(app.handler as unknown as RequestListener);
+  const gateway = attachGateway(server, connections, ctx, options.scheduler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  // Metrics never share the public port (metrics.http.ts); off unless METRICS_PORT is set.
+  let metricsListener: MetricsListener | undefined;
+  try {
+    if (config.edge.metrics) metricsListener = await startMetricsListener(metrics.registry, config.edge.metrics);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      draining = true;
+      ctx.presenceNews.pause();
+      server.close();
+      gateway.pause();
+      // Frames already in actor mailboxes reach the batcher within a few turns of the loop.
+      await sleep(20);
+      await ctx.batcher.drained();
+      for (const conn of ctx.registry.all()) conn.close('service_restart');
+      await ctx.watermarks.flush();
+      await ctx.presenceNews.settled();
+      await stores.bus.flush();
+      await notifications.stop();
+      gateway.close();
+      rooms.stopAll();
+      stop(system);
+      server.closeAllConnections();
+      await metricsListener?.close();
+    })());
+
+  return { server, port, metricsPort: metricsListener?.port, ctx, close };
+}

@@ -1,0 +1,59 @@
+/**
+ * Decides, after a message is stored, whom to notify by push: every other member with no live
+ * connection on any node (this node's registry first, then presence). The check and the enqueue
+ * run after the sender's ack, off the chatroom actor's path; a failure is logged, never thrown.
+ */
+import type { PresenceStore } from '../../../db/presence.port.ts';
+import type { Message, PublicUser } from '../../../protocol/frames.ts';
+import { clipText } from '../../../protocol/text.ts';
+import type { TaskQueue } from '../../../workers/tasks/queue.port.ts';
+import { newTask, PREVIEW_CHARS } from '../../../workers/tasks/task.types.ts';
+import type { ConnectionRegistry } from '../socket/registry.ts';
+import type { Logger } from '../../../kit/logger.ts';
+
+export class PushNotifier {
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: { tasks: TaskQueue; presence: PresenceStore; registry: ConnectionRegistry; log: Logger; enabled: boolean },
+  ) {}
+
+  /**
+   * A message was stored (or repeated, when its first attempt may not have got this far): enqueue
+   * a push task for each offline recipient among `members`. A repeat's task has the key of the
+   * first, so a worker that ran the first skips it.
+   */
+  messageStored(message: Message, members: readonly number[], sender: PublicUser): void {
+    if (!this.deps.enabled) return;
+    for (const member of members) {
+      if (member === message.sender || this.deps.registry.ofUser(member)) continue;
+      const p = this.#notify(member, message, sender).finally(() => this.#pending.delete(p));
+      this.#pending.add(p);
+    }
+  }
+
+  /** Resolves when every enqueue started so far has settled (graceful shutdown). */
+  async drained(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  async #notify(recipient: number, m: Message, sender: PublicUser): Promise<void> {
+    try {
+      if (await this.deps.presence.isOnline(recipient)) return;
+      const preview = m.body.length > PREVIEW_CHARS ? `${clipText(m.body, PREVIEW_CHARS)}…` : m.body;
+      await this.deps.tasks.publish(
+        newTask({
+          kind: 'push.message',
+          recipient,
+          sender: { id: sender.id, handle: sender.handle, displayName: sender.displayName },
+          room: m.room,
+          seq: m.seq,
+          messageId: m.id,
+          preview,
+        }),
+      );
+    } catch (err) {
+      this.deps.log.warn({ err, room: m.room, seq: m.seq, recipient }, 'could not enqueue a push notification');
+    }
+  }
+}
