@@ -9,7 +9,7 @@ import { poisonBodyFor } from '../../db/test/history.stores.ts';
 import type { ServerFrame } from '../../protocol/frames.ts';
 import { generateVapidKeys } from '../../workers/tasks/vapid.ts';
 import type { Task } from '../../workers/tasks/task.types.ts';
-import { deleteQueues } from '../../workers/test/support.ts';
+import { deleteQueues } from '../../test/support/amqp.queues.ts';
 import { loadConfig } from '../src/config.ts';
 import { HistoryBatcher } from '../src/chat/history.batcher.ts';
 import { createLogger } from '../../kit/logger.ts';
