@@ -73,16 +73,16 @@ async function faultyNode(t: Test, base: Record<string, string>) {
       await stores.tasks.publish(task);
     },
   });
-  const h = await startNode(t, env, { ...stores, history, tasks: recording });
   // One batch at a time, counting what reaches it: while a held batch is in the store, what comes
   // next queues up and goes as the next batch, whatever the machine's speed.
   const batcher = new HistoryBatcher(history, { maxInFlight: 1 });
-  h.node.ctx.batcher = override(batcher, {
+  const counting = override(batcher, {
     append: (m: NewMessage) => {
       faults.submitted++;
       return batcher.append(m);
     },
   });
+  const h = await startNode(t, env, { ...stores, history, tasks: recording }, { batcher: counting });
   return { h, tasks, faults };
 }
 

@@ -56,7 +56,7 @@ export class RouterMetrics {
   });
   readonly errorsSent = new Counter({
     name: 'messenger_error_frames_total',
-    help: 'Error frames sent to clients for refused frames, by code',
+    help: 'Error frames sent to clients, by code',
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
