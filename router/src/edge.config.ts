@@ -6,8 +6,8 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { int } from '../../kit/config.ts';
 
-const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 /** The zod field of each key, under its environment name. */
 export const edgeFields = {
