@@ -7,7 +7,6 @@ import { int } from './config.ts';
 import { DEFAULT_BACKOFF } from './amqp.link.ts';
 import { DEFAULT_PENDING_MAX } from '../workers/tasks/outbox.ts';
 
-
 /** The zod field of each key; config files use them under the same names. */
 export const amqpFields = {
   AMQP_RECONNECT_MIN_MS: int(DEFAULT_BACKOFF.minMs, 1, 60_000),

@@ -8,7 +8,6 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { int } from '../../kit/config.ts';
 
-
 /** The zod field of each key, under its environment name. */
 export const edgeFields = {
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
