@@ -11,6 +11,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AuthorizationCode } from 'simple-oauth2';
+import { HandleTakenError, IdentityTakenError } from '../../../db/store.errors.ts';
 import { AppError } from '../../../protocol/app-error.ts';
 import { OAUTH_PROVIDERS, type OAuthProviderId } from '../config.ts';
 import { providerSpec, type ProviderEndpoints, type ProviderProfile, type ProviderSpec } from './oauth.providers.ts';
@@ -132,7 +133,7 @@ export class OAuthService {
         try {
           await auth.linkIdentity(outcome.linkUserId, identity);
         } catch (err) {
-          if ((err as { code?: string }).code === 'identity_taken') throw new AppError('identity_taken');
+          if (err instanceof IdentityTakenError) throw new AppError('identity_taken');
           throw err;
         }
       }
@@ -148,13 +149,12 @@ export class OAuthService {
         const user = await auth.createUserWithIdentity({ handle, displayName, avatarUrl: profile.avatarUrl }, identity);
         return user.id;
       } catch (err) {
-        const code = (err as { code?: string }).code;
         // Two callbacks of one provider account racing: the other created it; sign in to that user.
-        if (code === 'identity_taken') {
+        if (err instanceof IdentityTakenError) {
           const now = await auth.findIdentity(provider, profile.subject);
           if (now) return now.userId;
         }
-        if (code !== 'handle_taken') throw err;
+        if (!(err instanceof HandleTakenError)) throw err;
       }
     }
     throw new AppError('unavailable');

@@ -18,6 +18,7 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { PasskeyInfo, UserProfile } from '../../../db/auth.port.ts';
+import { HandleTakenError, PasskeyTakenError } from '../../../db/store.errors.ts';
 import { AppError } from '../../../protocol/app-error.ts';
 import type { RouterContext } from '../router.context.ts';
 
@@ -183,7 +184,7 @@ export class PasskeyService {
 
 /** Store conflicts to their stable codes. */
 export function mapTaken(err: unknown): unknown {
-  const code = (err as { code?: unknown })?.code;
-  if (code === 'handle_taken' || code === 'identity_taken') return new AppError(code);
+  if (err instanceof HandleTakenError) return new AppError('handle_taken');
+  if (err instanceof PasskeyTakenError) return new AppError('passkey_taken');
   return err;
 }
