@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { int } from './config.ts';
 import { DEFAULT_BACKOFF } from './amqp.link.ts';
-import { DEFAULT_PENDING_MAX } from '../workers/tasks/outbox.ts';
+import { DEFAULT_PENDING_MAX } from './amqp.outbox.ts';
 
 /** The zod field of each key; config files use them under the same names. */
 export const amqpFields = {

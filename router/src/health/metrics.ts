@@ -3,7 +3,7 @@
  * nodes in one process), default Node metrics included: event-loop delay, heap, GC, handles.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { OutboxStats } from '../../../workers/tasks/outbox.ts';
+import type { OutboxStats } from '../../../kit/amqp.outbox.ts';
 import { taskOutboxMetrics } from '../../../workers/tasks/outbox.metrics.ts';
 
 export class RouterMetrics {
