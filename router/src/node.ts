@@ -17,6 +17,7 @@ import { ChatroomDirectory } from './chat/chatroom.directory.ts';
 import type { Config } from './config.ts';
 import { ConnectionRegistry } from './socket/registry.ts';
 import { HistoryBatcher } from './chat/history.batcher.ts';
+import { apiRoutes } from './http/api.ts';
 import { httpApp } from './http/app.ts';
 import { startMetricsListener, type MetricsListener } from './health/metrics.http.ts';
 import { readinessProbe } from './health/readiness.ts';
@@ -98,7 +99,9 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
 
   let draining = false;
   const app = httpApp({
-    ctx,
+    config,
+    log,
+    ...apiRoutes({ config, log, stores, notifications }),
     draining: () => draining,
     // Every store a request or a socket may need; any one down makes the node unready.
     ready: readinessProbe(
