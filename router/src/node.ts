@@ -20,6 +20,7 @@ import type { SyncDeps } from './chat/sync.ts';
 import type { Config } from './config.ts';
 import { ConnectionRegistry } from './socket/registry.ts';
 import { HistoryBatcher } from './chat/history.batcher.ts';
+import { apiRoutes } from './http/api.ts';
 import { httpApp } from './http/app.ts';
 import { callerOf } from './http/caller.ts';
 import { startMetricsListener, type MetricsListener } from './health/metrics.http.ts';
@@ -121,7 +122,9 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
 
   let draining = false;
   const app = httpApp({
-    ctx,
+    config,
+    log,
+    ...apiRoutes({ config, log, stores, notifications }),
     draining: () => draining,
     // Every store a request or a socket may need; any one down makes the node unready.
     ready: readinessProbe(

@@ -4,7 +4,7 @@
  * the heartbeat that closes sockets whose peer has gone.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { dispatch, stop, type Ref } from 'nact';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -188,10 +188,6 @@ function refuse(socket: Duplex, code: ErrorCode): void {
   const { status, text } = ERROR_CODES[code];
   const body = JSON.stringify({ error: { code, message: text } });
   socket.end(
-    `HTTP/1.1 ${status} ${httpReason(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
-}
-
-function httpReason(status: number): string {
-  return { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
 }
