@@ -1,6 +1,6 @@
 import t from 'tap';
-import { loadConfig } from '../../router/src/config.ts';
-import { loadWorkerConfig } from '../../workers/src/config.ts';
+import { loadConfig } from '../router/src/config.ts';
+import { loadWorkerConfig } from '../workers/src/config.ts';
 
 t.test('routers and workers read the reconnect and pending-task settings, and refuse a cap below the minimum', async (t) => {
   const worker = { DATABASE_URL: 'postgres://x/y', REDIS_URL: 'redis://x', AMQP_URL: 'amqp://x', SMTP_URL: 'smtp://x' };
