@@ -70,7 +70,7 @@ t.test('on the embedded default (handlers in-process)', async (t) => {
     await node.close();
     await stores.close();
   });
-  const { notifier, runtime } = node.ctx.notifications;
+  const { notifier, runtime } = node.notifications;
   const digests = runtime?.digests;
   if (!runtime || !digests) throw new Error('the embedded node runs no in-process worker with digests');
   /** Runs the digest scan its timer would run next; resolves with whom it enqueued a digest for. */

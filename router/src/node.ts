@@ -22,15 +22,14 @@ import { ConnectionRegistry } from './socket/registry.ts';
 import { HistoryBatcher } from './chat/history.batcher.ts';
 import { apiRoutes } from './http/api.ts';
 import { httpApp } from './http/app.ts';
-import { callerOf } from './http/caller.ts';
+import { callerOf, type CallerDeps } from './http/caller.ts';
 import { startMetricsListener, type MetricsListener } from './health/metrics.http.ts';
 import { readinessProbe } from './health/readiness.ts';
-import { startNotifications, type NotificationsOptions } from './notify/notifications.ts';
+import { startNotifications, type Notifications, type NotificationsOptions } from './notify/notifications.ts';
 import { liveFanout } from './live/fanout.ts';
 import { PresenceService } from './live/presence.ts';
 import { RouterMetrics } from './health/metrics.ts';
 import type { Logger } from '../../kit/logger.ts';
-import type { RouterContext } from './router.context.ts';
 import type { Stores } from './stores.ts';
 import { WatermarkBatcher } from './chat/watermark.batcher.ts';
 import { attachGateway, type SocketDeps } from './socket/gateway.ts';
@@ -41,8 +40,10 @@ export interface RouterNode {
   port: number;
   /** The metrics listener's port (METRICS_PORT=0 picks one); undefined when metrics are off. */
   metricsPort: number | undefined;
-  /** What the HTTP routes are given. */
-  ctx: RouterContext;
+  /** The configuration the node runs with. */
+  config: Readonly<Config>;
+  /** The push notifier and, on the embedded default, the in-process workers. */
+  notifications: Notifications;
   /** This node's live connections. */
   registry: ConnectionRegistry;
   /** Receipts on their way to the relational store. */
@@ -95,18 +96,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs, chat);
   const sync: SyncDeps = { relational: stores.relational, history: stores.history, reader, presence: stores.presence, log };
   stores.bus.subscribe(liveFanout(registry, metrics));
-  const ctx: RouterContext = {
-    config,
-    log,
-    relational: stores.relational,
-    sessions: stores.sessions,
-    auth: stores.auth,
-    attempts: stores.attempts,
-    rateLimits: stores.rateLimits,
-    bus: stores.bus,
-    notifications,
-    notify: stores.notify,
-  };
+  const callers: CallerDeps = { sessions: stores.sessions, relational: stores.relational, config, log };
   const socket: SocketDeps = {
     config,
     log,
@@ -115,7 +105,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     presence: presenceNews,
     rooms,
     sync,
-    callerOf: (req) => callerOf(req, ctx),
+    callerOf: (req) => callerOf(req, callers),
     connections: { sendBufferMaxBytes: config.sendBufferMaxBytes, errorsSent: metrics.errorsSent, scheduler: options.scheduler },
     scheduler: options.scheduler,
   };
@@ -178,5 +168,5 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
       await metricsListener?.close();
     })());
 
-  return { server, port, metricsPort: metricsListener?.port, ctx, registry, watermarks, close };
+  return { server, port, metricsPort: metricsListener?.port, config, notifications, registry, watermarks, close };
 }

@@ -51,7 +51,7 @@ for (const mode of modes(t, 'passkeys')) {
 
     /** Lets the challenge of sign-in options expire: past its TTL by the node's clock, and by Redis's, which keeps time of its own. */
     async function expireChallenge(t: Test, options: Answer): Promise<void> {
-      const { config } = h.node.ctx;
+      const { config } = h.node;
       clock.advance(config.authAttemptTtlMs);
       if (!config.redisUrl) return;
       const redis = new Redis(config.redisUrl);

@@ -155,7 +155,7 @@ for (const mode of modes(t, 'store faults')) {
       const carol = await h.user('carol');
       const a = await alice.connect();
       const b = await bob.connect();
-      const notifier = h.node.ctx.notifications.notifier;
+      const notifier = h.node.notifications.notifier;
       const pushesTo = (user: number, seq: number) => tasks.filter((k) => k.kind === 'push.message' && k.recipient === user && k.seq === seq).length;
 
       t.test('a connected recipient gets it live, without a reconnect', async (t) => {
