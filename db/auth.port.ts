@@ -57,14 +57,6 @@ export interface IdentityRecord extends NewIdentity {
 /** Outcome of removing a way in: the last one is refused so nobody locks themselves out. */
 export type RemoveOutcome = 'removed' | 'not_found' | 'last';
 
-/** Thrown when a passkey or a provider account already belongs to a user; `code` is stable. */
-export class CredentialTakenError extends Error {
-  readonly code = 'identity_taken';
-  constructor(what: string) {
-    super(`${what} is already linked to a user`);
-  }
-}
-
 export interface AuthStore {
   profile(userId: number): Promise<UserProfile | null>;
   profileByHandle(handle: string): Promise<UserProfile | null>;
@@ -72,13 +64,13 @@ export interface AuthStore {
   updateProfile(userId: number, change: { displayName?: string; avatarUrl?: string | null }): Promise<UserProfile | null>;
   /** The user's WebAuthn user handle, set to `candidate` if the user has none yet. */
   webauthnId(userId: number, candidate: string): Promise<string>;
-  /** Creates a user and its first passkey at once. Rejects `handle_taken` or `identity_taken`. */
+  /** Creates a user and its first passkey at once. Rejects with a HandleTakenError or a PasskeyTakenError (store.errors.ts). */
   createUserWithPasskey(user: { handle: string; displayName: string; webauthnId: string }, passkey: NewPasskey): Promise<UserProfile>;
-  /** Creates a user and its first identity at once. Rejects `handle_taken` or `identity_taken`. */
+  /** Creates a user and its first identity at once. Rejects with a HandleTakenError or an IdentityTakenError. */
   createUserWithIdentity(user: { handle: string; displayName: string; avatarUrl: string | null }, identity: NewIdentity): Promise<UserProfile>;
   getPasskey(id: string): Promise<PasskeyRecord | null>;
   listPasskeys(userId: number): Promise<PasskeyInfo[]>;
-  /** Rejects `identity_taken` when the credential id is already stored (for anyone). */
+  /** Rejects with a PasskeyTakenError when the credential id is already stored (for anyone). */
   addPasskey(userId: number, passkey: NewPasskey): Promise<void>;
   /**
    * Stores a passkey's new signature counter and the time of use, only if it moved forward (or the
@@ -87,7 +79,7 @@ export interface AuthStore {
   advanceCounter(id: string, counter: number): Promise<boolean>;
   removePasskey(userId: number, id: string): Promise<RemoveOutcome>;
   findIdentity(provider: string, subject: string): Promise<IdentityRecord | null>;
-  /** Rejects `identity_taken` when (provider, subject) belongs to someone. */
+  /** Rejects with an IdentityTakenError when (provider, subject) belongs to someone. */
   linkIdentity(userId: number, identity: NewIdentity): Promise<void>;
   listIdentities(userId: number): Promise<IdentityRecord[]>;
   removeIdentity(userId: number, id: number): Promise<RemoveOutcome>;

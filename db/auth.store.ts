@@ -3,18 +3,17 @@
  * the user's row first, so two concurrent removals cannot both pass the "not the last one" check.
  */
 import type { Knex } from 'knex';
-import {
-  CredentialTakenError,
-  type AuthStore,
-  type IdentityRecord,
-  type NewIdentity,
-  type NewPasskey,
-  type PasskeyInfo,
-  type PasskeyRecord,
-  type RemoveOutcome,
-  type UserProfile,
+import type {
+  AuthStore,
+  IdentityRecord,
+  NewIdentity,
+  NewPasskey,
+  PasskeyInfo,
+  PasskeyRecord,
+  RemoveOutcome,
+  UserProfile,
 } from './auth.port.ts';
-import { HandleTakenError } from './relational.store.ts';
+import { HandleTakenError, IdentityTakenError, isUniqueViolation, PasskeyTakenError } from './store.errors.ts';
 
 interface UserRow {
   id: number;
@@ -25,7 +24,6 @@ interface UserRow {
 
 const toProfile = (u: UserRow): UserProfile => ({ id: u.id, handle: u.handle, displayName: u.display_name, avatarUrl: u.avatar_url ?? null });
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
-const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown })?.code === '23505';
 
 export class KnexAuthStore implements AuthStore {
   constructor(private readonly db: Knex) {}
@@ -164,7 +162,7 @@ async function insertPasskey(db: Knex, userId: number, p: NewPasskey): Promise<v
       name: p.name,
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new CredentialTakenError('this passkey');
+    if (isUniqueViolation(err)) throw new PasskeyTakenError();
     throw err;
   }
 }
@@ -173,7 +171,7 @@ async function insertIdentity(db: Knex, userId: number, i: NewIdentity): Promise
   try {
     await db('identities').insert({ user_id: userId, provider: i.provider, subject: i.subject, email: i.email, display_name: i.displayName });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new CredentialTakenError(`this ${i.provider} account`);
+    if (isUniqueViolation(err)) throw new IdentityTakenError(i.provider);
     throw err;
   }
 }

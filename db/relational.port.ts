@@ -27,7 +27,7 @@ export interface WatermarkUpdate {
 }
 
 export interface RelationalStore {
-  /** Creates a user; the handle is stored lower-case. Rejects with code `handle_taken` when taken. */
+  /** Creates a user; the handle is stored lower-case. Rejects with a HandleTakenError (store.errors.ts) when taken. */
   createUser(handle: string, displayName: string): Promise<UserRecord>;
   getUser(id: number): Promise<UserRecord | null>;
   getUsers(ids: readonly number[]): Promise<UserRecord[]>;

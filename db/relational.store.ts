@@ -8,14 +8,7 @@ import { ChatroomModel } from './models/chatroom.model.ts';
 import { MembershipModel } from './models/membership.model.ts';
 import { UserModel } from './models/user.model.ts';
 import type { RelationalStore, RoomRecord, UserRecord, Watermarks, WatermarkUpdate } from './relational.port.ts';
-
-/** Thrown by createUser when the handle is in use; `code` is stable for callers. */
-export class HandleTakenError extends Error {
-  readonly code = 'handle_taken';
-  constructor(handle: string) {
-    super(`handle ${handle} is taken`);
-  }
-}
+import { HandleTakenError } from './store.errors.ts';
 
 const toUser = (u: UserModel): UserRecord => ({ id: u.id, handle: u.handle, displayName: u.display_name });
 

@@ -3,10 +3,9 @@
  * (task consumer). Each config file lists these keys in its own schema and maps them with amqpFrom().
  */
 import { z } from 'zod';
+import { int } from './config.ts';
 import { DEFAULT_BACKOFF } from './amqp.link.ts';
-import { DEFAULT_PENDING_MAX } from '../workers/tasks/outbox.ts';
-
-const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+import { DEFAULT_PENDING_MAX } from './amqp.outbox.ts';
 
 /** The zod field of each key; config files use them under the same names. */
 export const amqpFields = {

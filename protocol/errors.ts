@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   oauth_failed: { status: 400, text: 'the sign-in with the provider failed; start again' },
   provider_not_configured: { status: 404, text: 'that sign-in provider is not configured' },
   identity_taken: { status: 409, text: 'that provider account is already linked to another user' },
+  passkey_taken: { status: 409, text: 'that passkey is already registered' },
   last_credential: { status: 409, text: 'this is the last way to sign in to the account' },
   too_many_attempts: { status: 429, text: 'too many sign-up or sign-in attempts from this address; retry later' },
   invalid_push_endpoint: { status: 400, text: 'the push endpoint is not an https URL of a public push service' },

@@ -3,7 +3,7 @@
  * validates every frame at the edge with them: strict objects, so an unknown field is an error.
  */
 import { z } from 'zod';
-import { LIMITS } from './frames.ts';
+import { LIMITS } from './limits.ts';
 import { textSchema } from './text.schema.ts';
 
 const userId = z.number().int().positive().max(2 ** 31 - 1);

@@ -6,26 +6,9 @@
  */
 import type { ErrorCode } from './errors.ts';
 
-export const PROTOCOL_VERSION = 1;
-export const SUBPROTOCOL = `messenger.v${PROTOCOL_VERSION}`;
+import type { LIMITS } from './limits.ts';
 
-/** Hard limits a client must respect; the server also announces them in `hello`. */
-export const LIMITS = {
-  /** Longest message body, in UTF-16 code units (what JavaScript's `length` counts). */
-  maxBodyLength: 4096,
-  /** Largest WebSocket frame the server reads, in bytes; a larger one closes with 1009. */
-  maxFrameBytes: 64 * 1024,
-  /** Most messages in one history page; larger requests are clamped. */
-  historyPageMax: 100,
-  /** Most rooms in one `sync` request. */
-  syncRoomsMax: 1000,
-  /**
-   * Most fragments one message may arrive in; more closes with 1008. Browsers never fragment; the
-   * limit keeps a message of tiny (or empty) fragments from costing more than the frame limit.
-   */
-  maxFragments: 1024,
-} as const;
-
+export { LIMITS, PROTOCOL_VERSION, SUBPROTOCOL } from './limits.ts';
 export type { ClientFrame, ClientFrameType } from './frames.schema.ts';
 
 /** A stored message as every client sees it. `seq` is gap-free per room; `ts` is server time (ms). */

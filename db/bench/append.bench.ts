@@ -23,7 +23,7 @@ import type { Knex } from 'knex';
 import { openRelational } from '../relational.ts';
 import { PgHistoryStore } from '../history.pg.ts';
 import type { NewMessage } from '../history.port.ts';
-import { cpuSeconds } from '../../router/bench/child.process.ts';
+import { cpuSeconds } from '../../kit/bench.ts';
 import { benchConfig } from './bench.config.ts';
 
 const { values: opts } = parseArgs({

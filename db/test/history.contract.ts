@@ -6,12 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
 import type { AppendOutcome, HistoryStore, NewMessage } from '../history.port.ts';
-import { poisonBodyFor } from './history.stores.ts';
-
-export interface OpenedStore {
-  store: HistoryStore;
-  close(): Promise<void>;
-}
+import { poisonBodyFor, type OpenedStore } from './history.stores.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

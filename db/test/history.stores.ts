@@ -8,7 +8,12 @@ import { PgHistoryStore } from '../history.pg.ts';
 import type { HistoryStore } from '../history.port.ts';
 import { openRelational } from '../relational.ts';
 import { freshMongoDatabase, freshPgDatabase, need } from '../../test/support/services.ts';
-import type { OpenedStore } from './history.contract.ts';
+
+/** A history store open on a database of its own, and how to close it. */
+export interface OpenedStore {
+  store: HistoryStore;
+  close(): Promise<void>;
+}
 
 export interface ReachableStore {
   /** E.g. "PostgreSQL history store on in-memory PGlite". */

@@ -1,16 +1,14 @@
 /**
  * The benchmark's child processes (router, bare forwarder): spawned with tsx and the bench preload,
- * logged to a file, measured through /proc, and always killed — on a normal end, an error, a
- * signal, and as a last resort synchronously at exit.
+ * logged to a file, and always killed — on a normal end, an error, a signal, and as a last resort
+ * synchronously at exit. kit/bench.ts measures them through /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const PRELOAD = fileURLToPath(new URL('./child.preload.ts', import.meta.url));
-/** Clock ticks per second of /proc/<pid>/stat; 100 on every Linux we run on (getconf CLK_TCK). */
-const CLK_TCK = 100;
 
 const alive = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -101,21 +99,6 @@ export function spawnNode(options: SpawnOptions): Child {
         clearTimeout(timer);
       })()),
   };
-}
-
-/** CPU time (user + system, all threads) a process has used so far, in seconds. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name may contain spaces: fields are counted after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** Resident set size of a process, in bytes. */
-export function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for ${pid}`);
-  return Number(m[1]) * 1024;
 }
 
 /** A free TCP port on 127.0.0.1 (for a child that must be told its port up front). */

@@ -4,7 +4,7 @@
  * and the load generator compete with the router for the same cores, so the report shows them all.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { cpuSeconds } from './child.process.ts';
+import { cpuSeconds } from '../../kit/bench.ts';
 
 export interface CpuFigures {
   server: number;

@@ -16,7 +16,7 @@
  * a reading taken before either is off by far more than 1,000 connections use. Periodic work of
  * the server (the router's presence heartbeat rewrites every user every 10 s) keeps some noise.
  */
-import { cpuSeconds, rssBytes } from './child.process.ts';
+import { cpuSeconds, rssBytes } from '../../kit/bench.ts';
 import { LoadClient, type ConnectOptions } from './load.client.ts';
 import type { Target } from './targets.ts';
 

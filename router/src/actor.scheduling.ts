@@ -11,10 +11,13 @@
  *
  * Fairness: a mailbox drains without yielding to I/O, which is bounded by what is in it; no actor
  * of the router sends to itself, so no chain refills its own mailbox forever.
+ *
+ * nact keeps these members private, so package.json pins nact to the exact release this was written
+ * against, and router/test/nact.shape.test.ts fails when an upgrade changes any of them.
  */
 import { createRequire } from 'node:module';
 
-/** The members of nact's Actor (lib/actor.js, nact 7.6) that its handleMessage uses. */
+/** The members of nact's Actor (lib/actor.js, nact 7.6.2) that its handleMessage uses. */
 interface ActorInternals {
   busy: boolean;
   stopped: boolean;

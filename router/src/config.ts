@@ -7,37 +7,32 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { MongoTimeouts } from '../../db/history.mongo.options.ts';
 import { amqpFields, amqpFrom, type AmqpConfig } from '../../kit/amqp.config.ts';
+import { commonFields, deepFreeze, int, keysOf, parseEnv, serviceUrls, throwIfProblems, url, type Env, type LogLevel } from '../../kit/config.ts';
 import { notifyFields, notifyFrom, type NotifyConfig } from '../../workers/tasks/notify.config.ts';
 import { edgeFields, edgeFrom, type EdgeConfig } from './edge.config.ts';
 
-const url = (protocols: string[]) =>
-  z
-    .string()
-    .url()
-    .refine((v) => protocols.includes(new URL(v).protocol), `must be a ${protocols.join(' or ')} URL`)
-    .optional();
-
-const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+export { ConfigError } from '../../kit/config.ts';
 
 const schema = z.object({
   PORT: int(3000, 0, 65535),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  HOST: commonFields.HOST,
   DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: url(['postgres:', 'postgresql:']),
-  MONGO_URL: url(['mongodb:', 'mongodb+srv:']),
+  // Every store is optional here: the embedded default stands in for each one that is unset.
+  DATABASE_URL: serviceUrls.DATABASE_URL.optional(),
+  MONGO_URL: serviceUrls.MONGO_URL.optional(),
   MONGO_SERVER_SELECTION_TIMEOUT_MS: int(5000, 100, 600_000),
   MONGO_WRITE_TIMEOUT_MS: int(5000, 100, 600_000),
   MONGO_APPEND_TIMEOUT_MS: int(10_000, 100, 600_000),
   MONGO_SOCKET_TIMEOUT_MS: int(30_000, 1000, 3600_000),
   MONGO_PING_TIMEOUT_MS: int(1000, 50, 60_000),
-  REDIS_URL: url(['redis:', 'rediss:']),
-  AMQP_URL: url(['amqp:', 'amqps:']),
+  REDIS_URL: serviceUrls.REDIS_URL.optional(),
+  AMQP_URL: serviceUrls.AMQP_URL.optional(),
   AMQP_EXCHANGE: z.string().regex(/^[\w.-]{1,128}$/).default('messenger.live'),
   ...amqpFields,
-  REDIS_KEY_PREFIX: z.string().regex(/^[\w.:-]{0,64}$/).default(''),
+  REDIS_KEY_PREFIX: commonFields.REDIS_KEY_PREFIX,
   PUBLIC_ORIGIN: z.string().url().optional(),
   ALLOWED_ORIGINS: z.string().default(''),
-  NODE_ID: z.string().regex(/^[\w.-]{1,64}$/).optional(),
+  NODE_ID: commonFields.NODE_ID,
   SESSION_TTL_MS: int(30 * 24 * 3600_000, 60_000, 365 * 24 * 3600_000),
   RATE_LIMIT_PER_SEC: int(20, 1, 1_000_000),
   RATE_LIMIT_BURST: int(60, 1, 1_000_000),
@@ -48,7 +43,7 @@ const schema = z.object({
   ROOM_IDLE_MS: int(5 * 60_000, 1000, 24 * 3600_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 600_000),
   STATIC_DIR: z.string().default('app/build'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: commonFields.LOG_LEVEL,
   // Notifications (workers/tasks/notify.config.ts): the producer side, and the in-process workers of the embedded default.
   ...notifyFields,
   RP_ID: z.string().regex(/^[a-z0-9.-]{1,253}$/, 'must be a lower-case host name').optional(),
@@ -60,7 +55,7 @@ const schema = z.object({
   YANDEX_CLIENT_SECRET: z.string().optional(),
   GITHUB_CLIENT_ID: z.string().optional(),
   GITHUB_CLIENT_SECRET: z.string().optional(),
-  OIDC_ISSUER: url(['https:', 'http:']),
+  OIDC_ISSUER: url(['https:', 'http:']).optional(),
   OIDC_CLIENT_ID: z.string().optional(),
   OIDC_CLIENT_SECRET: z.string().optional(),
   OIDC_NAME: z.string().min(1).max(64).default('Single sign-on'),
@@ -69,7 +64,7 @@ const schema = z.object({
 });
 
 /** Every environment variable this config reads (docs and ops checks use it). */
-export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+export const CONFIG_KEYS = keysOf(schema);
 
 /** The OAuth providers the router knows; each is enabled by its client id and secret. */
 export const OAUTH_PROVIDERS = ['google', 'yandex', 'github', 'oidc'] as const;
@@ -142,7 +137,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** The built PWA served at /. Default app/build. */
   staticDir: string;
-  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  logLevel: LogLevel;
   /** Push and e-mail notifications: task queue, VAPID, SMTP (workers/tasks/notify.config.ts). */
   notify: NotifyConfig;
   /** WebAuthn relying party id: a host name equal to or a parent of publicOrigin's. Default publicOrigin's hostname. */
@@ -157,21 +152,9 @@ export interface Config {
   edge: EdgeConfig;
 }
 
-/** Thrown when the environment is invalid; the message lists every bad key. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
 /** Reads and validates the configuration from an environment (default process.env). */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
-  // Empty strings mean "unset", as in a compose file with `KEY=`.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  const e = parsed.data;
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const e = parseEnv(schema, env);
   const publicOrigin = new URL(e.PUBLIC_ORIGIN ?? `http://localhost:${e.PORT}`).origin;
   const extra = e.ALLOWED_ORIGINS.split(',')
     .map((o) => o.trim())
@@ -209,24 +192,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   problems.push(...edgeProblems);
   const { amqp, problems: amqpProblems } = amqpFrom(e);
   problems.push(...amqpProblems);
-  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
-  return Object.freeze({
+  throwIfProblems(problems);
+  return deepFreeze({
     port: e.PORT,
     host: e.HOST,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     mongoUrl: e.MONGO_URL,
-    mongo: Object.freeze({
+    mongo: {
       serverSelectionTimeoutMs: e.MONGO_SERVER_SELECTION_TIMEOUT_MS,
       writeTimeoutMs: e.MONGO_WRITE_TIMEOUT_MS,
       appendTimeoutMs: e.MONGO_APPEND_TIMEOUT_MS,
       socketTimeoutMs: e.MONGO_SOCKET_TIMEOUT_MS,
       pingTimeoutMs: e.MONGO_PING_TIMEOUT_MS,
-    }),
+    },
     redisUrl: e.REDIS_URL,
     amqpUrl: e.AMQP_URL,
     amqpExchange: e.AMQP_EXCHANGE,
-    amqp: Object.freeze(amqp),
+    amqp,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     publicOrigin,
     allowedOrigins: new Set([publicOrigin, ...extra.map((o) => new URL(o).origin)]),
@@ -242,11 +225,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     staticDir: e.STATIC_DIR,
     logLevel: e.LOG_LEVEL,
-    notify: Object.freeze(notify),
+    notify,
     rpId,
     rpName: e.RP_NAME,
     authAttemptTtlMs: e.AUTH_ATTEMPT_TTL_MS,
-    oauth: Object.freeze(oauth),
+    oauth,
     edge,
   });
 }

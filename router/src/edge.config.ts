@@ -6,8 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-
-const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+import { int } from '../../kit/config.ts';
 
 /** The zod field of each key, under its environment name. */
 export const edgeFields = {

@@ -13,22 +13,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnStateless, start, stop } from 'nact';
 import type { Scheduler } from '../../db/clock.ts';
 import { runActorsOnMicrotasks } from './actor.scheduling.ts';
+import type { ChatDeps } from './chat/chatroom.actor.ts';
 import { ChatroomDirectory } from './chat/chatroom.directory.ts';
+import { HistoryReader } from './chat/history.reader.ts';
+import type { SyncDeps } from './chat/sync.ts';
 import type { Config } from './config.ts';
 import { ConnectionRegistry } from './socket/registry.ts';
 import { HistoryBatcher } from './chat/history.batcher.ts';
+import { apiRoutes } from './http/api.ts';
 import { httpApp } from './http/app.ts';
+import { callerOf, type CallerDeps } from './http/caller.ts';
 import { startMetricsListener, type MetricsListener } from './health/metrics.http.ts';
 import { readinessProbe } from './health/readiness.ts';
-import { startNotifications, type NotificationsOptions } from './notify/notifications.ts';
+import { startNotifications, type Notifications, type NotificationsOptions } from './notify/notifications.ts';
 import { liveFanout } from './live/fanout.ts';
 import { PresenceService } from './live/presence.ts';
 import { RouterMetrics } from './health/metrics.ts';
 import type { Logger } from '../../kit/logger.ts';
-import type { RouterContext } from './router.context.ts';
 import type { Stores } from './stores.ts';
 import { WatermarkBatcher } from './chat/watermark.batcher.ts';
-import { attachGateway } from './socket/gateway.ts';
+import { attachGateway, type SocketDeps } from './socket/gateway.ts';
 
 export interface RouterNode {
   server: Server;
@@ -36,7 +40,14 @@ export interface RouterNode {
   port: number;
   /** The metrics listener's port (METRICS_PORT=0 picks one); undefined when metrics are off. */
   metricsPort: number | undefined;
-  ctx: RouterContext;
+  /** The configuration the node runs with. */
+  config: Readonly<Config>;
+  /** The push notifier and, on the embedded default, the in-process workers. */
+  notifications: Notifications;
+  /** This node's live connections. */
+  registry: ConnectionRegistry;
+  /** Receipts on their way to the relational store. */
+  watermarks: WatermarkBatcher;
   /**
    * Graceful shutdown: refuse new sockets, stop reading frames, let in-flight messages become
    * durable and acknowledged, tell clients to reconnect elsewhere (1012), flush receipts and the
@@ -49,6 +60,8 @@ export interface RouterOptions {
   notifications?: NotificationsOptions;
   /** The time the node's timers run on (tests pass test/support/clock.ts). Default: the real clock and timers. */
   scheduler?: Scheduler;
+  /** The group commit messages are stored through (tests pass one that holds batches). Default: one on the history store, timed by the metrics. */
+  batcher?: HistoryBatcher;
 }
 
 /** Starts a router node on already opened stores. */
@@ -57,7 +70,6 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const system = start();
   const connections = spawnStateless(system, () => {}, 'connections');
   const chatrooms = spawnStateless(system, () => {}, 'chatrooms');
-  const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs);
   const registry = new ConnectionRegistry({
     perSec: config.rateLimitPerSec,
     burst: config.rateLimitBurst,
@@ -65,40 +77,44 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     closeAfter: config.rateLimitCloseAfter,
   });
   const notifications = await startNotifications(config, stores, registry, log, { ...options.notifications, scheduler: options.scheduler });
+  // The actors gauge is read at scrape time, once the directory below exists.
   const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => rooms.size, taskOutbox: stores.tasks.outboxStats?.bind(stores.tasks) });
   stores.bus.onConfirm?.((seconds) => metrics.busConfirmLatency.observe(seconds));
   stores.bus.onDrop?.((events) => metrics.busEventsDropped.inc(events));
-  const ctx: RouterContext = {
-    config,
-    log,
-    relational: stores.relational,
-    history: stores.history,
-    sessions: stores.sessions,
-    auth: stores.auth,
-    attempts: stores.attempts,
-    rateLimits: stores.rateLimits,
-    batcher: new HistoryBatcher(stores.history, {
+  const batcher =
+    options.batcher ??
+    new HistoryBatcher(stores.history, {
       onBatch: (size, seconds) => {
         metrics.batchSize.observe(size);
         metrics.commitLatency.observe(seconds);
       },
-    }),
-    watermarks: new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed'), undefined, options.scheduler),
-    bus: stores.bus,
-    notifications,
-    presence: stores.presence,
-    presenceNews: new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log, clock: options.scheduler }),
-    notify: stores.notify,
-    registry,
-    rooms,
-    metrics,
-  };
-  rooms.start(ctx);
+    });
+  const watermarks = new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed'), undefined, options.scheduler);
+  const presenceNews = new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log, clock: options.scheduler });
+  const reader = new HistoryReader(stores.history);
+  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, metrics };
+  const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs, chat);
+  const sync: SyncDeps = { relational: stores.relational, history: stores.history, reader, presence: stores.presence, log };
   stores.bus.subscribe(liveFanout(registry, metrics));
+  const callers: CallerDeps = { sessions: stores.sessions, relational: stores.relational, config, log };
+  const socket: SocketDeps = {
+    config,
+    log,
+    registry,
+    metrics,
+    presence: presenceNews,
+    rooms,
+    sync,
+    callerOf: (req) => callerOf(req, callers),
+    connections: { sendBufferMaxBytes: config.sendBufferMaxBytes, errorsSent: metrics.errorsSent, scheduler: options.scheduler },
+    scheduler: options.scheduler,
+  };
 
   let draining = false;
   const app = httpApp({
-    ctx,
+    config,
+    log,
+    ...apiRoutes({ config, log, stores, notifications }),
     draining: () => draining,
     // Every store a request or a socket may need; any one down makes the node unready.
     ready: readinessProbe(
@@ -115,7 +131,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     ),
   });
   const server = createServer(app.handler as unknown as RequestListener);
-  const gateway = attachGateway(server, connections, ctx, options.scheduler);
+  const gateway = attachGateway(server, connections, socket);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -134,15 +150,15 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const close = () =>
     (closing ??= (async () => {
       draining = true;
-      ctx.presenceNews.pause();
+      presenceNews.pause();
       server.close();
       gateway.pause();
       // Frames already in actor mailboxes reach the batcher within a few turns of the loop.
       await sleep(20);
-      await ctx.batcher.drained();
-      for (const conn of ctx.registry.all()) conn.close('service_restart');
-      await ctx.watermarks.flush();
-      await ctx.presenceNews.settled();
+      await batcher.drained();
+      for (const conn of registry.all()) conn.close('service_restart');
+      await watermarks.flush();
+      await presenceNews.settled();
       await stores.bus.flush();
       await notifications.stop();
       gateway.close();
@@ -152,5 +168,5 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
       await metricsListener?.close();
     })());
 
-  return { server, port, metricsPort: metricsListener?.port, ctx, close };
+  return { server, port, metricsPort: metricsListener?.port, config, notifications, registry, watermarks, close };
 }

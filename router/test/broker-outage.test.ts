@@ -16,7 +16,7 @@ import { need } from '../../test/support/services.ts';
 import { startTcpProxy, targetOf } from '../../test/support/tcp.proxy.ts';
 import { spawnWorker } from '../../test/support/worker.process.ts';
 import { generateVapidKeys } from '../../workers/tasks/vapid.ts';
-import { until } from '../../workers/test/task.queue.contract.ts';
+import { until } from '../../test/support/wait.ts';
 
 /** Generous: it only bounds a wait for something that never happens (a busy machine is slow, not wrong). */
 const PATIENCE_MS = 60_000;

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Test } from 'tap';
 
 import { waitFor } from '../../test/support/wait.ts';
-import { until } from '../../workers/test/task.queue.contract.ts';
+import { until } from '../../test/support/wait.ts';
 import type { Bus, BusEvent } from '../src/live/bus.port.ts';
 
 /** Two nodes for one case; the factory closes both (and cleans up) in `t.teardown`. */

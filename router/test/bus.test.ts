@@ -6,7 +6,7 @@ import type { Test } from 'tap';
 import { ManualTimers } from '../../test/support/manual.timers.ts';
 import { need, uniqueName } from '../../test/support/services.ts';
 import { startTcpProxy, targetOf, type TcpProxy } from '../../test/support/tcp.proxy.ts';
-import { until } from '../../workers/test/task.queue.contract.ts';
+import { until } from '../../test/support/wait.ts';
 import { AmqpBus } from '../src/live/bus.amqp.ts';
 import type { AmqpBusOptions } from '../src/live/bus.amqp.ts';
 import { MemoryBus } from '../src/live/bus.memory.ts';

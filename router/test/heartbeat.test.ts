@@ -23,7 +23,7 @@ async function node(t: Test, env: Record<string, string>): Promise<{ h: Harness;
  * its pong back at the server, as it would between two ticks on a real clock.
  */
 async function beat(t: Test, h: Harness, clock: ManualScheduler, ticks: number, silent: ReadonlySet<number> = new Set()): Promise<void> {
-  const answered = () => [...h.node.ctx.registry.all()].every((c) => c.alive || silent.has(c.user.id));
+  const answered = () => [...h.node.registry.all()].every((c) => c.alive || silent.has(c.user.id));
   for (let i = 0; i < ticks; i++) {
     clock.advance(TICK_MS);
     if (!(await waitFor(answered))) return void t.fail(`tick ${i + 1}: a socket that answers pings had no pong back`);
@@ -63,16 +63,16 @@ for (const mode of modes(t, 'the heartbeat')) {
       const silent = new Set([ghost.id]);
       // One interval: the ghost is pinged once and does not answer.
       await beat(t, h, clock, HEARTBEAT_SLICES, silent);
-      t.equal(h.node.ctx.registry.ofUser(ghost.id)?.size, 1, 'after one interval the silent client is still connected (pinged, unanswered)');
+      t.equal(h.node.registry.ofUser(ghost.id)?.size, 1, 'after one interval the silent client is still connected (pinged, unanswered)');
       // The next tick of its slice finds the ping unanswered and cuts it.
       await beat(t, h, clock, HEARTBEAT_SLICES, silent);
       if (!(await waitFor(() => g.ws.readyState === g.ws.CLOSED))) return void t.fail('the silent client was not cut in the second interval');
       const closed = await g.closed;
       t.equal(closed.code, 1006, 'the TCP connection was cut without a close frame (1006)');
-      t.ok(await waitFor(() => !h.node.ctx.registry.ofUser(ghost.id)), 'the registry no longer holds the socket');
+      t.ok(await waitFor(() => !h.node.registry.ofUser(ghost.id)), 'the registry no longer holds the socket');
       await beat(t, h, clock, 3 * HEARTBEAT_SLICES);
       t.equal(o.ws.readyState, o.ws.OPEN, 'a client that answers pings stays connected');
-      t.equal(h.node.ctx.registry.ofUser(observer.id)?.size, 1, 'and stays in the registry');
+      t.equal(h.node.registry.ofUser(observer.id)?.size, 1, 'and stays in the registry');
       const sender = await (await h.user()).connect();
       await sender.sendMessage({ to: observer.id }, 'still here');
       await o.next('message.new', (f) => f.message.body === 'still here');

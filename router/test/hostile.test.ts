@@ -126,7 +126,7 @@ for (const mode of modes(t, 'hostile clients')) {
         p.m.ws.send(Buffer.from('{"type":"ping"}'));
         const closed = await p.m.closed;
         t.equal(closed.code, 1003, 'close code 1003 (unsupported data)');
-        t.ok(await waitFor(() => !h.node.ctx.registry.ofUser(p.mallory.id)), 'the registry no longer holds the socket');
+        t.ok(await waitFor(() => !h.node.registry.ofUser(p.mallory.id)), 'the registry no longer holds the socket');
         await stillServes(t, h, observer);
       });
 
@@ -219,7 +219,7 @@ for (const mode of modes(t, 'hostile clients')) {
         p.m.send('"' + 'x'.repeat(LIMITS.maxFrameBytes - 1) + '"');
         const closed = await p.m.closed;
         t.equal(closed.code, 1009, 'close code 1009 (message too big)');
-        t.ok(await waitFor(() => !h.node.ctx.registry.ofUser(p.mallory.id)), 'the registry no longer holds the socket');
+        t.ok(await waitFor(() => !h.node.registry.ofUser(p.mallory.id)), 'the registry no longer holds the socket');
         t.equal(await h.stores.history.lastSeq(p.room), 0, 'nothing was stored');
         await stillServes(t, h, observer);
       });
@@ -375,7 +375,7 @@ for (const mode of modes(t, 'hostile clients')) {
           b.send({ type: 'message.read', room, seq: await h.stores.history.lastSeq(room) });
           await a.next('receipt', (f) => f.user === bob.id && f.kind === 'read');
           nothingFromCarol(t, 'receipts');
-          await h.node.ctx.watermarks.flush();
+          await h.node.watermarks.flush();
           const stored = await h.stores.relational.getRoom(room);
           t.equal(stored?.delivered[carol.id], undefined, 'no delivered watermark for carol');
           t.equal(stored?.read[carol.id], undefined, 'no read watermark for carol');
@@ -421,7 +421,7 @@ for (const mode of modes(t, 'hostile clients')) {
           seqs.every((s) => s <= 3),
           `the sender never saw a receipt above the real last seq (${seqs.join(', ')})`,
         );
-        await h.node.ctx.watermarks.flush();
+        await h.node.watermarks.flush();
         const stored = await h.stores.relational.getRoom(p.room);
         t.equal(stored?.delivered[p.victim.id], 3, 'the stored delivered watermark is the real last seq');
         t.equal(stored?.read[p.victim.id], 2, 'the stored read watermark was clamped to 2');
@@ -434,7 +434,7 @@ for (const mode of modes(t, 'hostile clients')) {
         p.m.ws.send(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { binary: false });
         const closed = await p.m.closed;
         t.equal(closed.code, 1007, 'close code 1007 (invalid frame payload data)');
-        t.ok(await waitFor(() => !h.node.ctx.registry.ofUser(p.mallory.id)), 'the registry no longer holds the socket');
+        t.ok(await waitFor(() => !h.node.registry.ofUser(p.mallory.id)), 'the registry no longer holds the socket');
         await stillServes(t, h, observer);
       });
 
@@ -472,7 +472,7 @@ for (const mode of modes(t, 'hostile clients')) {
         t.equal(limited.length, 1, 'one rate_limited error came first, not one per dropped frame');
         t.equal(f.all('error').length, limited.length, 'every error is rate_limited');
         t.ok(total - pongs.length > closeAfter, `more than ${closeAfter} frames were dropped before the close`);
-        t.ok(await waitFor(() => !h.node.ctx.registry.ofUser(flooder.id)), 'the registry no longer holds the socket');
+        t.ok(await waitFor(() => !h.node.registry.ofUser(flooder.id)), 'the registry no longer holds the socket');
         await stillServes(t, h, observer);
       });
 
@@ -483,7 +483,7 @@ for (const mode of modes(t, 'hostile clients')) {
           const first = await flooder.connect();
           for (let i = 0; i < 3 * burst; i++) first.send({ type: 'ping', ref: `first${i}` });
           t.equal((await first.closed).code, 1008, 'the first socket is closed with 1008');
-          t.ok(await waitFor(() => !h.node.ctx.registry.ofUser(flooder.id)), 'the registry no longer holds it');
+          t.ok(await waitFor(() => !h.node.registry.ofUser(flooder.id)), 'the registry no longer holds it');
           const again = await flooder.connect();
           for (let i = 0; i < burst; i++) again.send({ type: 'ping', ref: `again${i}` });
           const refused = await again.next('error');
@@ -525,7 +525,7 @@ for (const mode of modes(t, 'hostile clients')) {
       const s = await sender.connect();
       const r = await reader.connect();
       // Record why the server closes the reader: the client, not reading, never sees the close frame.
-      const [readerConn] = h.node.ctx.registry.ofUser(reader.id) ?? [];
+      const [readerConn] = h.node.registry.ofUser(reader.id) ?? [];
       if (!readerConn) return t.fail('the reader is not registered');
       const reasons: string[] = [];
       const close = readerConn.close.bind(readerConn);
@@ -536,9 +536,9 @@ for (const mode of modes(t, 'hostile clients')) {
       // Stop reading from the kernel: the server's writes pile up in the kernels, then in ws.
       (r.ws as unknown as { _socket: { pause(): void } })._socket.pause();
       const body = 'z'.repeat(4000);
-      const readerGone = () => !h.node.ctx.registry.ofUser(reader.id);
+      const readerGone = () => !h.node.registry.ofUser(reader.id);
       // Closing starts at once when the buffer passes the limit; the socket leaves the registry once cut.
-      const readerClosing = () => [...(h.node.ctx.registry.ofUser(reader.id) ?? [])].every((c) => !c.open);
+      const readerClosing = () => [...(h.node.registry.ofUser(reader.id) ?? [])].every((c) => !c.open);
       let sent = 0;
       let failed = 0;
       let bytes = 0;
@@ -553,7 +553,7 @@ for (const mode of modes(t, 'hostile clients')) {
       t.equal(failed, 0, `all ${sent} messages of the sender were acknowledged`);
       t.ok(await waitFor(readerGone), `the reader was cut after about ${Math.round(bytes / 1024)} KiB`);
       t.same(reasons, ['slow_consumer'], 'it was closed as a slow consumer (4008)');
-      t.equal(h.node.ctx.registry.ofUser(sender.id)?.size, 1, 'the sender is still connected');
+      t.equal(h.node.registry.ofUser(sender.id)?.size, 1, 'the sender is still connected');
       const room = directRoomId(sender.id, reader.id);
       t.equal(await h.stores.history.lastSeq(room), sent, 'every acknowledged message is stored for the reader’s resync');
       const after = await s.sendMessage({ to: observer.user.id }, 'the sender keeps working');

@@ -3,7 +3,7 @@
  * type: no prefix match, no look-alike.
  */
 import t from 'tap';
-import { isJsonMediaType } from '../src/http/caller.ts';
+import { isJsonMediaType } from '../src/http/json.ts';
 import { call } from '../../test/support/http.client.ts';
 import { startNode, TEST_ORIGIN } from '../../test/support/router.harness.ts';
 

@@ -63,20 +63,29 @@ for (const mode of modes(t, 'message flow', { mongoHistory: true })) {
       t.match(typing, { room, user: alice.id, active: true }, 'bob sees alice typing');
     });
 
-    t.test('history pages go back by seq and clamp the limit', async (t) => {
+    t.test('history pages go back by seq, oldest first, and clamp the limit', async (t) => {
       const room = `${Math.min(alice.id, bob.id)}-${Math.max(alice.id, bob.id)}`;
       const last = await h.stores.history.lastSeq(room);
       a.send({ type: 'history.get', ref: 'h1', room, limit: 5 });
       const page = await a.next('history.page', (f) => f.ref === 'h1');
-      t.same(page.messages.map((m) => m.seq), [last, last - 1, last - 2, last - 3, last - 4], 'newest first');
+      t.same(page.messages.map((m) => m.seq), [last - 4, last - 3, last - 2, last - 1, last], 'the latest five, oldest first');
       t.equal(page.hasMore, true, 'there is more');
-      a.send({ type: 'history.get', ref: 'h2', room, before: 3, limit: 1000 });
-      const older = await a.next('history.page', (f) => f.ref === 'h2');
-      t.same(older.messages.map((m) => m.seq), [2, 1], 'everything before seq 3');
+      a.send({ type: 'history.get', ref: 'h2', room, before: 4, limit: 2 });
+      const before = await a.next('history.page', (f) => f.ref === 'h2');
+      t.same(before.messages.map((m) => m.seq), [2, 3], 'the two before seq 4, oldest first');
+      t.equal(before.hasMore, true, 'and there is an older one');
+      a.send({ type: 'history.get', ref: 'h3', room, before: 3, limit: 1000 });
+      const older = await a.next('history.page', (f) => f.ref === 'h3');
+      t.same(older.messages.map((m) => m.seq), [1, 2], 'everything before seq 3, oldest first');
       t.equal(older.hasMore, false, 'nothing older');
-      a.send({ type: 'history.get', ref: 'h3', room, after: 0, limit: 1000 });
-      const clamped = await a.next('history.page', (f) => f.ref === 'h3');
+      a.send({ type: 'history.get', ref: 'h4', room, after: 2, limit: 3 });
+      const after = await a.next('history.page', (f) => f.ref === 'h4');
+      t.same(after.messages.map((m) => m.seq), [3, 4, 5], 'the three after seq 2, oldest first');
+      t.equal(after.hasMore, true, 'and there are newer ones');
+      a.send({ type: 'history.get', ref: 'h5', room, after: 0, limit: 1000 });
+      const clamped = await a.next('history.page', (f) => f.ref === 'h5');
       t.equal(clamped.messages.length, Math.min(100, last), 'a page holds at most 100 messages');
+      t.same(clamped.messages.map((m) => m.seq), Array.from({ length: clamped.messages.length }, (_, i) => i + 1), 'from seq 1 up');
     });
 
     t.test('a reconnecting client gets exactly the messages it missed, in order', async (t) => {
@@ -93,6 +102,15 @@ for (const mode of modes(t, 'message flow', { mongoHistory: true })) {
       const done = await back.next('sync.done', (f) => f.ref === 's1');
       const got = back.all('history.page').filter((p) => p.room === room).flatMap((p) => p.messages.map((m) => m.seq));
       t.same(got, missed, 'every missed seq once, in order');
+      const fresh = await alice.connect();
+      fresh.send({ type: 'sync', ref: 's2', rooms: [] });
+      await fresh.next('sync.done', (f) => f.ref === 's2');
+      const latest = fresh.all('history.page').filter((p) => p.room === room);
+      t.equal(latest.length, 1, 'a device that never saw the room gets one page of it');
+      const last = missed.at(-1)!;
+      t.same(latest[0]?.messages.map((m) => m.seq), Array.from({ length: 50 }, (_, i) => last - 49 + i), 'its latest 50 messages, oldest first');
+      t.equal(latest[0]?.hasMore, true, 'and is told there are older ones');
+      await fresh.close();
       t.match(done.rooms.find((r) => r.room === room), { lastSeq: missed.at(-1) }, 'sync.done reports the last seq');
       t.same(
         done.rooms.find((r) => r.room === room)?.members.map((m) => m.handle).sort(),

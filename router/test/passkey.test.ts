@@ -51,7 +51,7 @@ for (const mode of modes(t, 'passkeys')) {
 
     /** Lets the challenge of sign-in options expire: past its TTL by the node's clock, and by Redis's, which keeps time of its own. */
     async function expireChallenge(t: Test, options: Answer): Promise<void> {
-      const { config } = h.node.ctx;
+      const { config } = h.node;
       clock.advance(config.authAttemptTtlMs);
       if (!config.redisUrl) return;
       const redis = new Redis(config.redisUrl);
@@ -190,7 +190,7 @@ for (const mode of modes(t, 'passkeys')) {
       // Bob tries to add Alice's credential to his account.
       const addOptions = await bob.b.req('/api/passkeys/options', {});
       const r3 = await bob.b.req('/api/passkeys', alice.cred.attest(addOptions.body));
-      t.match(r3, { status: 409, body: { error: { code: 'identity_taken' } } }, "adding a credential that is someone else's is refused");
+      t.match(r3, { status: 409, body: { error: { code: 'passkey_taken' } } }, "adding a credential that is someone else's is refused as a taken passkey");
       const del = await bob.b.req(`/api/passkeys/${alice.cred.idB64}`, undefined, 'DELETE');
       t.match(del, { status: 404, body: { error: { code: 'passkey_not_found' } } }, "Bob cannot remove Alice's passkey");
       // An add challenge of Alice's cannot be finished by Bob.

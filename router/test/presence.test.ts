@@ -4,7 +4,7 @@ import type { Test } from 'tap';
 import { startCluster } from '../../test/support/cluster.ts';
 import { modes, startNode } from '../../test/support/router.harness.ts';
 import { uniqueName } from '../../test/support/services.ts';
-import { deleteQueues } from '../../workers/test/support.ts';
+import { deleteQueues } from '../../test/support/amqp.queues.ts';
 
 /** How long a case waits for frames that must not come, ms. */
 const QUIET_MS = 300;

@@ -10,12 +10,12 @@ import { CLOSE_CODES } from '../../protocol/errors.ts';
 import { LIMITS, type ServerFrame } from '../../protocol/frames.ts';
 import { runActorsOnMicrotasks } from '../src/actor.scheduling.ts';
 import { loadConfig } from '../src/config.ts';
-import { spawnConnection, type ConnectionMsg } from '../src/socket/connection.actor.ts';
+import { spawnConnection, type ConnectionActorDeps, type ConnectionMsg } from '../src/socket/connection.actor.ts';
 import { ConnectionRegistry, type RateLimit } from '../src/socket/registry.ts';
 import { Connection } from '../src/socket/connection.ts';
 import { createLogger } from '../../kit/logger.ts';
 import { RouterMetrics } from '../src/health/metrics.ts';
-import type { RouterContext } from '../src/router.context.ts';
+import type { SyncDeps } from '../src/chat/sync.ts';
 
 /** The documented defaults (20/s, burst 60, 2000 refusals in 10 s), read the way the router reads them. */
 const config = loadConfig({});
@@ -59,16 +59,22 @@ function socketOf(t: Test, rate: RateLimit = DEFAULTS) {
   t.teardown(() => stop(system));
   const clock = { now: 1_000_000 };
   const registry = new ConnectionRegistry(rate, () => clock.now);
-  const ctx = {
-    config,
-    registry,
-    metrics: new RouterMetrics({ connections: () => registry.size, chatroomActors: () => 0 }),
+  const metrics = new RouterMetrics({ connections: () => registry.size, chatroomActors: () => 0 });
+  const deps: ConnectionActorDeps = {
     log: createLogger('silent'),
-  } as unknown as RouterContext;
+    registry,
+    metrics,
+    // The frames of these tests are pings: none reaches a room or reads for a sync.
+    rooms: { tell: () => t.fail('a frame reached a room') },
+    sync: {} as SyncDeps,
+  };
   const ws = new RecordingSocket();
-  const conn = new Connection('c1', { id: 7, handle: 'flo', displayName: 'Flo' }, 's1', ws as unknown as WebSocket, 1 << 20);
+  const conn = new Connection('c1', { id: 7, handle: 'flo', displayName: 'Flo' }, 's1', ws as unknown as WebSocket, {
+    sendBufferMaxBytes: 1 << 20,
+    errorsSent: metrics.errorsSent,
+  });
   registry.add(conn);
-  const actor: Ref<ConnectionMsg> = spawnConnection(system, conn, ctx);
+  const actor: Ref<ConnectionMsg> = spawnConnection(system, conn, deps);
   let sent = 0;
   return {
     ws,

@@ -9,7 +9,7 @@ import { poisonBodyFor } from '../../db/test/history.stores.ts';
 import type { ServerFrame } from '../../protocol/frames.ts';
 import { generateVapidKeys } from '../../workers/tasks/vapid.ts';
 import type { Task } from '../../workers/tasks/task.types.ts';
-import { deleteQueues } from '../../workers/test/support.ts';
+import { deleteQueues } from '../../test/support/amqp.queues.ts';
 import { loadConfig } from '../src/config.ts';
 import { HistoryBatcher } from '../src/chat/history.batcher.ts';
 import { createLogger } from '../../kit/logger.ts';
@@ -73,16 +73,16 @@ async function faultyNode(t: Test, base: Record<string, string>) {
       await stores.tasks.publish(task);
     },
   });
-  const h = await startNode(t, env, { ...stores, history, tasks: recording });
   // One batch at a time, counting what reaches it: while a held batch is in the store, what comes
   // next queues up and goes as the next batch, whatever the machine's speed.
   const batcher = new HistoryBatcher(history, { maxInFlight: 1 });
-  h.node.ctx.batcher = override(batcher, {
+  const counting = override(batcher, {
     append: (m: NewMessage) => {
       faults.submitted++;
       return batcher.append(m);
     },
   });
+  const h = await startNode(t, env, { ...stores, history, tasks: recording }, { batcher: counting });
   return { h, tasks, faults };
 }
 
@@ -155,7 +155,7 @@ for (const mode of modes(t, 'store faults')) {
       const carol = await h.user('carol');
       const a = await alice.connect();
       const b = await bob.connect();
-      const notifier = h.node.ctx.notifications.notifier;
+      const notifier = h.node.notifications.notifier;
       const pushesTo = (user: number, seq: number) => tasks.filter((k) => k.kind === 'push.message' && k.recipient === user && k.seq === seq).length;
 
       t.test('a connected recipient gets it live, without a reconnect', async (t) => {

@@ -54,7 +54,7 @@ t.test('a crash in one connection actor affects no one else', async (t) => {
   t.ok(got, "the same user's other socket still receives");
   const again = await aliceOther.sendMessage({ to: bob.id }, 'still here');
   t.equal(again.type, 'message.sent', "the same user's other socket still sends");
-  t.equal(h.node.ctx.registry.size, 2, 'only the crashed socket left the registry');
+  t.equal(h.node.registry.size, 2, 'only the crashed socket left the registry');
 });
 
 t.test('a crashed chatroom actor is restarted and nothing acknowledged is lost', async (t) => {

@@ -29,7 +29,7 @@ async function refused(
   what: string,
 ): Promise<void> {
   // Sockets of earlier cases may still be closing; the check below needs a quiet registry.
-  t.ok(await waitFor(() => h.node.ctx.registry.size === 0), `${what}: no socket is open before`, { diagnostic: false });
+  t.ok(await waitFor(() => h.node.registry.size === 0), `${what}: no socket is open before`, { diagnostic: false });
   const answer = await rawUpgrade(h.wsUrl, request.headers, request.path);
   t.equal(answer.status, status, `${what}: HTTP ${status}`);
   t.match(answer.headers['content-type'], /^application\/json/, `${what}: the body is JSON`);
@@ -40,7 +40,7 @@ async function refused(
     body = answer.body;
   }
   t.match(body, { error: { code, message: String } }, `${what}: the body is {error: {code: ${code}}}`);
-  t.equal(h.node.ctx.registry.size, 0, `${what}: no socket was adopted`);
+  t.equal(h.node.registry.size, 0, `${what}: no socket was adopted`);
 }
 
 for (const mode of modes(t, 'the WebSocket upgrade')) {
@@ -174,7 +174,7 @@ for (const mode of modes(t, 'the WebSocket upgrade')) {
       bystander.send({ type: 'ping', ref: 'by' });
       await bystander.next('pong', (f) => f.ref === 'by');
       t.pass('another user is untouched');
-      t.equal(h.node.ctx.registry.ofSession(other.id)?.size, 1, 'the registry still holds the other session’s socket');
+      t.equal(h.node.registry.ofSession(other.id)?.size, 1, 'the registry still holds the other session’s socket');
       await t.rejects(dave.connect(), /upgrade refused: 401/, 'the ended session cannot connect again');
       await kept.close();
       await bystander.close();

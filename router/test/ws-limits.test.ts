@@ -45,7 +45,7 @@ for (const mode of modes(t, 'the WebSocket limits')) {
 
       // First as many frames as the bucket and the threshold allow, so the flooder is surely still
       // open while the honest user sends; then on until the server closes it.
-      const { rateLimitBurst } = h.node.ctx.config;
+      const { rateLimitBurst } = h.node.config;
       const firstWave = flood(flooder, rateLimitBurst + closeAfter);
       const bodies = ['during 1', 'during 2', 'during 3'];
       for (const body of bodies) {

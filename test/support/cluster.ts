@@ -9,7 +9,7 @@ import type { UserRecord } from '../../db/relational.port.ts';
 import { KnexRelationalStore } from '../../db/relational.store.ts';
 import { openRelational } from '../../db/relational.ts';
 import { RedisSessionStore } from '../../db/session.redis.ts';
-import { deleteQueues } from '../../workers/test/support.ts';
+import { deleteQueues } from './amqp.queues.ts';
 import { TestClient } from './router.harness.ts';
 import { spawnRouter, type RouterProcess } from './router.process.ts';
 import { freshPgDatabase, need, uniqueName } from './services.ts';

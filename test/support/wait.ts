@@ -13,3 +13,12 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
   }
   return true;
 }
+
+/** Resolves when `check` is true, polling; fails the wait after `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}

@@ -6,29 +6,29 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { amqpFields, amqpFrom, type AmqpConfig } from '../../kit/amqp.config.ts';
+import { commonFields, deepFreeze, int, keysOf, parseEnv, serviceUrls, throwIfProblems, type Env, type LogLevel } from '../../kit/config.ts';
 import { notifyFields, notifyFrom, type NotifyConfig } from '../tasks/notify.config.ts';
 
-const url = (protocols: string[]) => z.string().url().refine((v) => protocols.includes(new URL(v).protocol), `must be a ${protocols.join(' or ')} URL`);
-const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+export { ConfigError } from '../../kit/config.ts';
 
 const schema = z.object({
   WORKER_PORT: int(3001, 0, 65535),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  DATABASE_URL: url(['postgres:', 'postgresql:']),
-  MONGO_URL: url(['mongodb:', 'mongodb+srv:']).optional(),
-  REDIS_URL: url(['redis:', 'rediss:']),
-  AMQP_URL: url(['amqp:', 'amqps:']),
+  HOST: commonFields.HOST,
+  DATABASE_URL: serviceUrls.DATABASE_URL,
+  MONGO_URL: serviceUrls.MONGO_URL.optional(),
+  REDIS_URL: serviceUrls.REDIS_URL,
+  AMQP_URL: serviceUrls.AMQP_URL,
   ...amqpFields,
   PUBLIC_ORIGIN: z.string().url().default('http://localhost:3000'),
-  NODE_ID: z.string().regex(/^[\w.-]{1,64}$/).optional(),
+  NODE_ID: commonFields.NODE_ID,
   SHUTDOWN_TIMEOUT_MS: int(30_000, 100, 600_000),
-  REDIS_KEY_PREFIX: z.string().regex(/^[\w.:-]{0,64}$/).default(''),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_KEY_PREFIX: commonFields.REDIS_KEY_PREFIX,
+  LOG_LEVEL: commonFields.LOG_LEVEL,
   ...notifyFields,
 });
 
 /** Every environment variable this config reads (docs and ops checks use it). */
-export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+export const CONFIG_KEYS = keysOf(schema);
 
 export interface WorkerConfig {
   /** /healthz, /readyz, /metrics port; 0 picks one. Default 3001. */
@@ -50,40 +50,31 @@ export interface WorkerConfig {
   shutdownTimeoutMs: number;
   /** Prepended to every Redis key; the same value as the routers'. Default empty. */
   redisKeyPrefix: string;
-  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  logLevel: LogLevel;
   notify: NotifyConfig;
 }
 
-/** Thrown when the environment is invalid; the message lists every bad key. */
-export class WorkerConfigError extends Error {
-  override readonly name = 'WorkerConfigError';
-}
-
 /** Reads and validates the worker's configuration (default process.env). */
-export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): Readonly<WorkerConfig> {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(cleaned);
-  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-  if (parsed.success) {
-    const { problems: more } = notifyFrom(parsed.data);
-    problems.push(...more, ...amqpFrom(parsed.data).problems);
-    if (!parsed.data.VAPID_PUBLIC_KEY && !parsed.data.SMTP_URL) problems.push('VAPID_PUBLIC_KEY, SMTP_URL: neither push nor e-mail is configured; this worker would have nothing to do');
-  }
-  if (!parsed.success || problems.length) throw new WorkerConfigError(`invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
-  const e = parsed.data;
-  return Object.freeze({
+export function loadWorkerConfig(env: Env = process.env): Readonly<WorkerConfig> {
+  const e = parseEnv(schema, env);
+  const { notify, problems } = notifyFrom(e);
+  const { amqp, problems: amqpProblems } = amqpFrom(e);
+  problems.push(...amqpProblems);
+  if (!e.VAPID_PUBLIC_KEY && !e.SMTP_URL) problems.push('VAPID_PUBLIC_KEY, SMTP_URL: neither push nor e-mail is configured; this worker would have nothing to do');
+  throwIfProblems(problems);
+  return deepFreeze({
     port: e.WORKER_PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     mongoUrl: e.MONGO_URL,
     redisUrl: e.REDIS_URL,
     amqpUrl: e.AMQP_URL,
-    amqp: Object.freeze(amqpFrom(e).amqp),
+    amqp,
     publicOrigin: new URL(e.PUBLIC_ORIGIN).origin,
     nodeId: e.NODE_ID ?? `worker-${hostname()}-${process.pid}`,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     logLevel: e.LOG_LEVEL,
-    notify: Object.freeze(notifyFrom(e).notify),
+    notify,
   });
 }

@@ -11,7 +11,7 @@ import { RedisPresenceStore } from '../../db/presence.redis.ts';
 import { KnexRelationalStore } from '../../db/relational.store.ts';
 import { openRelational } from '../../db/relational.ts';
 import { createLogger } from '../../kit/logger.ts';
-import { loadWorkerConfig, WorkerConfigError, type WorkerConfig } from './config.ts';
+import { ConfigError, loadWorkerConfig, type WorkerConfig } from './config.ts';
 import { AmqpTaskQueue } from '../tasks/queue.amqp.ts';
 import { startWorkerHttp } from './worker.http.ts';
 import { startWorkerRuntime } from './worker.runtime.ts';
@@ -20,7 +20,7 @@ let config: Readonly<WorkerConfig>;
 try {
   config = loadWorkerConfig();
 } catch (err) {
-  if (err instanceof WorkerConfigError) {
+  if (err instanceof ConfigError) {
     console.error(err.message);
     process.exit(2);
   }

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { OutboxStats } from '../tasks/outbox.ts';
+import type { OutboxStats } from '../../kit/amqp.outbox.ts';
 import type { RunnerStats } from './task.runner.ts';
 import { workerMetrics } from './worker.metrics.ts';
 

@@ -3,7 +3,7 @@
  * there is one count, the runner's) and the default Node metrics, event-loop delay included.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { OutboxStats } from '../tasks/outbox.ts';
+import type { OutboxStats } from '../../kit/amqp.outbox.ts';
 import { taskOutboxMetrics } from '../tasks/outbox.metrics.ts';
 import type { RunnerStats } from './task.runner.ts';
 

@@ -4,10 +4,9 @@
  * in-process. Each config file lists these keys in its own schema and maps them with notifyFrom().
  */
 import { z } from 'zod';
+import { bool, int } from '../../kit/config.ts';
 import type { VapidKeys } from './vapid.ts';
 
-const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
-const bool = z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1');
 const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
 
 /** The zod field of each notification key; config files use them under the same names. */

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { OutboxStats } from './outbox.ts';
+import type { OutboxStats } from '../../kit/amqp.outbox.ts';
 
 /**
  * The task outbox's gauge and counter, read at scrape time: on the router (push tasks) and on the

@@ -14,13 +14,13 @@
  *
  * The connection comes back by itself (amqp.link.ts): Q and Q.dead are declared again, delay
  * queues again on first use, and consuming resumes with the same handler and prefetch. A new task
- * (publish()) is kept in memory until the broker confirms it, across outages (outbox.ts);
+ * (publish()) is kept in memory until the broker confirms it, across outages (kit/amqp.outbox.ts);
  * ping() fails while the link is down. Deliveries taken before an outage cannot be settled after
  * it (their channel is gone): the broker redelivers them.
  */
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AmqpLink, DEFAULT_BACKOFF, systemTimers, type LinkContext, type ReconnectOptions } from '../../kit/amqp.link.ts';
-import { DEFAULT_PENDING_MAX, TaskOutbox, type OutboxStats } from './outbox.ts';
+import { DEFAULT_PENDING_MAX, TaskOutbox, type OutboxStats } from '../../kit/amqp.outbox.ts';
 import { listDeadOn, requeueDeadOn } from './queue.dead.ts';
 import type { DeadLetter, Delivery, TaskQueue } from './queue.port.ts';
 import type { Task } from './task.types.ts';

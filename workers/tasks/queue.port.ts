@@ -4,7 +4,7 @@
  * stack, in-process (queue.memory.ts) for the embedded default. The queue only moves bytes
  * and counts attempts; task.runner.ts decides what happens to each delivery.
  */
-import type { OutboxStats } from './outbox.ts';
+import type { OutboxStats } from '../../kit/amqp.outbox.ts';
 import type { Task } from './task.types.ts';
 
 /** One delivery of one message. Exactly one of ack / retry / deadLetter must be called. */

@@ -18,7 +18,7 @@ import { MemoryTaskQueue } from '../tasks/queue.memory.ts';
 import { TaskRunner } from '../src/task.runner.ts';
 import { newTask, type TaskOf } from '../tasks/task.types.ts';
 import { generateVapidKeys } from '../tasks/vapid.ts';
-import { until } from './task.queue.contract.ts';
+import { until } from '../../test/support/wait.ts';
 
 const knex = await openRelational({ dataDir: 'memory://' });
 t.teardown(() => knex.destroy());

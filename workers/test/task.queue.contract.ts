@@ -10,6 +10,7 @@ import { createLogger } from '../../kit/logger.ts';
 import type { TaskQueue } from '../tasks/queue.port.ts';
 import { TaskRunner, type Handlers, type Outcome } from '../src/task.runner.ts';
 import { newTask, type Task } from '../tasks/task.types.ts';
+import { until } from '../../test/support/wait.ts';
 
 export interface QueueFactory {
   /** A fresh, empty queue of its own; closed by the contract. */
@@ -21,15 +22,6 @@ const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 /** A push task body for the recipient 2 in room 1-2. */
 export const pushBody = (seq: number) =>
   ({ kind: 'push.message', recipient: 2, sender: { id: 1, handle: 'a', displayName: 'A' }, room: '1-2', seq, messageId: `m${seq}`, preview: 'hi' }) as const;
-
-/** Resolves when `check` is true, polling; fails the wait after `ms`. */
-export async function until(check: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 function runnerFor(t: Test, queue: TaskQueue, push: (task: Task, attempt: number) => Promise<Outcome>, extra: Partial<ConstructorParameters<typeof TaskRunner>[0]> = {}) {
   const handlers: Handlers = {

@@ -10,8 +10,9 @@ import { MemoryTaskQueue } from '../tasks/queue.memory.ts';
 import type { TaskQueue } from '../tasks/queue.port.ts';
 import { TaskRunner } from '../src/task.runner.ts';
 import { newTask, type Task } from '../tasks/task.types.ts';
-import { deleteQueues } from './support.ts';
-import { pushBody as push, taskQueueContract, until } from './task.queue.contract.ts';
+import { deleteQueues } from '../../test/support/amqp.queues.ts';
+import { pushBody as push, taskQueueContract } from './task.queue.contract.ts';
+import { until } from '../../test/support/wait.ts';
 
 t.test('the in-process task queue', async (t) => {
   taskQueueContract(t, {

@@ -1,11 +1,35 @@
 /**
- * The router's HTTP API (docs/http-api.md), typed with the shared shapes in protocol/auth.ts.
- * Every call is same-origin with the session cookie; errors become ApiError with the stable code.
+ * The router's HTTP API (docs/http-api.md), typed with the request and response shapes the router
+ * answers with (protocol/http.ts). Every call is same-origin with the session cookie; errors become
+ * ApiError with the stable code.
  */
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
-import type { UserProfileJson } from '$protocol/auth.ts';
+import type {
+  CreationOptionsResponse,
+  ErrorResponse,
+  IdentitiesResponse,
+  IdentityJson,
+  MeResponse,
+  PasskeyJson,
+  PasskeyNameRequest,
+  PasskeysResponse,
+  ProfilePatchRequest,
+  ProviderJson,
+  ProvidersResponse,
+  PushSubscriptionResponse,
+  PushUnsubscribeRequest,
+  RequestOptionsResponse,
+  SignOutEverywhereResponse,
+  SignupOptionsRequest,
+  UserProfileJson,
+  UserResponse,
+  VapidKeyResponse,
+} from '$protocol/http.ts';
 
 export type User = UserProfileJson;
+export type Passkey = PasskeyJson;
+export type Identity = IdentityJson;
+export type Provider = ProviderJson;
 
 /** An error answer of the API (`code` from docs/errors.md), or `network` when the router is unreachable. */
 export class ApiError extends Error {
@@ -31,60 +55,40 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     throw new ApiError('network', 'You are offline or the server is unreachable.', 0);
   }
   if (res.status === 204) return undefined as T;
-  const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+  const json = (await res.json().catch(() => ({}))) as Partial<ErrorResponse>;
   if (!res.ok) throw new ApiError(json.error?.code ?? 'internal', json.error?.message ?? res.statusText, res.status);
   return json as T;
 }
 
-export interface Passkey {
-  id: string;
-  name: string | null;
-  deviceType: string;
-  backedUp: boolean;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
-export interface Identity {
-  id: string;
-  provider: string;
-  email: string | null;
-  displayName: string | null;
-  createdAt: string;
-}
-export interface Provider {
-  id: string;
-  name: string;
-  start: string;
-}
-
 export const api = {
-  me: () => call<{ user: User; session: { expiresAt: string } }>('GET', '/api/me'),
-  updateMe: (patch: { displayName?: string; avatarUrl?: string | null }) => call<{ user: User }>('PATCH', '/api/me', patch),
-  providers: () => call<{ providers: Provider[] }>('GET', '/api/auth/providers'),
+  me: () => call<MeResponse>('GET', '/api/me'),
+  updateMe: (patch: ProfilePatchRequest) => call<UserResponse>('PATCH', '/api/me', patch),
+  providers: () => call<ProvidersResponse>('GET', '/api/auth/providers'),
   async signUp(handle: string, displayName: string): Promise<User> {
-    const optionsJSON = await call<Parameters<typeof startRegistration>[0]['optionsJSON']>('POST', '/api/passkeys/signup/options', { handle, displayName });
+    const optionsJSON = await call<CreationOptionsResponse>('POST', '/api/passkeys/signup/options', { handle, displayName } satisfies SignupOptionsRequest);
     const response = await startRegistration({ optionsJSON });
-    return (await call<{ user: User }>('POST', '/api/passkeys/signup/verify', response)).user;
+    return (await call<UserResponse>('POST', '/api/passkeys/signup/verify', response)).user;
   },
   async signIn(): Promise<User> {
-    const optionsJSON = await call<Parameters<typeof startAuthentication>[0]['optionsJSON']>('POST', '/api/passkeys/signin/options');
+    const optionsJSON = await call<RequestOptionsResponse>('POST', '/api/passkeys/signin/options');
     const response = await startAuthentication({ optionsJSON });
-    return (await call<{ user: User }>('POST', '/api/passkeys/signin/verify', response)).user;
+    return (await call<UserResponse>('POST', '/api/passkeys/signin/verify', response)).user;
   },
-  passkeys: () => call<{ passkeys: Passkey[] }>('GET', '/api/passkeys'),
+  passkeys: () => call<PasskeysResponse>('GET', '/api/passkeys'),
   async addPasskey(name?: string): Promise<Passkey[]> {
-    const optionsJSON = await call<Parameters<typeof startRegistration>[0]['optionsJSON']>('POST', '/api/passkeys/options', name ? { name } : {});
+    const optionsJSON = await call<CreationOptionsResponse>('POST', '/api/passkeys/options', (name ? { name } : {}) satisfies PasskeyNameRequest);
     const response = await startRegistration({ optionsJSON });
-    return (await call<{ passkeys: Passkey[] }>('POST', '/api/passkeys', response)).passkeys;
+    return (await call<PasskeysResponse>('POST', '/api/passkeys', response)).passkeys;
   },
   deletePasskey: (id: string) => call<void>('DELETE', `/api/passkeys/${encodeURIComponent(id)}`),
-  identities: () => call<{ identities: Identity[] }>('GET', '/api/identities'),
-  deleteIdentity: (id: string) => call<void>('DELETE', `/api/identities/${encodeURIComponent(id)}`),
+  identities: () => call<IdentitiesResponse>('GET', '/api/identities'),
+  deleteIdentity: (id: number) => call<void>('DELETE', `/api/identities/${id}`),
   signOut: () => call<void>('POST', '/api/signout'),
-  signOutEverywhere: () => call<{ ended: number }>('POST', '/api/signout/everywhere'),
-  userByHandle: (handle: string) => call<{ user: User }>('GET', `/api/users?handle=${encodeURIComponent(handle)}`),
-  user: (id: number) => call<{ user: User }>('GET', `/api/users/${id}`),
-  vapidKey: () => call<{ publicKey: string }>('GET', '/api/push/vapid-public-key'),
-  addPushSubscription: (sub: PushSubscriptionJSON) => call<{ id: string }>('POST', '/api/push/subscriptions', sub),
-  removePushSubscription: (endpoint: string) => call<void>('DELETE', '/api/push/subscriptions', { endpoint }),
+  signOutEverywhere: () => call<SignOutEverywhereResponse>('POST', '/api/signout/everywhere'),
+  userByHandle: (handle: string) => call<UserResponse>('GET', `/api/users?handle=${encodeURIComponent(handle)}`),
+  user: (id: number) => call<UserResponse>('GET', `/api/users/${id}`),
+  vapidKey: () => call<VapidKeyResponse>('GET', '/api/push/vapid-public-key'),
+  // What the browser's PushSubscription.toJSON() gives; the router checks it is a PushSubscriptionRequest.
+  addPushSubscription: (sub: PushSubscriptionJSON) => call<PushSubscriptionResponse>('POST', '/api/push/subscriptions', sub),
+  removePushSubscription: (endpoint: string) => call<void>('DELETE', '/api/push/subscriptions', { endpoint } satisfies PushUnsubscribeRequest),
 };

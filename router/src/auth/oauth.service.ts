@@ -11,14 +11,21 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AuthorizationCode } from 'simple-oauth2';
+import { HandleTakenError, IdentityTakenError } from '../../../db/store.errors.ts';
 import { AppError } from '../../../protocol/app-error.ts';
 import { OAUTH_PROVIDERS, type OAuthProviderId } from '../config.ts';
-import { providerSpec, type ProviderEndpoints, type ProviderProfile, type ProviderSpec } from './oauth.providers.ts';
-import type { RouterContext } from '../router.context.ts';
+import { providerSpec, type ProviderProfile, type ProviderSpec } from './oauth.providers.ts';
+import type { Logger } from 'pino';
+import type { AttemptStore } from '../../../db/attempt.port.ts';
+import type { AuthStore } from '../../../db/auth.port.ts';
+import type { Config } from '../config.ts';
 
-export interface OAuthServiceOptions {
-  /** Replaces provider endpoints (tests point them at local servers). Default: the real ones. */
-  endpoints?: Partial<Record<OAuthProviderId, Partial<ProviderEndpoints>>>;
+export interface OAuthServiceDeps {
+  auth: AuthStore;
+  /** Where attempts wait for their callback. */
+  attempts: AttemptStore;
+  config: Pick<Config, 'oauth' | 'publicOrigin' | 'authAttemptTtlMs'>;
+  log: Logger;
 }
 
 interface OAuthAttempt {
@@ -43,13 +50,10 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 export class OAuthService {
   readonly #specs = new Map<OAuthProviderId, ProviderSpec>();
 
-  constructor(
-    private readonly ctx: RouterContext,
-    options: OAuthServiceOptions = {},
-  ) {
+  constructor(private readonly deps: OAuthServiceDeps) {
     for (const id of OAUTH_PROVIDERS) {
-      const client = ctx.config.oauth[id];
-      if (client) this.#specs.set(id, providerSpec(id, client, options.endpoints?.[id]));
+      const client = deps.config.oauth[id];
+      if (client) this.#specs.set(id, providerSpec(id, client));
     }
   }
 
@@ -60,7 +64,7 @@ export class OAuthService {
 
   /** The redirect URI registered at every provider. */
   redirectUri(provider: OAuthProviderId): string {
-    return `${this.ctx.config.publicOrigin}/api/auth/${provider}/callback`;
+    return `${this.deps.config.publicOrigin}/api/auth/${provider}/callback`;
   }
 
   /** Begins an attempt: the provider's authorize URL and the browser binding to set as a cookie. */
@@ -70,7 +74,7 @@ export class OAuthService {
     const verifier = randomBytes(48).toString('base64url');
     const binding = randomBytes(32).toString('base64url');
     const attempt: OAuthAttempt = { provider: spec.id, verifier, returnTo, linkUserId, bindingHash: sha256(binding) };
-    await this.ctx.attempts.put(`oauth:${state}`, attempt, this.ctx.config.authAttemptTtlMs);
+    await this.deps.attempts.put(`oauth:${state}`, attempt, this.deps.config.authAttemptTtlMs);
     const client = await this.#client(spec);
     const url = client.authorizeURL({
       redirect_uri: this.redirectUri(spec.id),
@@ -89,11 +93,11 @@ export class OAuthService {
   async callback(provider: string, query: { state?: string; code?: string; error?: string }, binding: string | undefined): Promise<OAuthOutcome> {
     const spec = this.#spec(provider);
     const fail = (why: string, err?: unknown): never => {
-      this.ctx.log.info({ provider: spec.id, why, err: err === undefined ? undefined : String(err) }, 'oauth callback refused');
+      this.deps.log.info({ provider: spec.id, why, err: err === undefined ? undefined : String(err) }, 'oauth callback refused');
       throw new AppError('oauth_failed');
     };
     if (!query.state) return fail('no state');
-    const attempt = await this.ctx.attempts.take<OAuthAttempt>(`oauth:${query.state}`);
+    const attempt = await this.deps.attempts.take<OAuthAttempt>(`oauth:${query.state}`);
     if (!attempt) return fail('unknown, used or expired state');
     if (attempt.provider !== spec.id) return fail('state of another provider');
     if (!binding || !timingSafeEqual(Buffer.from(sha256(binding)), Buffer.from(attempt.bindingHash))) return fail('another browser');
@@ -122,7 +126,7 @@ export class OAuthService {
    * Linking adds the identity to `linkUserId` instead (refused if another user holds it).
    */
   async resolveUser(outcome: OAuthOutcome): Promise<number> {
-    const { auth } = this.ctx;
+    const { auth } = this.deps;
     const { profile, provider } = outcome;
     const identity = { provider, subject: profile.subject, email: profile.email, displayName: profile.name };
     const existing = await auth.findIdentity(provider, profile.subject);
@@ -132,7 +136,7 @@ export class OAuthService {
         try {
           await auth.linkIdentity(outcome.linkUserId, identity);
         } catch (err) {
-          if ((err as { code?: string }).code === 'identity_taken') throw new AppError('identity_taken');
+          if (err instanceof IdentityTakenError) throw new AppError('identity_taken');
           throw err;
         }
       }
@@ -148,13 +152,12 @@ export class OAuthService {
         const user = await auth.createUserWithIdentity({ handle, displayName, avatarUrl: profile.avatarUrl }, identity);
         return user.id;
       } catch (err) {
-        const code = (err as { code?: string }).code;
         // Two callbacks of one provider account racing: the other created it; sign in to that user.
-        if (code === 'identity_taken') {
+        if (err instanceof IdentityTakenError) {
           const now = await auth.findIdentity(provider, profile.subject);
           if (now) return now.userId;
         }
-        if (code !== 'handle_taken') throw err;
+        if (!(err instanceof HandleTakenError)) throw err;
       }
     }
     throw new AppError('unavailable');
@@ -167,7 +170,7 @@ export class OAuthService {
   }
 
   async #client(spec: ProviderSpec): Promise<AuthorizationCode> {
-    const client = this.ctx.config.oauth[spec.id]!;
+    const client = this.deps.config.oauth[spec.id]!;
     const ep = await spec.endpoints();
     const authorize = new URL(ep.authorize);
     const token = new URL(ep.token);

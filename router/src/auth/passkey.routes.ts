@@ -1,80 +1,80 @@
 /**
  * Passkey sign-up, sign-in and the signed-in user's passkeys. Handlers parse and delegate to
- * passkey.service.ts; every route here changes state or mints a challenge, so each checks Origin.
+ * passkey.service.ts; every route here but the list changes state or mints a challenge, so all
+ * are in a group that checks Origin.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Polka } from 'polka';
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { AuthStore } from '../../../db/auth.port.ts';
 import { passkeyIdParam, passkeyNameBody, signupOptionsBody, webauthnResponseBody } from '../../../protocol/auth.schema.ts';
+import type { AuthenticationRequest, CreationOptionsResponse, PasskeysResponse, RegistrationRequest, RequestOptionsResponse, UserResponse } from '../../../protocol/http.ts';
 import { AppError } from '../../../protocol/app-error.ts';
-import { signIn } from './session.ts';
-import type { RouteModule } from '../http/app.ts';
-import { readJson, requireCaller, requireSameOrigin, sendJson } from '../http/caller.ts';
+import { signIn, type SessionDeps } from './session.ts';
+import type { RouteModule } from '../http/route.ts';
+import { readJson, sendJson } from '../http/json.ts';
 import { parseWith } from '../http/validate.ts';
-import { PasskeyService } from './passkey.service.ts';
-import { SignInLimiter } from './signin.limiter.ts';
-import type { RouterContext } from '../router.context.ts';
+import type { PasskeyService } from './passkey.service.ts';
+import type { SignInLimiter } from './signin.limiter.ts';
 
-export const passkeyRoutes: RouteModule = (app: Polka, ctx: RouterContext) => {
-  const passkeys = new PasskeyService(ctx);
-  const limiter = new SignInLimiter(ctx);
+export interface PasskeyRoutesDeps extends SessionDeps {
+  auth: Pick<AuthStore, 'profile' | 'listPasskeys' | 'removePasskey'>;
+  passkeys: PasskeyService;
+  limiter: SignInLimiter;
+}
+
+/** The passkey routes. */
+export function passkeyRoutes(deps: PasskeyRoutesDeps): RouteModule {
+  const { auth, passkeys, limiter } = deps;
+  // The shape is checked here; what it says, the service verifies.
   const webauthnBody = async <T>(req: IncomingMessage) => parseWith(webauthnResponseBody, await readJson(req)) as unknown as T;
 
-  app.post('/api/passkeys/signup/options', async (req, res) => {
-    requireSameOrigin(req, ctx);
-    await limiter.admit(req, res, 'signup');
-    const { handle, displayName } = parseWith(signupOptionsBody, await readJson(req));
-    sendJson(res, 200, await passkeys.signupOptions(handle, displayName));
-  });
+  return ({ sameOrigin, signedIn }) => {
+    sameOrigin.post('/api/passkeys/signup/options', async (req, res) => {
+      await limiter.admit(req, res, 'signup');
+      const { handle, displayName } = parseWith(signupOptionsBody, await readJson(req));
+      sendJson(res, 200, (await passkeys.signupOptions(handle, displayName)) satisfies CreationOptionsResponse);
+    });
 
-  app.post('/api/passkeys/signup/verify', async (req, res) => {
-    requireSameOrigin(req, ctx);
-    const user = await passkeys.signupVerify(await webauthnBody<RegistrationResponseJSON>(req));
-    await signIn(req, res, ctx, user.id);
-    sendJson(res, 200, { user });
-  });
+    sameOrigin.post('/api/passkeys/signup/verify', async (req, res) => {
+      const user = await passkeys.signupVerify(await webauthnBody<RegistrationRequest>(req));
+      await signIn(req, res, deps, user.id);
+      sendJson(res, 200, { user } satisfies UserResponse);
+    });
 
-  app.post('/api/passkeys/signin/options', async (req, res) => {
-    requireSameOrigin(req, ctx);
-    await limiter.admit(req, res, 'signin');
-    sendJson(res, 200, await passkeys.signinOptions());
-  });
+    sameOrigin.post('/api/passkeys/signin/options', async (req, res) => {
+      await limiter.admit(req, res, 'signin');
+      sendJson(res, 200, (await passkeys.signinOptions()) satisfies RequestOptionsResponse);
+    });
 
-  app.post('/api/passkeys/signin/verify', async (req, res) => {
-    requireSameOrigin(req, ctx);
-    const userId = await passkeys.signinVerify(await webauthnBody<AuthenticationResponseJSON>(req));
-    await signIn(req, res, ctx, userId);
-    sendJson(res, 200, { user: await ctx.auth.profile(userId) });
-  });
+    sameOrigin.post('/api/passkeys/signin/verify', async (req, res) => {
+      const userId = await passkeys.signinVerify(await webauthnBody<AuthenticationRequest>(req));
+      await signIn(req, res, deps, userId);
+      const user = await auth.profile(userId);
+      if (!user) throw new AppError('unauthenticated');
+      sendJson(res, 200, { user } satisfies UserResponse);
+    });
 
-  app.get('/api/passkeys', async (req, res) => {
-    const caller = await requireCaller(req, ctx);
-    sendJson(res, 200, { passkeys: await ctx.auth.listPasskeys(caller.user.id) });
-  });
+    signedIn.get('/api/passkeys', async (req, res) => {
+      sendJson(res, 200, { passkeys: await auth.listPasskeys(req.caller.user.id) } satisfies PasskeysResponse);
+    });
 
-  app.post('/api/passkeys/options', async (req, res) => {
-    requireSameOrigin(req, ctx);
-    const caller = await requireCaller(req, ctx);
-    const { name } = parseWith(passkeyNameBody, await readJson(req));
-    const user = await ctx.auth.profile(caller.user.id);
-    if (!user) throw new AppError('unauthenticated');
-    sendJson(res, 200, await passkeys.addOptions(user, name));
-  });
+    signedIn.post('/api/passkeys/options', async (req, res) => {
+      const { name } = parseWith(passkeyNameBody, await readJson(req));
+      const user = await auth.profile(req.caller.user.id);
+      if (!user) throw new AppError('unauthenticated');
+      sendJson(res, 200, (await passkeys.addOptions(user, name)) satisfies CreationOptionsResponse);
+    });
 
-  app.post('/api/passkeys', async (req, res) => {
-    requireSameOrigin(req, ctx);
-    const caller = await requireCaller(req, ctx);
-    const list = await passkeys.addVerify(caller.user.id, await webauthnBody<RegistrationResponseJSON>(req));
-    sendJson(res, 201, { passkeys: list });
-  });
+    signedIn.post('/api/passkeys', async (req, res) => {
+      const list = await passkeys.addVerify(req.caller.user.id, await webauthnBody<RegistrationRequest>(req));
+      sendJson(res, 201, { passkeys: list } satisfies PasskeysResponse);
+    });
 
-  app.delete('/api/passkeys/:id', async (req, res) => {
-    requireSameOrigin(req, ctx);
-    const caller = await requireCaller(req, ctx);
-    const { id } = parseWith(passkeyIdParam, req.params);
-    const outcome = await ctx.auth.removePasskey(caller.user.id, id);
-    if (outcome === 'not_found') throw new AppError('passkey_not_found');
-    if (outcome === 'last') throw new AppError('last_credential');
-    res.writeHead(204).end();
-  });
-};
+    signedIn.delete('/api/passkeys/:id', async (req, res) => {
+      const { id } = parseWith(passkeyIdParam, req.params);
+      const outcome = await auth.removePasskey(req.caller.user.id, id);
+      if (outcome === 'not_found') throw new AppError('passkey_not_found');
+      if (outcome === 'last') throw new AppError('last_credential');
+      res.writeHead(204).end();
+    });
+  };
+}

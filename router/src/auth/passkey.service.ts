@@ -17,9 +17,20 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import type { PasskeyInfo, UserProfile } from '../../../db/auth.port.ts';
+import type { Logger } from 'pino';
+import type { AttemptStore } from '../../../db/attempt.port.ts';
+import type { AuthStore, PasskeyInfo, UserProfile } from '../../../db/auth.port.ts';
+import { HandleTakenError, PasskeyTakenError } from '../../../db/store.errors.ts';
 import { AppError } from '../../../protocol/app-error.ts';
-import type { RouterContext } from '../router.context.ts';
+import type { Config } from '../config.ts';
+
+export interface PasskeyServiceDeps {
+  auth: AuthStore;
+  /** Where challenges wait for their verify. */
+  attempts: AttemptStore;
+  config: Pick<Config, 'rpId' | 'rpName' | 'allowedOrigins' | 'authAttemptTtlMs'>;
+  log: Logger;
+}
 
 /** ES256, EdDSA, RS256: what platform authenticators and security keys actually use. */
 const ALGORITHMS = [-7, -8, -257];
@@ -31,11 +42,11 @@ type Attempt =
   | { purpose: 'add'; userId: number; name: string | undefined };
 
 export class PasskeyService {
-  constructor(private readonly ctx: RouterContext) {}
+  constructor(private readonly deps: PasskeyServiceDeps) {}
 
   /** Creation options for a new account; `handle_taken` if the handle is in use already. */
   async signupOptions(handle: string, displayName: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
-    if (await this.ctx.auth.profileByHandle(handle)) throw new AppError('handle_taken');
+    if (await this.deps.auth.profileByHandle(handle)) throw new AppError('handle_taken');
     const webauthnId = randomBytes(32).toString('base64url');
     return this.#creationOptions({ purpose: 'signup', handle, displayName, webauthnId }, handle, displayName, webauthnId, []);
   }
@@ -46,7 +57,7 @@ export class PasskeyService {
     if (attempt.purpose !== 'signup') throw new AppError('passkey_rejected');
     const passkey = await this.#verifyRegistration(response, challenge, 'Passkey');
     try {
-      return await this.ctx.auth.createUserWithPasskey(attempt, passkey);
+      return await this.deps.auth.createUserWithPasskey(attempt, passkey);
     } catch (err) {
       throw mapTaken(err);
     }
@@ -56,10 +67,10 @@ export class PasskeyService {
   async signinOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const challenge = randomBytes(32);
     const options = await generateAuthenticationOptions({
-      rpID: this.ctx.config.rpId,
+      rpID: this.deps.config.rpId,
       challenge,
       userVerification: 'required',
-      timeout: this.ctx.config.authAttemptTtlMs,
+      timeout: this.deps.config.authAttemptTtlMs,
     });
     await this.#put(options.challenge, { purpose: 'signin' });
     return options;
@@ -69,11 +80,11 @@ export class PasskeyService {
   async signinVerify(response: AuthenticationResponseJSON): Promise<number> {
     const { attempt, challenge } = await this.#take(response);
     if (attempt.purpose !== 'signin' || response.id !== response.rawId) throw new AppError('passkey_rejected');
-    const stored = await this.ctx.auth.getPasskey(response.id);
+    const stored = await this.deps.auth.getPasskey(response.id);
     if (!stored) throw new AppError('passkey_rejected');
     // A discoverable credential returns the user handle it was created with; it must be its owner's.
     if (response.response.userHandle !== undefined) {
-      const owner = await this.ctx.auth.webauthnId(stored.userId, randomBytes(32).toString('base64url'));
+      const owner = await this.deps.auth.webauthnId(stored.userId, randomBytes(32).toString('base64url'));
       if (response.response.userHandle !== owner) throw new AppError('passkey_rejected');
     }
     let newCounter: number;
@@ -81,26 +92,26 @@ export class PasskeyService {
       const result = await verifyAuthenticationResponse({
         response,
         expectedChallenge: challenge,
-        expectedOrigin: [...this.ctx.config.allowedOrigins],
-        expectedRPID: this.ctx.config.rpId,
+        expectedOrigin: [...this.deps.config.allowedOrigins],
+        expectedRPID: this.deps.config.rpId,
         credential: { id: stored.id, publicKey: stored.publicKey, counter: stored.counter, transports: stored.transports },
         requireUserVerification: true,
       });
       if (!result.verified) throw new Error('not verified');
       newCounter = result.authenticationInfo.newCounter;
     } catch (err) {
-      this.ctx.log.info({ err: String(err) }, 'passkey sign-in refused');
+      this.deps.log.info({ err: String(err) }, 'passkey sign-in refused');
       throw new AppError('passkey_rejected');
     }
     // Conditional write: two concurrent uses of one counter value cannot both pass.
-    if (!(await this.ctx.auth.advanceCounter(stored.id, newCounter))) throw new AppError('passkey_rejected');
+    if (!(await this.deps.auth.advanceCounter(stored.id, newCounter))) throw new AppError('passkey_rejected');
     return stored.userId;
   }
 
   /** Creation options for another passkey of a signed-in user (its existing ones excluded). */
   async addOptions(user: UserProfile, name: string | undefined): Promise<PublicKeyCredentialCreationOptionsJSON> {
-    const webauthnId = await this.ctx.auth.webauthnId(user.id, randomBytes(32).toString('base64url'));
-    const existing = await this.ctx.auth.listPasskeys(user.id);
+    const webauthnId = await this.deps.auth.webauthnId(user.id, randomBytes(32).toString('base64url'));
+    const existing = await this.deps.auth.listPasskeys(user.id);
     return this.#creationOptions({ purpose: 'add', userId: user.id, name }, user.handle, user.displayName, webauthnId, existing.map((p) => p.id));
   }
 
@@ -110,22 +121,22 @@ export class PasskeyService {
     if (attempt.purpose !== 'add' || attempt.userId !== userId) throw new AppError('passkey_rejected');
     const passkey = await this.#verifyRegistration(response, challenge, attempt.name ?? 'Passkey');
     try {
-      await this.ctx.auth.addPasskey(userId, passkey);
+      await this.deps.auth.addPasskey(userId, passkey);
     } catch (err) {
       throw mapTaken(err);
     }
-    return this.ctx.auth.listPasskeys(userId);
+    return this.deps.auth.listPasskeys(userId);
   }
 
   async #creationOptions(attempt: Attempt, userName: string, displayName: string, webauthnId: string, exclude: string[]) {
     const options = await generateRegistrationOptions({
-      rpName: this.ctx.config.rpName,
-      rpID: this.ctx.config.rpId,
+      rpName: this.deps.config.rpName,
+      rpID: this.deps.config.rpId,
       userName,
       userDisplayName: displayName,
       userID: Buffer.from(webauthnId, 'base64url'),
       challenge: randomBytes(32),
-      timeout: this.ctx.config.authAttemptTtlMs,
+      timeout: this.deps.config.authAttemptTtlMs,
       attestationType: 'none',
       excludeCredentials: exclude.map((id) => ({ id })),
       authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
@@ -140,8 +151,8 @@ export class PasskeyService {
       const result = await verifyRegistrationResponse({
         response,
         expectedChallenge: challenge,
-        expectedOrigin: [...this.ctx.config.allowedOrigins],
-        expectedRPID: this.ctx.config.rpId,
+        expectedOrigin: [...this.deps.config.allowedOrigins],
+        expectedRPID: this.deps.config.rpId,
         requireUserVerification: true,
         supportedAlgorithmIDs: ALGORITHMS,
       });
@@ -157,13 +168,13 @@ export class PasskeyService {
         name,
       };
     } catch (err) {
-      this.ctx.log.info({ err: String(err) }, 'passkey registration refused');
+      this.deps.log.info({ err: String(err) }, 'passkey registration refused');
       throw new AppError('passkey_rejected');
     }
   }
 
   async #put(challenge: string, attempt: Attempt): Promise<void> {
-    await this.ctx.attempts.put(`passkey:${challenge}`, attempt, this.ctx.config.authAttemptTtlMs);
+    await this.deps.attempts.put(`passkey:${challenge}`, attempt, this.deps.config.authAttemptTtlMs);
   }
 
   /** The attempt of the response's challenge, consumed: a second verify with it finds nothing. */
@@ -175,7 +186,7 @@ export class PasskeyService {
       throw new AppError('passkey_rejected');
     }
     if (typeof challenge !== 'string' || !CHALLENGE.test(challenge)) throw new AppError('passkey_rejected');
-    const attempt = await this.ctx.attempts.take<Attempt>(`passkey:${challenge}`);
+    const attempt = await this.deps.attempts.take<Attempt>(`passkey:${challenge}`);
     if (!attempt) throw new AppError('challenge_expired');
     return { attempt, challenge };
   }
@@ -183,7 +194,7 @@ export class PasskeyService {
 
 /** Store conflicts to their stable codes. */
 export function mapTaken(err: unknown): unknown {
-  const code = (err as { code?: unknown })?.code;
-  if (code === 'handle_taken' || code === 'identity_taken') return new AppError(code);
+  if (err instanceof HandleTakenError) return new AppError('handle_taken');
+  if (err instanceof PasskeyTakenError) return new AppError('passkey_taken');
   return err;
 }

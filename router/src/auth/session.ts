@@ -4,9 +4,17 @@
  * tells every node, over the bus, to close its sockets (4001).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Session } from '../../../db/session.port.ts';
-import type { RouterContext } from '../router.context.ts';
+import type { Session, SessionStore } from '../../../db/session.port.ts';
+import type { Bus } from '../live/bus.port.ts';
 import { PLAIN_COOKIE, SECURE_COOKIE, sessionCookie, sessionIdFrom } from './cookies.ts';
+
+export interface SessionDeps {
+  sessions: Pick<SessionStore, 'create' | 'get' | 'delete' | 'deleteAllOf'>;
+  /** Tells every node which sessions ended, so each closes their sockets. */
+  bus: Pick<Bus, 'publish'>;
+  /** `sessionTtlMs`: a session's life from its last use, ms; `publicOrigin` picks the cookie's name. */
+  config: { sessionTtlMs: number; publicOrigin: string };
+}
 
 /** Appends a Set-Cookie header, keeping any already set on the response. */
 export function addCookie(res: ServerResponse, cookie: string): void {
@@ -16,28 +24,28 @@ export function addCookie(res: ServerResponse, cookie: string): void {
 }
 
 /** Starts a new session for `userId` and sets its cookie; the browser's previous session ends. */
-export async function signIn(req: IncomingMessage, res: ServerResponse, ctx: RouterContext, userId: number): Promise<Session> {
-  await endPresented(req, ctx);
-  const session = await ctx.sessions.create(userId, ctx.config.sessionTtlMs);
-  addCookie(res, sessionCookie(session.id, ctx.config.publicOrigin, ctx.config.sessionTtlMs));
+export async function signIn(req: IncomingMessage, res: ServerResponse, deps: SessionDeps, userId: number): Promise<Session> {
+  await endPresented(req, deps);
+  const session = await deps.sessions.create(userId, deps.config.sessionTtlMs);
+  addCookie(res, sessionCookie(session.id, deps.config.publicOrigin, deps.config.sessionTtlMs));
   return session;
 }
 
 /** Re-sends the cookie of a live session so the browser's copy slides with the server's expiry. */
-export function renewCookie(res: ServerResponse, ctx: RouterContext, session: Session): void {
-  addCookie(res, sessionCookie(session.id, ctx.config.publicOrigin, ctx.config.sessionTtlMs));
+export function renewCookie(res: ServerResponse, deps: SessionDeps, session: Session): void {
+  addCookie(res, sessionCookie(session.id, deps.config.publicOrigin, deps.config.sessionTtlMs));
 }
 
 /** Ends the session the request carries (if any) and clears its cookie. */
-export async function signOut(req: IncomingMessage, res: ServerResponse, ctx: RouterContext): Promise<void> {
-  await endPresented(req, ctx);
+export async function signOut(req: IncomingMessage, res: ServerResponse, deps: SessionDeps): Promise<void> {
+  await endPresented(req, deps);
   clearSessionCookie(res);
 }
 
 /** Ends every session of a user on every node; returns how many there were. */
-export async function signOutEverywhere(ctx: RouterContext, userId: number): Promise<number> {
-  const ids = await ctx.sessions.deleteAllOf(userId);
-  if (ids.length) ctx.bus.publish({ kind: 'session.ended', user: userId, sessions: ids });
+export async function signOutEverywhere(deps: SessionDeps, userId: number): Promise<number> {
+  const ids = await deps.sessions.deleteAllOf(userId);
+  if (ids.length) deps.bus.publish({ kind: 'session.ended', user: userId, sessions: ids });
   return ids.length;
 }
 
@@ -46,10 +54,10 @@ export function clearSessionCookie(res: ServerResponse): void {
   addCookie(res, `${PLAIN_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
 }
 
-async function endPresented(req: IncomingMessage, ctx: RouterContext): Promise<void> {
+async function endPresented(req: IncomingMessage, deps: SessionDeps): Promise<void> {
   const id = sessionIdFrom(req.headers.cookie);
   if (!id) return;
-  const session = await ctx.sessions.get(id);
-  await ctx.sessions.delete(id);
-  if (session) ctx.bus.publish({ kind: 'session.ended', user: session.userId, sessions: [session.id] });
+  const session = await deps.sessions.get(id);
+  await deps.sessions.delete(id);
+  if (session) deps.bus.publish({ kind: 'session.ended', user: session.userId, sessions: [session.id] });
 }

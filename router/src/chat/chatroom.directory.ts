@@ -4,8 +4,7 @@
  * the map in the same tick it stops and no message can be dispatched to a stopped actor.
  */
 import { dispatch, stop, type Ref } from 'nact';
-import { spawnChatroom, type RoomMsg } from './chatroom.actor.ts';
-import type { RouterContext } from '../router.context.ts';
+import { spawnChatroom, type ChatDeps, type RoomMsg } from './chatroom.actor.ts';
 
 interface Entry {
   ref: Ref<RoomMsg>;
@@ -14,17 +13,18 @@ interface Entry {
 
 export class ChatroomDirectory {
   private readonly rooms = new Map<string, Entry>();
-  private sweeper: NodeJS.Timeout | undefined;
-  private ctx: RouterContext | undefined;
+  private readonly sweeper: NodeJS.Timeout;
 
+  /**
+   * @param parent the supervisor room actors are spawned under
+   * @param idleMs how long a room actor may go unused before it is stopped, ms
+   * @param deps what every room actor uses
+   */
   constructor(
     private readonly parent: Ref<unknown>,
     private readonly idleMs: number,
-  ) {}
-
-  /** Starts spawning and sweeping; the context is complete only once the directory exists. */
-  start(ctx: RouterContext): void {
-    this.ctx = ctx;
+    private readonly deps: ChatDeps,
+  ) {
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, this.idleMs / 2));
     this.sweeper.unref();
   }
@@ -33,7 +33,7 @@ export class ChatroomDirectory {
   tell(roomId: string, msg: RoomMsg): void {
     let entry = this.rooms.get(roomId);
     if (!entry) {
-      entry = { ref: spawnChatroom(this.parent, roomId, this.ctx!), lastUsed: 0 };
+      entry = { ref: spawnChatroom(this.parent, roomId, this.deps), lastUsed: 0 };
       this.rooms.set(roomId, entry);
     }
     entry.lastUsed = Date.now();

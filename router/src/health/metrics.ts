@@ -3,7 +3,7 @@
  * nodes in one process), default Node metrics included: event-loop delay, heap, GC, handles.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { OutboxStats } from '../../../workers/tasks/outbox.ts';
+import type { OutboxStats } from '../../../kit/amqp.outbox.ts';
 import { taskOutboxMetrics } from '../../../workers/tasks/outbox.metrics.ts';
 
 export class RouterMetrics {
@@ -56,7 +56,7 @@ export class RouterMetrics {
   });
   readonly errorsSent = new Counter({
     name: 'messenger_error_frames_total',
-    help: 'Error frames sent to clients for refused frames, by code',
+    help: 'Error frames sent to clients, by code',
     labelNames: ['code'] as const,
     registers: [this.registry],
   });

@@ -5,26 +5,25 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import polka, { type Polka } from 'polka';
 import sirv from 'sirv';
 import { ERROR_CODES, type ErrorCode } from '../../../protocol/errors.ts';
+import type { ErrorResponse, HealthResponse, ReadyResponse } from '../../../protocol/http.ts';
 import { toAppError } from '../../../protocol/app-error.ts';
-import { authRoutes } from '../auth/auth.routes.ts';
+import type { Config } from '../config.ts';
 import { contentSecurityPolicy } from './csp.ts';
-import { sendJson } from './caller.ts';
-import { passkeyRoutes } from '../auth/passkey.routes.ts';
-import { pushRoutes } from '../notify/push.routes.ts';
-import type { RouterContext } from '../router.context.ts';
-import { usersRoutes } from '../users/users.routes.ts';
-
-/** Registers one feature's HTTP routes; handlers parse, delegate to a service and answer JSON. */
-export type RouteModule = (app: Polka, ctx: RouterContext) => void;
-
-/** Every feature's routes. */
-const apiRoutes: RouteModule[] = [authRoutes(), passkeyRoutes, usersRoutes, pushRoutes];
+import { sendJson } from './json.ts';
+import { routeGroups, type Guards, type Req, type RouteModule } from './route.ts';
 
 export interface HttpDeps {
-  ctx: RouterContext;
+  /** `nodeId` answers /healthz; `staticDir` holds the built PWA (served when it exists). */
+  config: Pick<Config, 'nodeId' | 'staticDir'>;
+  log: Logger;
+  /** The checks route groups run before their handlers. */
+  guards: Guards;
+  /** Every feature's routes, registered under /api in this order. */
+  routes: readonly RouteModule[];
   /** The names of the stores (and the bus) that did not answer in time; empty when the node is ready. */
   ready(): Promise<string[]>;
   /** True from the start of a graceful shutdown: readiness fails so balancers move traffic away. */
@@ -32,12 +31,12 @@ export interface HttpDeps {
 }
 
 /** Builds the Polka app (not listening yet). */
-export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
-  const app = polka({
+export function httpApp({ config, log, guards, routes, ready, draining }: HttpDeps): Polka<Req> {
+  const app = polka<Req>({
     onError: (err, _req, res) => {
       const e = toAppError(err);
-      if (e.code === 'internal') ctx.log.error({ err }, 'request failed');
-      sendJson(res, e.status, { error: { code: e.code, message: e.message } });
+      if (e.code === 'internal') log.error({ err }, 'request failed');
+      sendJson(res, e.status, { error: { code: e.code, message: e.message } } satisfies ErrorResponse);
     },
     onNoMatch: (_req, res) => sendError(res, 'not_found'),
   });
@@ -52,7 +51,7 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
     res.once('finish', () => {
       const path = (req.url ?? '/').split('?')[0];
       const probe = path === '/healthz' || path === '/readyz';
-      ctx.log[probe ? 'debug' : 'info'](
+      log[probe ? 'debug' : 'info'](
         { req: id, method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) },
         'request',
       );
@@ -60,12 +59,12 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
     next();
   });
 
-  app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok', node: ctx.config.nodeId }));
+  app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok', node: config.nodeId } satisfies HealthResponse));
   app.get('/readyz', async (_req, res) => {
-    if (draining()) return sendJson(res, 503, { status: 'draining' });
+    if (draining()) return sendJson(res, 503, { status: 'draining' } satisfies ReadyResponse);
     const failing = await ready();
-    if (failing.length === 0) return sendJson(res, 200, { status: 'ready' });
-    sendJson(res, 503, { status: 'unavailable', stores: failing });
+    if (failing.length === 0) return sendJson(res, 200, { status: 'ready' } satisfies ReadyResponse);
+    sendJson(res, 503, { status: 'unavailable', stores: failing } satisfies ReadyResponse);
   });
 
   // Metrics are served on the metrics listener only (metrics.http.ts). Here the path is a plain 404
@@ -73,14 +72,15 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
   // told at once that it has the wrong port.
   app.get('/metrics', (_req, res) => sendError(res, 'not_found'));
 
-  // Feature routes, each module registering its own paths under /api.
-  for (const register of apiRoutes) register(app, ctx);
+  // Feature routes, each module registering its own paths under /api into the group it needs.
+  const groups = routeGroups(app, guards);
+  for (const register of routes) register(groups);
 
-  if (existsSync(ctx.config.staticDir)) {
+  if (existsSync(config.staticDir)) {
     // SPA fallback: unknown paths get index.html so client-side routes survive a reload.
-    const csp = contentSecurityPolicy(ctx.config.staticDir);
+    const csp = contentSecurityPolicy(config.staticDir);
     app.use(
-      sirv(ctx.config.staticDir, {
+      sirv(config.staticDir, {
         single: true,
         etag: true,
         gzip: true,
@@ -102,5 +102,5 @@ export function httpApp({ ctx, ready, draining }: HttpDeps): Polka {
 }
 
 function sendError(res: ServerResponse, code: ErrorCode): void {
-  sendJson(res, ERROR_CODES[code].status, { error: { code, message: ERROR_CODES[code].text } });
+  sendJson(res, ERROR_CODES[code].status, { error: { code, message: ERROR_CODES[code].text } } satisfies ErrorResponse);
 }

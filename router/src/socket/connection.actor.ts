@@ -7,14 +7,28 @@
  * or room notices. The client reconnects and resyncs, so nothing is lost.
  */
 import { spawn, type Ref, type SupervisionActorFunc } from 'nact';
-import { ERROR_CODES } from '../../../protocol/errors.ts';
 import { CLIENT_FRAME_TYPES, clientFrameSchema, refSchema } from '../../../protocol/frames.schema.ts';
 import { directRoomId, LIMITS, type ClientFrame } from '../../../protocol/frames.ts';
 import { AppError } from '../../../protocol/app-error.ts';
+import type { Logger } from '../../../kit/logger.ts';
+import type { ChatroomDirectory } from '../chat/chatroom.directory.ts';
+import { syncRooms, type SyncDeps } from '../chat/sync.ts';
+import type { RouterMetrics } from '../health/metrics.ts';
 import type { Connection } from './connection.ts';
 import type { RefusalWindow } from './refusal.window.ts';
-import type { RouterContext } from '../router.context.ts';
-import { syncRooms } from '../chat/sync.ts';
+import type { ConnectionRegistry } from './registry.ts';
+
+/** What the connection actors of a node use: one object per node, shared by every socket. */
+export interface ConnectionActorDeps {
+  log: Logger;
+  /** Each user's rate-limit bucket and the refusal windows. */
+  registry: Pick<ConnectionRegistry, 'bucketOf' | 'refusalWindow'>;
+  metrics: Pick<RouterMetrics, 'framesRateLimited'>;
+  /** Where requests about a room go. */
+  rooms: Pick<ChatroomDirectory, 'tell'>;
+  /** What a `sync` reads. */
+  sync: SyncDeps;
+}
 
 export type ConnectionMsg = { type: 'frame'; text: string };
 
@@ -27,10 +41,10 @@ interface ConnState {
 const FRESH: ConnState = Object.freeze({});
 
 /** Spawns the actor that owns `conn`'s inbound frames. */
-export function spawnConnection(parent: Ref<unknown>, conn: Connection, ctx: RouterContext): Ref<ConnectionMsg> {
-  return spawn(parent, async (state: ConnState, msg: ConnectionMsg): Promise<ConnState> => onFrame(state, msg.text, conn, ctx), conn.id, {
+export function spawnConnection(parent: Ref<unknown>, conn: Connection, deps: ConnectionActorDeps): Ref<ConnectionMsg> {
+  return spawn(parent, async (state: ConnState, msg: ConnectionMsg): Promise<ConnState> => onFrame(state, msg.text, conn, deps), conn.id, {
     initialState: FRESH,
-    onCrash: crashHandler(conn, ctx),
+    onCrash: crashHandler(conn, deps),
   });
 }
 
@@ -39,32 +53,32 @@ export function spawnConnection(parent: Ref<unknown>, conn: Connection, ctx: Rou
  * written inside an object literal gets a name-keeping wrapper from the TypeScript loader that
  * costs 256 bytes per socket.
  */
-function crashHandler(conn: Connection, ctx: RouterContext): SupervisionActorFunc<ConnectionMsg, Ref<unknown>, Ref<unknown>> {
+function crashHandler(conn: Connection, deps: ConnectionActorDeps): SupervisionActorFunc<ConnectionMsg, Ref<unknown>, Ref<unknown>> {
   return (_msg, err, sup) => {
-    ctx.log.error({ err, conn: conn.id, user: conn.user.id }, 'connection actor crashed; closing its socket');
+    deps.log.error({ err, conn: conn.id, user: conn.user.id }, 'connection actor crashed; closing its socket');
     conn.close('internal_error');
     return sup.stop;
   };
 }
 
-async function onFrame(state: ConnState, text: string, conn: Connection, ctx: RouterContext): Promise<ConnState> {
+async function onFrame(state: ConnState, text: string, conn: Connection, deps: ConnectionActorDeps): Promise<ConnState> {
   if (!conn.open) return state;
-  if (!ctx.registry.bucketOf(conn.user.id).take()) return refuse(state, conn, ctx);
+  if (!deps.registry.bucketOf(conn.user.id).take()) return refuse(state, conn, deps);
   const decoded = decode(text);
   if (!decoded.ok) {
-    reject(ctx, conn, decoded.error, decoded.ref);
+    conn.fail(decoded.error, decoded.ref);
     return state;
   }
-  await route(decoded.frame, conn, ctx);
+  await route(decoded.frame, conn, deps);
   return state;
 }
 
 /** Drops a frame over the rate limit: answered once per window, closed when the client keeps flooding. */
-function refuse(state: ConnState, conn: Connection, ctx: RouterContext): ConnState {
-  const refusals = state.refusals ?? ctx.registry.refusalWindow();
-  ctx.metrics.framesRateLimited.inc();
+function refuse(state: ConnState, conn: Connection, deps: ConnectionActorDeps): ConnState {
+  const refusals = state.refusals ?? deps.registry.refusalWindow();
+  deps.metrics.framesRateLimited.inc();
   const verdict = refusals.refuse();
-  if (verdict === 'answer') reject(ctx, conn, new AppError('rate_limited'));
+  if (verdict === 'answer') conn.fail(new AppError('rate_limited'));
   else if (verdict === 'close') conn.close('policy_violation');
   return state.refusals ? state : { refusals };
 }
@@ -100,20 +114,20 @@ export function decode(text: string): Decoded {
   return { ok: false, error: new AppError('invalid_frame', `${where}: ${what}`), ...withRef };
 }
 
-async function route(frame: ClientFrame, conn: Connection, ctx: RouterContext): Promise<void> {
+async function route(frame: ClientFrame, conn: Connection, deps: ConnectionActorDeps): Promise<void> {
   const me = conn.user.id;
   switch (frame.type) {
     case 'message.send': {
       const ref = frame.ref ?? frame.clientMsgId;
       if ((frame.to === undefined) === (frame.room === undefined)) {
-        return reject(ctx, conn, new AppError('invalid_frame', 'exactly one of to and room is required'), ref);
+        return conn.fail(new AppError('invalid_frame', 'exactly one of to and room is required'), ref);
       }
       if (frame.body.length > LIMITS.maxBodyLength) {
-        return reject(ctx, conn, new AppError('body_too_long', `the body is longer than ${LIMITS.maxBodyLength}`), ref);
+        return conn.fail(new AppError('body_too_long', `the body is longer than ${LIMITS.maxBodyLength}`), ref);
       }
-      if (frame.to === me) return reject(ctx, conn, new AppError('invalid_recipient'), ref);
+      if (frame.to === me) return conn.fail(new AppError('invalid_recipient'), ref);
       const room = frame.to !== undefined ? directRoomId(me, frame.to) : frame.room!;
-      ctx.rooms.tell(room, {
+      deps.rooms.tell(room, {
         type: 'send',
         conn,
         ref,
@@ -125,28 +139,23 @@ async function route(frame: ClientFrame, conn: Connection, ctx: RouterContext): 
     }
     case 'message.ack':
     case 'message.read':
-      ctx.rooms.tell(frame.room, { type: 'receipt', conn, kind: frame.type === 'message.ack' ? 'delivered' : 'read', seq: frame.seq });
+      deps.rooms.tell(frame.room, { type: 'receipt', conn, kind: frame.type === 'message.ack' ? 'delivered' : 'read', seq: frame.seq });
       return;
     case 'typing':
-      ctx.rooms.tell(frame.room, { type: 'typing', conn, active: frame.active });
+      deps.rooms.tell(frame.room, { type: 'typing', conn, active: frame.active });
       return;
     case 'history.get': {
       const { type: _, ...query } = frame;
-      ctx.rooms.tell(frame.room, { type: 'history', conn, ...query });
+      deps.rooms.tell(frame.room, { type: 'history', conn, ...query });
       return;
     }
     case 'sync':
-      await syncRooms(conn, frame, ctx);
+      await syncRooms(conn, frame, deps.sync);
       return;
     case 'ping':
-      conn.send({ type: 'pong', ...(frame.ref ? { ref: frame.ref } : {}) });
+      conn.reply({ type: 'pong', ...(frame.ref ? { ref: frame.ref } : {}) });
       return;
     default:
       frame satisfies never;
   }
-}
-
-function reject(ctx: RouterContext, conn: Connection, err: AppError, ref?: string): void {
-  ctx.metrics.errorsSent.inc({ code: err.code });
-  conn.send({ type: 'error', code: err.code, message: err.message || ERROR_CODES[err.code].text, ...(ref ? { ref } : {}) });
 }

@@ -4,17 +4,35 @@
  * the heartbeat that closes sockets whose peer has gone.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { dispatch, stop, type Ref } from 'nact';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { systemScheduler, type Scheduler } from '../../../db/clock.ts';
 import { ERROR_CODES, type ErrorCode } from '../../../protocol/errors.ts';
 import { LIMITS, PROTOCOL_VERSION, SUBPROTOCOL } from '../../../protocol/frames.ts';
-import { spawnConnection, type ConnectionMsg } from './connection.actor.ts';
-import { Connection } from './connection.ts';
-import type { RouterContext } from '../router.context.ts';
-import { callerOf } from '../http/caller.ts';
+import type { Config } from '../config.ts';
+import type { RouterMetrics } from '../health/metrics.ts';
+import type { Caller } from '../http/caller.ts';
+import type { PresenceService } from '../live/presence.ts';
+import { spawnConnection, type ConnectionActorDeps, type ConnectionMsg } from './connection.actor.ts';
+import { Connection, type ConnectionPolicy } from './connection.ts';
+import type { ConnectionRegistry } from './registry.ts';
+
+/** What the WebSocket edge uses: its own needs, and what it hands every connection and its actor. */
+export interface SocketDeps extends ConnectionActorDeps {
+  config: Pick<Config, 'allowedOrigins' | 'heartbeatMs'>;
+  registry: ConnectionRegistry;
+  metrics: Pick<RouterMetrics, 'framesIn' | 'framesRateLimited'>;
+  /** Told when a user's sockets open and close. */
+  presence: Pick<PresenceService, 'connected' | 'disconnected'>;
+  /** The signed-in caller of an upgrade request (its session cookie), or null. */
+  callerOf(req: IncomingMessage): Promise<Caller | null>;
+  /** Shared by every Connection. */
+  connections: ConnectionPolicy;
+  /** The heartbeat runs on it. Default: the real clock and timers. */
+  scheduler?: Scheduler;
+}
 
 export interface Gateway {
   /** Stops taking frames from every socket (drain before shutdown). */
@@ -24,7 +42,7 @@ export interface Gateway {
 
 /** What the sockets of one gateway share. */
 interface GatewayState {
-  ctx: RouterContext;
+  deps: SocketDeps;
   parent: Ref<unknown>;
   /** Set by pause(): frames are no longer handed to the actors. */
   paused: boolean;
@@ -47,7 +65,7 @@ class GatewaySocket extends WebSocket {
 }
 
 /** Attaches the WebSocket endpoint `/ws` to an HTTP server. */
-export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterContext, scheduler: Scheduler = systemScheduler): Gateway {
+export function attachGateway(server: Server, parent: Ref<unknown>, deps: SocketDeps): Gateway {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: LIMITS.maxFrameBytes,
@@ -57,12 +75,12 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
     handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     WebSocket: GatewaySocket,
   });
-  const gateway: GatewayState = { ctx, parent, paused: false, adopted: 0 };
+  const gateway: GatewayState = { deps, parent, paused: false, adopted: 0 };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // An error on a socket we have not adopted yet must not become an uncaught exception.
     socket.on('error', destroySocket);
-    authenticate(req, ctx).then(
+    authenticate(req, deps).then(
       (auth) => {
         if ('code' in auth) return refuse(socket, auth.code);
         wss.handleUpgrade(req, socket, head, (ws) => {
@@ -72,7 +90,7 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
         });
       },
       (err) => {
-        ctx.log.error({ err }, 'upgrade failed');
+        deps.log.error({ err }, 'upgrade failed');
         refuse(socket, 'unavailable');
       },
     );
@@ -82,9 +100,9 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
   // node never pings all of them in one go: a write costs ~10 µs here, so 1,000 pings (and their
   // pongs right after) held the event loop, and every socket of the node, for 10 ms or more.
   let tick = 0;
-  const heartbeat = scheduler.every(ctx.config.heartbeatMs / HEARTBEAT_SLICES, () => {
+  const heartbeat = (deps.scheduler ?? systemScheduler).every(deps.config.heartbeatMs / HEARTBEAT_SLICES, () => {
     const slice = tick++ % HEARTBEAT_SLICES;
-    for (const conn of ctx.registry.all()) {
+    for (const conn of deps.registry.all()) {
       if (conn.heartbeatSlice !== slice) continue;
       if (!conn.alive) conn.terminate();
       else conn.ping();
@@ -106,24 +124,24 @@ export function attachGateway(server: Server, parent: Ref<unknown>, ctx: RouterC
  * reachable from the socket.
  */
 function adopt(ws: GatewaySocket, auth: Authenticated, gateway: GatewayState): void {
-  const { ctx } = gateway;
-  const conn = new Connection(randomUUID(), auth.user, auth.sessionId, ws, ctx.config.sendBufferMaxBytes);
+  const { deps } = gateway;
+  const conn = new Connection(randomUUID(), auth.user, auth.sessionId, ws, deps.connections);
   conn.heartbeatSlice = gateway.adopted++ % HEARTBEAT_SLICES;
-  ctx.registry.add(conn);
-  ctx.presenceNews.connected(conn.user.id);
+  deps.registry.add(conn);
+  deps.presence.connected(conn.user.id);
   ws.conn = conn;
   ws.gateway = gateway;
-  ws.actor = spawnConnection(gateway.parent, conn, ctx);
+  ws.actor = spawnConnection(gateway.parent, conn, deps);
   ws.on('message', onMessage);
   ws.on('pong', onPong);
   ws.on('error', onError);
   ws.on('close', onClose);
-  conn.send({ type: 'hello', v: PROTOCOL_VERSION, user: auth.user, connectionId: conn.id, limits: LIMITS });
+  conn.reply({ type: 'hello', v: PROTOCOL_VERSION, user: auth.user, connectionId: conn.id, limits: LIMITS });
 }
 
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   const { conn, actor, gateway } = this as GatewaySocket;
-  gateway.ctx.metrics.framesIn.inc();
+  gateway.deps.metrics.framesIn.inc();
   if (isBinary) return conn.close('unsupported_data');
   if (!gateway.paused) dispatch(actor, { type: 'frame', text: data.toString() });
 }
@@ -134,13 +152,13 @@ function onPong(this: WebSocket): void {
 
 function onError(this: WebSocket, err: Error): void {
   const { conn, gateway } = this as GatewaySocket;
-  gateway.ctx.log.debug({ err, conn: conn.id }, 'socket error');
+  gateway.deps.log.debug({ err, conn: conn.id }, 'socket error');
 }
 
 function onClose(this: WebSocket): void {
   const { conn, actor, gateway } = this as GatewaySocket;
-  gateway.ctx.registry.remove(conn);
-  gateway.ctx.presenceNews.disconnected(conn.user.id);
+  gateway.deps.registry.remove(conn);
+  gateway.deps.presence.disconnected(conn.user.id);
   stop(actor);
 }
 
@@ -151,15 +169,15 @@ function destroySocket(this: Duplex): void {
 type Authenticated = { user: { id: number; handle: string; displayName: string }; sessionId: string };
 type Auth = Authenticated | { code: ErrorCode };
 
-async function authenticate(req: IncomingMessage, ctx: RouterContext): Promise<Auth> {
+async function authenticate(req: IncomingMessage, deps: SocketDeps): Promise<Auth> {
   // A request target no URL parser accepts (`//[`) is the client's mistake, not a store outage.
   const target = req.url ?? '/';
   if (!URL.canParse(target, 'http://x') || new URL(target, 'http://x').pathname !== '/ws') return { code: 'not_found' };
   // Browsers always send Origin on a WebSocket; a missing or foreign one is cross-site or not a browser we serve.
-  if (!ctx.config.allowedOrigins.has(req.headers.origin ?? '')) return { code: 'forbidden_origin' };
+  if (!deps.config.allowedOrigins.has(req.headers.origin ?? '')) return { code: 'forbidden_origin' };
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   if (!offered.includes(SUBPROTOCOL)) return { code: 'bad_subprotocol' };
-  const caller = await callerOf(req, ctx);
+  const caller = await deps.callerOf(req);
   // The id may be a slice of the Cookie header, which would keep the whole header alive as long as
   // the socket: a copy keeps only the id.
   return caller ? { user: caller.user, sessionId: Buffer.from(caller.session.id).toString() } : { code: 'unauthenticated' };
@@ -170,10 +188,6 @@ function refuse(socket: Duplex, code: ErrorCode): void {
   const { status, text } = ERROR_CODES[code];
   const body = JSON.stringify({ error: { code, message: text } });
   socket.end(
-    `HTTP/1.1 ${status} ${httpReason(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
-}
-
-function httpReason(status: number): string {
-  return { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ManualTimers } from '../../test/support/manual.timers.ts';
-import { TaskOutbox } from '../tasks/outbox.ts';
+import { TaskOutbox } from '../amqp.outbox.ts';
 
 /** An outbox over a fake channel: `sent` records every send, `answer` confirms or fails one. */
 function outbox(max = 10) {

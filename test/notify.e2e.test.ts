@@ -12,24 +12,24 @@ import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import t, { type Test } from 'tap';
-import { KnexNotifyStore } from '../../db/notify.store.ts';
-import { KnexRelationalStore } from '../../db/relational.store.ts';
-import { openRelational } from '../../db/relational.ts';
-import { RedisSessionStore } from '../../db/session.redis.ts';
-import { loadConfig } from '../../router/src/config.ts';
-import { createLogger } from '../../kit/logger.ts';
-import { startRouter } from '../../router/src/node.ts';
-import { openStores } from '../../router/src/stores.ts';
-import { ManualScheduler } from '../../test/support/clock.ts';
-import { startPushEndpoint } from '../../test/support/push.endpoint.ts';
-import { TEST_ORIGIN, TestClient, testNodeEnv } from '../../test/support/router.harness.ts';
-import { spawnRouter } from '../../test/support/router.process.ts';
-import { spawnWorker } from '../../test/support/worker.process.ts';
-import { freshPgDatabase, need, uniqueName } from '../../test/support/services.ts';
-import type { MemoryTaskQueue } from '../tasks/queue.memory.ts';
-import { generateVapidKeys } from '../tasks/vapid.ts';
-import { deleteQueues } from './support.ts';
-import { until } from './task.queue.contract.ts';
+import { KnexNotifyStore } from '../db/notify.store.ts';
+import { KnexRelationalStore } from '../db/relational.store.ts';
+import { openRelational } from '../db/relational.ts';
+import { RedisSessionStore } from '../db/session.redis.ts';
+import { loadConfig } from '../router/src/config.ts';
+import { createLogger } from '../kit/logger.ts';
+import { startRouter } from '../router/src/node.ts';
+import { openStores } from '../router/src/stores.ts';
+import { ManualScheduler } from './support/clock.ts';
+import { startPushEndpoint } from './support/push.endpoint.ts';
+import { TEST_ORIGIN, TestClient, testNodeEnv } from './support/router.harness.ts';
+import { spawnRouter } from './support/router.process.ts';
+import { spawnWorker } from './support/worker.process.ts';
+import { freshPgDatabase, need, uniqueName } from './support/services.ts';
+import type { MemoryTaskQueue } from '../workers/tasks/queue.memory.ts';
+import { generateVapidKeys } from '../workers/tasks/vapid.ts';
+import { deleteQueues } from './support/amqp.queues.ts';
+import { until } from './support/wait.ts';
 
 /** A local SMTP server (smtp-server) that parses what it receives (mailparser). */
 async function startSmtp(t: Test): Promise<{ url: string; mails: ParsedMail[] }> {
@@ -70,7 +70,7 @@ t.test('on the embedded default (handlers in-process)', async (t) => {
     await node.close();
     await stores.close();
   });
-  const { notifier, runtime } = node.ctx.notifications;
+  const { notifier, runtime } = node.notifications;
   const digests = runtime?.digests;
   if (!runtime || !digests) throw new Error('the embedded node runs no in-process worker with digests');
   /** Runs the digest scan its timer would run next; resolves with whom it enqueued a digest for. */

@@ -15,7 +15,7 @@
  * - After a nack the entry waits a backoff delay before it is sent again, so a broker refusing
  *   everything is not asked again in a tight loop.
  */
-import { backoffDelay, type Timers } from '../../kit/amqp.link.ts';
+import { backoffDelay, type Timers } from './amqp.link.ts';
 
 /** Tasks kept at most when no bound is given (TASK_PENDING_MAX's default). */
 export const DEFAULT_PENDING_MAX = 10_000;

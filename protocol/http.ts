@@ -1,0 +1,144 @@
+/**
+ * The HTTP API's request and response bodies (docs/http-api.md), one type per route, shared by
+ * router and app. The router checks every JSON answer against these with `satisfies`; the app's
+ * `$lib/api.ts` types its calls with them, so a change on one side fails the other's typecheck.
+ * Request bodies are the input side of the zod schemas the router validates them with.
+ */
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/browser';
+import type { z } from 'zod';
+import type { UserProfileJson } from './auth.ts';
+import type { passkeyNameBody, profilePatchBody, signupOptionsBody } from './auth.schema.ts';
+import type { ErrorCode } from './errors.ts';
+
+export type { UserProfileJson };
+
+/** Every error answer: a code from docs/errors.md and a human sentence. */
+export interface ErrorResponse {
+  error: { code: ErrorCode; message: string };
+}
+
+// Profile
+
+/** `GET /api/me`. */
+export interface MeResponse {
+  user: UserProfileJson;
+  /** When the session ends unless used again: epoch milliseconds. */
+  session: { expiresAt: number };
+}
+/** `PATCH /api/me`. */
+export type ProfilePatchRequest = z.input<typeof profilePatchBody>;
+/** `PATCH /api/me`, passkey sign-up and sign-in verify, `GET /api/users?handle=`, `GET /api/users/:id`. */
+export interface UserResponse {
+  user: UserProfileJson;
+}
+
+// Passkeys
+
+/** `POST /api/passkeys/signup/options`. */
+export type SignupOptionsRequest = z.input<typeof signupOptionsBody>;
+/** `POST /api/passkeys/signup/options` and `POST /api/passkeys/options`: what `startRegistration` takes. */
+export type CreationOptionsResponse = PublicKeyCredentialCreationOptionsJSON;
+/** `POST /api/passkeys/signin/options`: what `startAuthentication` takes. */
+export type RequestOptionsResponse = PublicKeyCredentialRequestOptionsJSON;
+/** `POST /api/passkeys/signup/verify` and `POST /api/passkeys`: what `startRegistration` returns. */
+export type RegistrationRequest = RegistrationResponseJSON;
+/** `POST /api/passkeys/signin/verify`: what `startAuthentication` returns. */
+export type AuthenticationRequest = AuthenticationResponseJSON;
+/** `POST /api/passkeys/options`. */
+export type PasskeyNameRequest = z.input<typeof passkeyNameBody>;
+
+/** A passkey as its owner sees it in settings. */
+export interface PasskeyJson {
+  /** The credential id, base64url. */
+  id: string;
+  name: string;
+  deviceType: string;
+  backedUp: boolean;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601; null when never used to sign in. */
+  lastUsedAt: string | null;
+}
+/** `GET /api/passkeys` and `POST /api/passkeys` (201). */
+export interface PasskeysResponse {
+  passkeys: PasskeyJson[];
+}
+
+// OAuth
+
+/** A configured OAuth provider; `start` is the path that begins a sign-in with it. */
+export interface ProviderJson {
+  id: string;
+  name: string;
+  start: string;
+}
+/** `GET /api/auth/providers`. */
+export interface ProvidersResponse {
+  providers: ProviderJson[];
+}
+
+/** An account at an OAuth provider linked to the user. */
+export interface IdentityJson {
+  id: number;
+  provider: string;
+  email: string | null;
+  displayName: string | null;
+  /** ISO 8601. */
+  createdAt: string;
+}
+/** `GET /api/identities`. */
+export interface IdentitiesResponse {
+  identities: IdentityJson[];
+}
+
+// Signing out
+
+/** `POST /api/signout/everywhere`: how many sessions ended. */
+export interface SignOutEverywhereResponse {
+  ended: number;
+}
+
+// Notifications
+
+/** `GET /api/push/vapid-public-key`: base64url, the `applicationServerKey` to subscribe with. */
+export interface VapidKeyResponse {
+  publicKey: string;
+}
+/** `POST /api/push/subscriptions`: `PushSubscription.toJSON()`. */
+export interface PushSubscriptionRequest {
+  endpoint: string;
+  expirationTime?: number | null;
+  keys: { p256dh: string; auth: string };
+}
+/** `POST /api/push/subscriptions` (201). */
+export interface PushSubscriptionResponse {
+  id: number;
+}
+/** `DELETE /api/push/subscriptions`. */
+export interface PushUnsubscribeRequest {
+  endpoint: string;
+}
+/** `PUT /api/notifications/email`: an address, or null to clear it. */
+export interface EmailRequest {
+  email: string | null;
+}
+/** `PUT /api/notifications/email`. */
+export interface EmailResponse {
+  email: string | null;
+  emailDigest: boolean;
+}
+
+// Health
+
+/** `GET /healthz`. */
+export interface HealthResponse {
+  status: 'ok';
+  node: string;
+}
+/** `GET /readyz`: 200 when ready, 503 otherwise (draining, or the stores that did not answer). */
+export type ReadyResponse = { status: 'ready' } | { status: 'draining' } | { status: 'unavailable'; stores: string[] };

@@ -1,0 +1,23 @@
+/**
+ * The protocol's version and the hard limits both sides respect. Apart from frames.ts so the zod
+ * schemas (frames.schema.ts) can read the limits without importing the frame types that name them.
+ */
+export const PROTOCOL_VERSION = 1;
+export const SUBPROTOCOL = `messenger.v${PROTOCOL_VERSION}`;
+
+/** Hard limits a client must respect; the server also announces them in `hello`. */
+export const LIMITS = {
+  /** Longest message body, in UTF-16 code units (what JavaScript's `length` counts). */
+  maxBodyLength: 4096,
+  /** Largest WebSocket frame the server reads, in bytes; a larger one closes with 1009. */
+  maxFrameBytes: 64 * 1024,
+  /** Most messages in one history page; larger requests are clamped. */
+  historyPageMax: 100,
+  /** Most rooms in one `sync` request. */
+  syncRoomsMax: 1000,
+  /**
+   * Most fragments one message may arrive in; more closes with 1008. Browsers never fragment; the
+   * limit keeps a message of tiny (or empty) fragments from costing more than the frame limit.
+   */
+  maxFragments: 1024,
+} as const;

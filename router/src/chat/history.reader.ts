@@ -1,0 +1,36 @@
+/**
+ * The one way the router reads history for a client, for `history.get` and `sync` alike: pages in
+ * one order, oldest first, whichever way the cursor points, sent at the client's pace.
+ */
+import type { HistoryStore } from '../../../db/history.port.ts';
+import type { Message } from '../../../protocol/frames.ts';
+import type { Connection } from '../socket/connection.ts';
+
+/** Where a page starts: after a seq (older to newer), or before one (the latest when `before` is undefined). */
+export type Cursor = { after: number } | { before: number | undefined };
+
+export interface Page {
+  /** Ascending seq order. */
+  messages: Message[];
+  /** The store holds more beyond the page, in the direction the cursor reads. */
+  hasMore: boolean;
+}
+
+export class HistoryReader {
+  constructor(private readonly history: Pick<HistoryStore, 'after' | 'before'>) {}
+
+  /** Up to `limit` messages of `room` from `at`, oldest first. */
+  async page(room: string, at: Cursor, limit: number): Promise<Page> {
+    // One extra row tells whether there is more without a second query.
+    const rows = 'after' in at ? await this.history.after(room, at.after, limit + 1) : await this.history.before(room, at.before, limit + 1);
+    const hasMore = rows.length > limit;
+    const messages = rows.slice(0, limit);
+    // The store reads `before` pages newest first, from the cursor down.
+    return { messages: 'after' in at ? messages : messages.reverse(), hasMore };
+  }
+
+  /** Sends a page of `room` as `history.page`, at the client's pace: resolves once the next may be read and sent. */
+  write(conn: Connection, room: string, page: Page, ref?: string): Promise<void> {
+    return conn.replyPaced({ type: 'history.page', ...(ref ? { ref } : {}), room, messages: page.messages, hasMore: page.hasMore });
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The /api of a router node: every feature's routes, each given only what it uses (AuthDeps,
+ * PasskeyRoutesDeps, UsersDeps, PushDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
+ * the node's stores and services; app.ts registers the result.
+ */
+import type { Logger } from 'pino';
+import { authRoutes } from '../auth/auth.routes.ts';
+import { OAuthService } from '../auth/oauth.service.ts';
+import { passkeyRoutes } from '../auth/passkey.routes.ts';
+import { PasskeyService } from '../auth/passkey.service.ts';
+import { SignInLimiter } from '../auth/signin.limiter.ts';
+import type { Config } from '../config.ts';
+import type { Notifications } from '../notify/notifications.ts';
+import { pushRoutes } from '../notify/push.routes.ts';
+import type { Stores } from '../stores.ts';
+import { usersRoutes } from '../users/users.routes.ts';
+import { callerOf, edgeGuards } from './caller.ts';
+import type { HttpDeps } from './app.ts';
+
+/** What the /api is built from. */
+export interface ApiSources {
+  config: Readonly<Config>;
+  log: Logger;
+  stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'attempts' | 'rateLimits' | 'notify' | 'bus'>;
+  notifications: Pick<Notifications, 'vapidPublicKey' | 'pushEndpoints'>;
+}
+
+/** The guards and route modules of the /api. */
+export function apiRoutes({ config, log, stores, notifications }: ApiSources): Pick<HttpDeps, 'guards' | 'routes'> {
+  const callers = { sessions: stores.sessions, relational: stores.relational, config, log };
+  const sessions = { sessions: stores.sessions, bus: stores.bus, config };
+  // One limiter serves passkeys and OAuth: its counts live in the store, so they share one budget anyway.
+  const limiter = new SignInLimiter({ rateLimits: stores.rateLimits, config, log });
+  const services = { auth: stores.auth, attempts: stores.attempts, config, log };
+  return {
+    guards: edgeGuards(callers),
+    routes: [
+      authRoutes({ ...sessions, auth: stores.auth, oauth: new OAuthService(services), limiter, callerOf: (req) => callerOf(req, callers), log }),
+      passkeyRoutes({ ...sessions, auth: stores.auth, passkeys: new PasskeyService(services), limiter }),
+      usersRoutes({ auth: stores.auth }),
+      pushRoutes({ notify: stores.notify, vapidPublicKey: notifications.vapidPublicKey, pushEndpoints: notifications.pushEndpoints, log }),
+    ],
+  };
+}
