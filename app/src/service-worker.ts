@@ -9,6 +9,7 @@
  */
 import { build, files, version } from '$service-worker';
 import type { PushPayload } from '$protocol/push.ts';
+import { answeredRoom, pageToWorker, type WorkerToPage } from '$lib/sw.messages.ts';
 
 const sw = self as unknown as ServiceWorkerGlobalScope;
 const CACHE = `shell-${version}`;
@@ -29,7 +30,7 @@ sw.addEventListener('activate', (event) => {
 });
 
 sw.addEventListener('message', (event) => {
-  if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void sw.skipWaiting();
+  if (pageToWorker(event.data)?.type === 'SKIP_WAITING') void sw.skipWaiting();
 });
 
 sw.addEventListener('fetch', (event) => {
@@ -76,9 +77,9 @@ async function roomOnScreen(room: string): Promise<boolean> {
           const timer = setTimeout(() => resolve(false), 500);
           channel.port1.onmessage = (e) => {
             clearTimeout(timer);
-            resolve((e.data as { room?: string | null } | null)?.room === room);
+            resolve(answeredRoom(e.data) === room);
           };
-          c.postMessage({ type: 'which-room' }, [channel.port2]);
+          c.postMessage({ type: 'which-room' } satisfies WorkerToPage, [channel.port2]);
         }),
     );
   return (await Promise.all(answers)).some(Boolean);
@@ -114,7 +115,7 @@ sw.addEventListener('notificationclick', (event) => {
       const existing = windows.find((c) => c.url === url) ?? windows[0];
       if (existing) {
         const focused = await existing.focus();
-        if (focused.url !== url) await focused.navigate(url).catch(() => focused.postMessage({ type: 'open', url }));
+        if (focused.url !== url) await focused.navigate(url).catch(() => focused.postMessage({ type: 'open', url } satisfies WorkerToPage));
         return;
       }
       await sw.clients.openWindow(url);

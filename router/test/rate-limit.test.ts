@@ -160,7 +160,7 @@ t.test('error replies are bounded: one rate_limited error per socket per window'
 t.test('a well-behaved bursty client is never closed', async (t) => {
   t.test('the app resyncing after a reconnect with news in every room and a full outbox', async (t) => {
     const s = socketOf(t);
-    // What app/src/lib/chat.svelte.ts sends on a reconnect, all at once: a sync of up to
+    // What app/src/lib/chat/ (the store, on `apply`'s effects) sends on a reconnect, all at once: a sync of up to
     // syncRoomsMax rooms, an ack per room that had news, a read for the open room, then the outbox.
     const rooms = Array.from({ length: LIMITS.syncRoomsMax }, (_, i) => `${i + 1}-${i + 2}`);
     const sync = JSON.stringify({ type: 'sync', ref: 'sync', rooms: rooms.map((room) => ({ room, lastSeq: 1 })) });

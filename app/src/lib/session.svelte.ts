@@ -3,7 +3,7 @@
  * opens with the cached chats. Starting a session starts the chat store (and its socket).
  */
 import { api, ApiError, type User } from './api.ts';
-import { chat } from './chat.svelte.ts';
+import { chat } from './chat/store.svelte.ts';
 import { disablePush } from './push.ts';
 import { storage } from './storage.ts';
 

@@ -1,7 +1,7 @@
 /**
  * The one typed WebSocket client of a tab (docs/protocol.md): connects with the `messenger.v1`
  * subprotocol, reconnects with jittered exponential backoff, and reports its state. Frames are the
- * shared protocol types; the chat store (chat.svelte.ts) holds every rule about messages.
+ * shared protocol types; the chat modules (chat/) hold every rule about messages.
  */
 import { SUBPROTOCOL, type ClientFrame, type ServerFrame } from '$protocol/frames.ts';
 

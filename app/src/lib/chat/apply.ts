@@ -1,0 +1,163 @@
+/**
+ * What a server frame does to the chat state: `apply` changes a plain state object and returns
+ * what must happen outside it (frames to send, writes to the cache, reads to mark) as effects the
+ * store runs in order. No socket, storage, clock or runes here, so every rule is a unit test away.
+ */
+import { LIMITS, type ClientFrame, type Message, type PublicUser, type RoomSummary, type ServerFrame } from '../../../../protocol/frames.ts';
+import { isFinalRefusal } from './outbox.ts';
+import { contiguous, emptyRoom, type ChatState } from './state.ts';
+
+/** How long (ms) a `typing` frame shows the other member as typing, unless they stop or send first. */
+export const TYPING_SHOW_MS = 6000;
+
+/** The `ref` prefix of a request for an earlier page (`older:<room>`), so its error stops the spinner. */
+export const OLDER_REF = 'older:';
+
+export type Effect =
+  /** Send a frame if the socket is up; nothing is retried. */
+  | { type: 'send'; frame: ClientFrame }
+  /** Rooms changed: write the offline cache. */
+  | { type: 'save' }
+  /** The outbox changed: write it, and forget in-flight sends of items that left it. */
+  | { type: 'saveOutbox' }
+  /** The outbox may go out now (the server knows where this device stands). */
+  | { type: 'flush' }
+  /** Messages from others arrived in `room`: mark them read if the room is on screen. */
+  | { type: 'read'; room: string };
+
+export interface ApplyContext {
+  /** The signed-in user's id (null before sign-in). */
+  me: number | null;
+  /** The current time (ms). */
+  now: number;
+}
+
+/** Applies one server frame to `state` (changed in place) and returns the effects to run, in order. */
+export function apply(state: ChatState, frame: ServerFrame, ctx: ApplyContext): Effect[] {
+  const effects: Effect[] = [];
+  switch (frame.type) {
+    case 'hello': {
+      // After every (re)connect: resync each room from its last contiguous seq.
+      const rooms = Object.values(state.rooms)
+        .filter((r) => r.messages.length > 0)
+        .map((r) => ({ room: r.room, lastSeq: contiguous(r.messages) }));
+      effects.push({ type: 'send', frame: { type: 'sync', ref: 'sync', rooms: rooms.slice(0, LIMITS.syncRoomsMax) } });
+      break;
+    }
+    case 'message.sent': {
+      const item = state.outbox.find((o) => o.clientMsgId === frame.ref);
+      if (!item || ctx.me === null) break;
+      const message: Message = { id: frame.id, room: frame.room, seq: frame.seq, sender: ctx.me, body: item.body, clientMsgId: item.clientMsgId, ts: frame.ts };
+      merge(state, frame.room, [message], ctx, effects);
+      break;
+    }
+    case 'message.new': {
+      const room = state.rooms[frame.message.room];
+      const held = room ? contiguous(room.messages) : 0;
+      merge(state, frame.message.room, [frame.message], ctx, effects);
+      // A live message after a gap: fetch what is missing from history.
+      if (room && held > 0 && frame.message.seq > held + 1) {
+        effects.push({ type: 'send', frame: { type: 'history.get', room: room.room, after: held, limit: LIMITS.historyPageMax } });
+      }
+      // A room this device has not seen: a sync brings its members and receipts.
+      if (!room) effects.push({ type: 'send', frame: { type: 'sync', rooms: [] } });
+      break;
+    }
+    case 'history.page': {
+      const room = state.rooms[frame.room];
+      if (room) room.loadingOlder = false;
+      merge(state, frame.room, frame.messages, ctx, effects);
+      break;
+    }
+    case 'sync.done':
+      for (const s of frame.rooms) summary(state, s);
+      effects.push({ type: 'save' }, { type: 'flush' });
+      break;
+    case 'receipt': {
+      const room = state.rooms[frame.room];
+      if (!room) break;
+      const user = String(frame.user);
+      const book = frame.kind === 'read' ? room.read : room.delivered;
+      book[user] = Math.max(book[user] ?? 0, frame.seq);
+      // Read implies delivered (the delivered receipt may never come once the read one did).
+      if (frame.kind === 'read') room.delivered[user] = Math.max(room.delivered[user] ?? 0, frame.seq);
+      effects.push({ type: 'save' });
+      break;
+    }
+    case 'typing': {
+      const room = state.rooms[frame.room];
+      if (room && frame.user !== ctx.me) room.typingUntil = frame.active ? ctx.now + TYPING_SHOW_MS : 0;
+      break;
+    }
+    case 'error':
+      if (frame.ref?.startsWith(OLDER_REF)) {
+        const room = state.rooms[frame.ref.slice(OLDER_REF.length)];
+        if (room) room.loadingOlder = false;
+      }
+      if (frame.ref && isFinalRefusal(frame.code)) {
+        state.outbox = state.outbox.filter((o) => o.clientMsgId !== frame.ref);
+        effects.push({ type: 'saveOutbox' });
+      }
+      break;
+    case 'presence':
+      state.presence[frame.user] = frame.online ? { online: true } : { online: false, lastSeen: frame.lastSeen };
+      break;
+    case 'pong':
+      break;
+    default: {
+      const never: never = frame;
+      return never;
+    }
+  }
+  return effects;
+}
+
+/** Takes a room summary from `sync.done`: members (and their presence), and watermarks that only move up. */
+function summary(state: ChatState, s: RoomSummary): void {
+  const members: PublicUser[] = [];
+  for (const { online, lastSeen, ...user } of s.members) {
+    members.push(user);
+    state.presence[user.id] = online ? { online: true } : { online: false, lastSeen };
+  }
+  const room = state.rooms[s.room];
+  if (!room) {
+    state.rooms[s.room] = { ...emptyRoom(s.room, members), lastSeq: s.lastSeq, delivered: { ...s.delivered }, read: { ...s.read } };
+    return;
+  }
+  room.members = members;
+  room.lastSeq = Math.max(room.lastSeq, s.lastSeq);
+  for (const [k, v] of Object.entries(s.delivered)) room.delivered[k] = Math.max(room.delivered[k] ?? 0, v);
+  for (const [k, v] of Object.entries(s.read)) room.read[k] = Math.max(room.read[k] ?? 0, v);
+}
+
+/**
+ * Adds messages to a room by seq, whatever order they come in (a seq held already keeps its
+ * message), clears them from the outbox, and acks (and maybe reads) those from others.
+ */
+function merge(state: ChatState, roomId: string, incoming: Message[], ctx: ApplyContext, effects: Effect[]): void {
+  if (incoming.length === 0) return;
+  // Read back after adding: in the store, state is a rune proxy and the object assigned is not it.
+  if (!state.rooms[roomId]) state.rooms[roomId] = emptyRoom(roomId);
+  const room = state.rooms[roomId]!;
+  const bySeq = new Map(room.messages.map((m) => [m.seq, m]));
+  let fromOthers = false;
+  for (const m of incoming) {
+    if (!bySeq.has(m.seq)) bySeq.set(m.seq, m);
+    if (m.sender !== ctx.me) {
+      fromOthers = true;
+      room.typingUntil = 0;
+    }
+  }
+  room.messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  room.lastSeq = Math.max(room.lastSeq, room.messages.at(-1)!.seq);
+  const ids = new Set(incoming.map((m) => m.clientMsgId));
+  if (state.outbox.some((o) => ids.has(o.clientMsgId))) {
+    state.outbox = state.outbox.filter((o) => !ids.has(o.clientMsgId));
+    effects.push({ type: 'saveOutbox' });
+  }
+  if (fromOthers) {
+    effects.push({ type: 'send', frame: { type: 'message.ack', room: roomId, seq: contiguous(room.messages) } });
+    effects.push({ type: 'read', room: roomId });
+  }
+  effects.push({ type: 'save' });
+}

@@ -1,0 +1,79 @@
+/**
+ * The outbox: messages written here and not yet acknowledged by the server. They survive reloads
+ * (the cache keeps them) and go out again with the same clientMsgId until a `message.sent` or the
+ * message itself comes back, so the server stores each exactly once. Time comes in as a parameter.
+ */
+import { LIMITS } from '../../../../protocol/frames.ts';
+import type { ErrorCode } from '../../../../protocol/errors.ts';
+import { textProblem } from '../../../../protocol/text.ts';
+
+/** A message the server has not acknowledged yet; re-sent with the same clientMsgId until it is. */
+export interface OutboxItem {
+  clientMsgId: string;
+  room: string;
+  to: number;
+  body: string;
+  /** When it was written (ms); shown as its time until the server's `ts` replaces it. */
+  createdAt: number;
+}
+
+/** A sent message without `message.sent` after this long (ms) is sent again (same clientMsgId). */
+export const RESEND_MS = 8000;
+
+/** Refusals no resend can fix (too long, conflict, not allowed, not storable): such a send leaves the outbox. */
+const FINAL_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'body_too_long',
+  'invalid_recipient',
+  'user_not_found',
+  'room_not_found',
+  'conflict',
+  'invalid_frame',
+  'message_rejected',
+]);
+
+export function isFinalRefusal(code: ErrorCode): boolean {
+  return FINAL_REFUSALS.has(code);
+}
+
+/** The outbox item for `body`, or null when the text rule or the length limit refuses it. */
+export function outboxItem(room: string, to: number, body: string, clientMsgId: string, now: number): OutboxItem | null {
+  if (textProblem(body, 'body') !== null || body.length > LIMITS.maxBodyLength) return null;
+  return { clientMsgId, room, to, body, createdAt: now };
+}
+
+/**
+ * Which outbox items are on the wire and since when. Kept in memory only: after a reload or a
+ * reconnect everything is sent again, which the server dedupes by clientMsgId.
+ */
+export class InFlight {
+  private readonly since = new Map<string, number>();
+
+  has(clientMsgId: string): boolean {
+    return this.since.has(clientMsgId);
+  }
+
+  mark(clientMsgId: string, now: number): void {
+    this.since.set(clientMsgId, now);
+  }
+
+  /** Forgets everything (the socket is gone, so nothing is on the wire any more). */
+  clear(): void {
+    this.since.clear();
+  }
+
+  /** Forgets sends older than RESEND_MS, so the next flush sends them again. */
+  expire(now: number): void {
+    for (const [id, at] of this.since) if (now - at > RESEND_MS) this.since.delete(id);
+  }
+
+  /** Forgets items that left the outbox. */
+  keepOnly(outbox: readonly OutboxItem[]): void {
+    const ids = new Set(outbox.map((o) => o.clientMsgId));
+    for (const id of this.since.keys()) if (!ids.has(id)) this.since.delete(id);
+  }
+
+  /** The items to send now: every one not in flight, oldest first. */
+  due(outbox: readonly OutboxItem[]): OutboxItem[] {
+    return outbox.filter((o) => !this.since.has(o.clientMsgId));
+  }
+}
