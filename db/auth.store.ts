@@ -28,7 +28,11 @@ const iso = (d: Date | string | null): string | null => (d === null ? null : new
 const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown })?.code === '23505';
 
 export class KnexAuthStore implements AuthStore {
-  constructor(private readonly db: Knex) {}
+  private readonly db: Knex;
+
+  constructor(db: Knex) {
+    this.db = db;
+  }
 
   async profile(userId: number): Promise<UserProfile | null> {
     const row = await this.db<UserRow>('users').where({ id: userId }).first();

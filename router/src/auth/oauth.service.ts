@@ -43,10 +43,13 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 export class OAuthService {
   readonly #specs = new Map<OAuthProviderId, ProviderSpec>();
 
+  private readonly ctx: RouterContext;
+
   constructor(
-    private readonly ctx: RouterContext,
+    ctx: RouterContext,
     options: OAuthServiceOptions = {},
   ) {
+    this.ctx = ctx;
     for (const id of OAUTH_PROVIDERS) {
       const client = ctx.config.oauth[id];
       if (client) this.#specs.set(id, providerSpec(id, client, options.endpoints?.[id]));

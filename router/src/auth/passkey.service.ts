@@ -31,7 +31,11 @@ type Attempt =
   | { purpose: 'add'; userId: number; name: string | undefined };
 
 export class PasskeyService {
-  constructor(private readonly ctx: RouterContext) {}
+  private readonly ctx: RouterContext;
+
+  constructor(ctx: RouterContext) {
+    this.ctx = ctx;
+  }
 
   /** Creation options for a new account; `handle_taken` if the handle is in use already. */
   async signupOptions(handle: string, displayName: string): Promise<PublicKeyCredentialCreationOptionsJSON> {

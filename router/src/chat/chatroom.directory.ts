@@ -17,10 +17,16 @@ export class ChatroomDirectory {
   private sweeper: NodeJS.Timeout | undefined;
   private ctx: RouterContext | undefined;
 
+  private readonly parent: Ref<unknown>;
+  private readonly idleMs: number;
+
   constructor(
-    private readonly parent: Ref<unknown>,
-    private readonly idleMs: number,
-  ) {}
+    parent: Ref<unknown>,
+    idleMs: number,
+  ) {
+    this.parent = parent;
+    this.idleMs = idleMs;
+  }
 
   /** Starts spawning and sweeping; the context is complete only once the directory exists. */
   start(ctx: RouterContext): void {

@@ -14,14 +14,26 @@ export class Connection {
   heartbeatSlice = 0;
   private closing = false;
 
+  readonly id: string;
+  readonly user: PublicUser;
+  readonly sessionId: string;
+  private readonly ws: WebSocket;
+  /** Bytes queued on the socket beyond which it is closed as a slow consumer. */
+  private readonly sendBufferMaxBytes: number;
+
   constructor(
-    readonly id: string,
-    readonly user: PublicUser,
-    readonly sessionId: string,
-    private readonly ws: WebSocket,
-    /** Bytes queued on the socket beyond which it is closed as a slow consumer. */
-    private readonly sendBufferMaxBytes: number,
-  ) {}
+    id: string,
+    user: PublicUser,
+    sessionId: string,
+    ws: WebSocket,
+    sendBufferMaxBytes: number,
+  ) {
+    this.id = id;
+    this.user = user;
+    this.sessionId = sessionId;
+    this.ws = ws;
+    this.sendBufferMaxBytes = sendBufferMaxBytes;
+  }
 
   get open(): boolean {
     return !this.closing && this.ws.readyState === this.ws.OPEN;
