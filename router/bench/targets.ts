@@ -1,6 +1,6 @@
 /**
  * The servers under test, each started as a child process with its users ready:
- *  - the router on the full stack: `node --import tsx router/src/main.ts` on a fresh PostgreSQL
+ *  - the router on the full stack: `node router/src/main.ts` on a fresh PostgreSQL
  *    database, Redis and a unique RabbitMQ exchange; users and sessions are created from here,
  *    through the same stores the router uses;
  *  - the router on the embedded default: embedded.router.ts (main.ts plus provisioning over IPC,
@@ -207,7 +207,7 @@ export async function startFullStack(ctx: TargetContext): Promise<Target> {
   return {
     key: 'router',
     label: 'router (full stack)',
-    how: 'child process: node --import tsx router/src/main.ts',
+    how: 'child process: node router/src/main.ts',
     // What router/src/stores.ts picks for this environment.
     stores: { tasks: 'rabbitmq', presence: 'redis', relational: 'postgresql', history: 'postgresql', sessions: 'redis', bus: 'rabbitmq' },
     child,
@@ -248,7 +248,7 @@ export async function startEmbedded(ctx: TargetContext): Promise<Target> {
   return {
     key: 'router',
     label: 'router (embedded)',
-    how: 'child process: node --import tsx router/bench/embedded.router.ts (= main.ts + user/session provisioning over IPC)',
+    how: 'child process: node router/bench/embedded.router.ts (= main.ts + user/session provisioning over IPC)',
     stores: ready.stores,
     child,
     users,
@@ -282,7 +282,7 @@ export async function startBare(ctx: TargetContext): Promise<Target> {
   return {
     key: 'bare',
     label: 'bare ws forwarder',
-    how: 'child process: node --import tsx router/bench/bare.forwarder.ts',
+    how: 'child process: node router/bench/bare.forwarder.ts',
     stores: { persistence: 'none', bus: 'none' },
     child,
     users: Array.from({ length: ctx.options.connections }, (_, i) => ({ id: i + 1, sessionId: '' })),

@@ -17,3 +17,15 @@
  * each: p99 19.7, 24.7, 21.9 ms against 40.6, 41.9, 54.2 ms; GC 1.7-2.0% of a core against 3-5%.
  */
 export const ROUTER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32', '--no-allocation-site-pretenuring'];
+
+/**
+ * The Node arguments that run one of the project's TypeScript entry points on the running Node:
+ * none where Node strips the types itself (Node 24, the production runtime: `npm start` and the
+ * image run `node router/src/main.ts`), tsx's loader on an older Node (a machine still on Node 20).
+ * Tests and the benchmark spawn their children with these, so a child runs as in production
+ * wherever the runtime allows. (`process.features.typescript` is 'strip' or 'transform' where Node
+ * reads .ts files, false where that is turned off; @types/node 20 does not know it.)
+ */
+export const TYPESCRIPT_NODE_ARGS: readonly string[] = (process.features as { typescript?: string | false }).typescript
+  ? []
+  : ['--import', 'tsx'];
