@@ -1,8 +1,7 @@
 /**
  * The benchmark's child processes (router, bare forwarder): spawned with the bench preload (and tsx
- * only on a Node that cannot strip types itself),
- * logged to a file, measured through /proc, and always killed — on a normal end, an error, a
- * signal, and as a last resort synchronously at exit.
+ * only on a Node that cannot strip types itself), logged to a file, measured through /proc, and
+ * always killed — on a normal end, an error, a signal, and as a last resort synchronously at exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';

@@ -1,6 +1,7 @@
 /**
  * Runs one of the project's entry points as its own process (plain `node` where it strips types,
- * as in production; `node --import tsx` on an older Node), collects its log lines, and resolves with the port it reports listening on; killed in teardown.
+ * as in production; `node --import tsx` on an older Node), collects its log lines, and resolves
+ * with the port it reports listening on; killed in teardown.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Test } from 'tap';
