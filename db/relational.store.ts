@@ -13,7 +13,11 @@ import { HandleTakenError } from './store.errors.ts';
 const toUser = (u: UserModel): UserRecord => ({ id: u.id, handle: u.handle, displayName: u.display_name });
 
 export class KnexRelationalStore implements RelationalStore {
-  constructor(private readonly db: Knex) {}
+  private readonly db: Knex;
+
+  constructor(db: Knex) {
+    this.db = db;
+  }
 
   async createUser(handle: string, displayName: string): Promise<UserRecord> {
     try {
