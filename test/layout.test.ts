@@ -99,3 +99,20 @@ t.test("the README's layout table names every folder, and only folders that exis
   t.same(listed.filter((f) => !existsSync(`${root}${f}`)), [], 'no row names a folder that is gone');
   t.same([...folders].filter((f) => !f.startsWith('.') && !listed.includes(f)).sort(), [], 'every folder has a row');
 });
+
+t.test('the image holds every folder the router and the worker import', async (t) => {
+  // The transitive imports of each process's entry, as top-level folders.
+  const reached = new Set<string>();
+  const walk = (file: string): void => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const dep of tree[file] ?? []) if (dep.id && !dep.id.includes('node_modules') && existsSync(`${root}${dep.id}`)) walk(dep.id);
+  };
+  for (const entry of ['router/src/main.ts', 'workers/src/main.ts', 'ops/migrate.ts']) walk(entry);
+  const folders = new Set([...reached].map((f) => f.split('/')[0]!));
+  const dockerfile = readFileSync(`${root}ops/Dockerfile`, 'utf8');
+  const runtime = dockerfile.slice(dockerfile.indexOf(' AS runtime'));
+  const copied = new Set([...runtime.matchAll(/^COPY --from=build \/app\/([^ /]+) /gm)].map((m) => m[1]!));
+  t.ok(folders.has('kit') && folders.has('router'), `the entries reach ${[...folders].join(', ')}`);
+  t.same([...folders].filter((f) => !copied.has(f)), [], 'the runtime stage copies each of them');
+});
