@@ -106,6 +106,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     rooms,
     sync,
     callerOf: (req) => callerOf(req, callers),
+    groups: { membersMax: config.groupMembersMax, perUserMax: config.groupsPerUserMax },
     connections: { sendBufferMaxBytes: config.sendBufferMaxBytes, errorsSent: metrics.errorsSent, scheduler: options.scheduler },
     scheduler: options.scheduler,
   };

@@ -55,7 +55,7 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDe
       if (!sent) lastSeq = await deps.history.lastSeq(room.id);
     }
     if (!conn.open) return;
-    summaries.push({ room: room.id, memberIds: room.members, lastSeq, delivered: room.delivered, read: room.read });
+    summaries.push({ room: room.id, kind: 'direct', memberIds: room.members, lastSeq, delivered: room.delivered, read: room.read });
   }
 
   const ids = [...new Set(summaries.flatMap((s) => s.memberIds))];

@@ -155,6 +155,15 @@ async function route(frame: ClientFrame, conn: Connection, deps: ConnectionActor
     case 'ping':
       conn.reply({ type: 'pong', ...(frame.ref ? { ref: frame.ref } : {}) });
       return;
+    case 'group.create':
+    case 'group.rename':
+    case 'group.add':
+    case 'group.remove':
+    case 'group.role':
+    case 'group.leave':
+    case 'group.members':
+      // Defined by the protocol; the router's side lands with the group chatroom actor.
+      return conn.fail(new AppError('unknown_type', 'groups are not served by this server yet'), frame.ref);
     default:
       frame satisfies never;
   }
