@@ -128,6 +128,10 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
 }
 
 function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: AppendOutcome, deps: ChatDeps): void {
+  if (outcome.kind === 'refused') {
+    conn.fail(new AppError('room_not_found'), ref);
+    return;
+  }
   const m: Message = outcome.message;
   if (outcome.kind === 'conflict') {
     conn.fail(new AppError('conflict', 'this clientMsgId was used for a different message'), ref);
