@@ -1,36 +1,9 @@
 import t, { type Test } from 'tap';
-import type { Message, ServerFrame } from '../../protocol/frames.ts';
-import { modes, startNode, type Harness, type TestClient, type TestUser } from '../../test/support/router.harness.ts';
+import type { ServerFrame } from '../../protocol/frames.ts';
+import { done, entries, entry, request } from '../../test/support/group.requests.ts';
+import { modes, startNode, type Harness, type TestClient } from '../../test/support/router.harness.ts';
 
 type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
-
-let refs = 0;
-/** Sends a group request and waits for its answer: `group.done`, `group.members` or `error` with its ref. */
-function request(c: TestClient, frame: Record<string, unknown>): Promise<FrameOf<'group.done'> | FrameOf<'group.members'> | FrameOf<'error'>> {
-  const ref = `g${++refs}`;
-  c.send({ ...frame, ref });
-  return c.nextWhere(
-    (f): f is FrameOf<'group.done'> | FrameOf<'group.members'> | FrameOf<'error'> => (f.type === 'group.done' || f.type === 'group.members' || f.type === 'error') && f.ref === ref,
-    10_000,
-    `answer to ${String(frame.type)}`,
-  );
-}
-
-async function done(c: TestClient, frame: Record<string, unknown>): Promise<FrameOf<'group.done'>> {
-  const answer = await request(c, frame);
-  if (answer.type !== 'group.done') throw new Error(`expected group.done, got ${JSON.stringify(answer)}`);
-  return answer;
-}
-
-/** The entries of `room` a client received live, by seq. */
-function entries(c: TestClient, room: string): Message[] {
-  return c.all('message.new').map((f) => f.message).filter((m) => m.room === room);
-}
-
-/** Waits until `c` has received the entry `seq` of `room` live. */
-function entry(c: TestClient, room: string, seq: number): Promise<Message> {
-  return c.next('message.new', (f) => f.message.room === room && f.message.seq === seq).then((f) => f.message);
-}
 
 for (const mode of modes(t, 'group chats')) {
   t.test(`groups on the ${mode.name}`, async (t) => {
@@ -219,4 +192,3 @@ async function races(t: Test, h: Harness): Promise<void> {
   });
 }
 
-export type { TestUser };

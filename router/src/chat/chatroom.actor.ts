@@ -96,6 +96,8 @@ async function handle(state: RoomState, msg: RoomMsg, roomId: string, deps: Chat
     void sendHistory(room.id, msg, deps, true);
     return loaded;
   }
+  // This node's view of a group may be behind (a member added on another node): look again before refusing.
+  if (room?.group && (msg.type === 'members' || !room.members.includes(msg.conn.user.id))) await refreshGroup(room, deps);
   if (!room || !room.members.includes(msg.conn.user.id)) {
     if (msg.type !== 'receipt' && msg.type !== 'typing') {
       msg.conn.fail(new AppError(msg.type === 'send' && msg.to !== undefined ? 'user_not_found' : 'room_not_found'), msg.ref);
