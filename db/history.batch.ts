@@ -4,16 +4,136 @@
  * the same batch — and which seq each new one gets. A store supplies the three I/O steps and runs
  * this inside its own transaction.
  */
-import type { AppendOutcome, Message, NewMessage } from './history.port.ts';
+import { roomKindOf } from '../protocol/frames.ts';
+import type { AppendOutcome, GroupState, Message, NewMessage } from './history.port.ts';
 import { uuid7 } from './uuid7.ts';
 
 export interface AppendSteps {
   /** The already-stored messages among the batch's keys. */
   findExisting(batch: readonly NewMessage[]): Promise<Message[]>;
+  /**
+   * Groups only (needed when a batch holds an entry of a `g-…` room): the groups' state, read so
+   * that no other commit changes it before this one ends (a row lock, or a document this commit
+   * writes); null for a group that does not exist. Rooms come sorted.
+   */
+  loadGroups?(rooms: readonly string[]): Promise<Map<string, GroupState | null>>;
   /** Reserves `count` seqs per room (rooms in sorted order); returns each room's first reserved seq. */
   reserveSeqs(perRoom: ReadonlyMap<string, number>): Promise<Map<string, number>>;
   /** Inserts the new messages. */
   insert(stored: readonly Message[]): Promise<void>;
+  /** Groups only: writes the groups whose members changed, after `reserveSeqs`. */
+  saveGroups?(writes: readonly GroupWrite[]): Promise<void>;
+}
+
+/** A group's state after a commit, and the users whose membership it touched (set or removed). */
+export interface GroupWrite {
+  room: string;
+  state: GroupState;
+  touched: number[];
+}
+
+/** A group as a batch changes it, entry by entry. */
+interface WorkingGroup {
+  exists: boolean;
+  version: number;
+  members: Map<number, { role: GroupState['members'][number]['role']; joinedSeq: number }>;
+  touched: Set<number>;
+}
+
+/** The membership decisions of a batch's group entries, before and after seqs are known. */
+interface GroupVerdicts {
+  groups: Map<string, WorkingGroup>;
+  refused: Map<number, AppendOutcome>;
+  /** Accepted group entries, in input order, with the users each one made members. */
+  accepted: Array<{ index: number; joined: number[] }>;
+  /** Each group's membership version before the batch. */
+  loaded: Map<string, number>;
+}
+
+/**
+ * Decides a batch's group entries in input order against the groups' state: a message needs its
+ * sender to be a member at that point (earlier entries of the batch included); the entries of one
+ * request need the version it was decided on, checked at its first entry. Applies each accepted
+ * change to the working state, with the seqs still unknown (`joinedSeq` -1 for now).
+ */
+async function judgeGroups(batch: readonly NewMessage[], fresh: Set<number>, steps: AppendSteps): Promise<GroupVerdicts | undefined> {
+  const indexes = [...fresh].filter((i) => roomKindOf(batch[i]!.room) === 'group');
+  if (indexes.length === 0) return undefined;
+  if (!steps.loadGroups || !steps.saveGroups) throw new Error('this history store cannot append to groups');
+  const rooms = [...new Set(indexes.map((i) => batch[i]!.room))].sort();
+  const states = await steps.loadGroups(rooms);
+  const groups = new Map<string, WorkingGroup>();
+  for (const room of rooms) {
+    const state = states.get(room) ?? null;
+    groups.set(room, {
+      exists: state !== null,
+      version: state?.version ?? 0,
+      members: new Map((state?.members ?? []).map((m) => [m.user, { role: m.role, joinedSeq: m.joinedSeq }])),
+      touched: new Set(),
+    });
+  }
+  const loaded = new Map([...groups].map(([room, g]) => [room, g.version]));
+  const refused = new Map<number, AppendOutcome>();
+  const accepted: GroupVerdicts['accepted'] = [];
+  const decided = new Map<object, boolean>();
+  for (const i of indexes) {
+    const m = batch[i]!;
+    const g = groups.get(m.room)!;
+    let ok: boolean;
+    if (m.op) {
+      ok = decided.get(m.op) ?? g.version === m.op.expect;
+      decided.set(m.op, ok);
+    } else {
+      ok = g.exists && g.members.has(m.sender);
+    }
+    if (!ok) {
+      refused.set(i, { kind: 'refused', reason: m.op ? 'stale' : 'not_member' });
+      fresh.delete(i);
+      continue;
+    }
+    const joined: number[] = [];
+    if (m.change) {
+      g.exists = true;
+      g.version = -1;
+      for (const user of m.change.remove ?? []) {
+        g.members.delete(user);
+        g.touched.add(user);
+      }
+      for (const { user, role } of m.change.set ?? []) {
+        const current = g.members.get(user);
+        if (!current) joined.push(user);
+        g.members.set(user, { role, joinedSeq: current?.joinedSeq ?? -1 });
+        g.touched.add(user);
+      }
+    }
+    accepted.push({ index: i, joined });
+  }
+  return { groups, refused, accepted, loaded };
+}
+
+/** With the seqs known: each accepted group entry's version, new members' joinedSeq, and what to write. */
+function settleGroups(batch: readonly NewMessage[], verdicts: GroupVerdicts, seqOf: (i: number) => number): { versions: Map<number, number>; writes: GroupWrite[] } {
+  const versions = new Map<number, number>();
+  const running = new Map(verdicts.loaded);
+  for (const { index, joined } of verdicts.accepted) {
+    const m = batch[index]!;
+    const g = verdicts.groups.get(m.room)!;
+    if (m.change) {
+      running.set(m.room, seqOf(index));
+      for (const user of joined) {
+        const member = g.members.get(user);
+        if (member && member.joinedSeq === -1) member.joinedSeq = seqOf(index);
+      }
+    }
+    versions.set(index, running.get(m.room)!);
+  }
+  const writes: GroupWrite[] = [];
+  for (const [room, g] of verdicts.groups) {
+    if (g.touched.size === 0) continue;
+    const members = [...g.members].map(([user, { role, joinedSeq }]) => ({ user, role, joinedSeq }));
+    writes.push({ room, state: { version: running.get(room)!, members }, touched: [...g.touched] });
+  }
+  return { versions, writes };
 }
 
 /** The identity of a message for idempotency: (room, sender, clientMsgId). */
@@ -27,31 +147,58 @@ export async function appendBatch(batch: readonly NewMessage[], steps: AppendSte
 
   // The first unseen occurrence of a key is new; any later one is judged against it below.
   const fresh = new Set<number>();
-  const perRoom = new Map<string, number>();
   const seen = new Set<string>();
   batch.forEach((m, i) => {
     const key = keyOf(m);
     if (byKey.has(key) || seen.has(key)) return;
     seen.add(key);
     fresh.add(i);
-    perRoom.set(m.room, (perRoom.get(m.room) ?? 0) + 1);
   });
+  const verdicts = await judgeGroups(batch, fresh, steps);
+  const perRoom = new Map<string, number>();
+  for (const i of fresh) perRoom.set(batch[i]!.room, (perRoom.get(batch[i]!.room) ?? 0) + 1);
 
+  let versions: Map<number, number> | undefined;
   if (fresh.size > 0) {
     const sortedRooms = new Map([...perRoom].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const next = await steps.reserveSeqs(sortedRooms);
     const ts = Date.now();
+    const seqs = new Map<number, number>();
     const stored = [...fresh].map((i): Message => {
       const m = batch[i]!;
       const seq = next.get(m.room)!;
       next.set(m.room, seq + 1);
-      return { id: uuid7(), room: m.room, seq, sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, ts };
+      seqs.set(i, seq);
+      return toStored(m, uuid7(), seq, ts);
     });
     await steps.insert(stored);
     for (const message of stored) byKey.set(keyOf(message), message);
+    if (verdicts) {
+      const settled = settleGroups(batch, verdicts, (i) => seqs.get(i)!);
+      versions = settled.versions;
+      if (settled.writes.length > 0) await steps.saveGroups!(settled.writes);
+    }
   }
 
-  return judge(batch, byKey, fresh);
+  const outcomes = judge(batch, byKey, fresh);
+  if (verdicts) {
+    for (const [i, refusal] of verdicts.refused) outcomes[i] = refusal;
+    for (const [i, version] of versions ?? []) {
+      const o = outcomes[i]!;
+      if (o.kind === 'stored') outcomes[i] = { ...o, version };
+    }
+  }
+  return outcomes;
+}
+
+/** A new entry as stored: the input, its id, seq and time, and an event's kind and event. */
+export function toStored(m: NewMessage, id: string, seq: number, ts: number): Message {
+  const message: Message = { id, room: m.room, seq, sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, ts };
+  if (m.event) {
+    message.kind = 'event';
+    message.event = m.event;
+  }
+  return message;
 }
 
 /**
@@ -77,7 +224,9 @@ export function outcomesOf(batch: readonly NewMessage[], stored: readonly Messag
 
 function judge(batch: readonly NewMessage[], byKey: ReadonlyMap<string, Message>, fresh: ReadonlySet<number>): AppendOutcome[] {
   return batch.map((m, i): AppendOutcome => {
-    const message = byKey.get(keyOf(m))!;
+    const message = byKey.get(keyOf(m));
+    // A repeat, within the batch, of a group entry that was refused.
+    if (!message) return { kind: 'refused', reason: 'not_member' };
     if (fresh.has(i)) return { kind: 'stored', message };
     return { kind: message.body === m.body ? 'duplicate' : 'conflict', message };
   });

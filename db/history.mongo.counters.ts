@@ -21,6 +21,9 @@ export interface CounterRepair {
 export interface CounterDoc {
   _id: string;
   lastSeq: number;
+  /** Groups only: the seq of the last entry that changed the members, and the current members. */
+  version?: number;
+  members?: Array<{ user: number; role: 'owner' | 'admin' | 'member'; joinedSeq: number }>;
 }
 
 /** The messages' fields this reads. */

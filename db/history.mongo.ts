@@ -35,7 +35,7 @@ import {
   uninitiated,
   uninitiatedError,
 } from './history.mongo.errors.ts';
-import { HistoryContentError, type AppendOutcome, type HistoryStore, type Message, type NewMessage } from './history.port.ts';
+import { HistoryContentError, type AppendOutcome, type GroupState, type HistoryStore, type Message, type NewMessage } from './history.port.ts';
 import { runTransaction } from './mongo.transaction.ts';
 import { appendTransactionOptions, DEFAULT_MONGO_TIMEOUTS, mongoClientOptions, type MongoTimeouts } from './history.mongo.options.ts';
 
@@ -155,9 +155,29 @@ export class MongoHistoryStore implements HistoryStore {
   #appendIn(session: ClientSession, batch: readonly NewMessage[], lookup: boolean): Promise<AppendOutcome[]> {
     return appendBatch(batch, {
       findExisting: async (b) => (lookup ? (await this.#findExisting(session, b)).map(toMessage) : []),
+      // A group's members live in its counter document: this commit bumps that document, so a
+      // commit that changed them since this read makes this one fail with a write conflict and
+      // run again, on the new members.
+      loadGroups: async (rooms) => {
+        const docs = await this.#counters.find({ _id: { $in: [...rooms] } }, { session }).toArray();
+        const states = new Map<string, GroupState | null>(rooms.map((r) => [r, null]));
+        for (const d of docs) if (d.version) states.set(d._id, { version: d.version, members: d.members ?? [] });
+        return states;
+      },
       reserveSeqs: (perRoom) => this.#bumpCounters(session, perRoom),
       insert: async (stored) => void (await this.#messages.insertMany(stored.map(toDoc), { session, ordered: true })),
+      saveGroups: async (writes) => {
+        for (const { room, state } of writes) {
+          await this.#counters.updateOne({ _id: { $eq: room } }, { $set: { version: state.version, members: state.members } }, { session });
+        }
+      },
     });
+  }
+
+  async groupState(room: string): Promise<GroupState | null> {
+    const counter = await this.#counters.findOne({ _id: { $eq: room } });
+    if (!counter?.version) return null;
+    return { version: counter.version, members: [...(counter.members ?? [])].sort((a, b) => a.user - b.user) };
   }
 
   /** The already-stored messages among the batch's keys: one `$in` of clientMsgIds per (room, sender). */
@@ -289,9 +309,19 @@ function classify(err: unknown): unknown {
 }
 
 function toDoc(m: Message): MessageDoc {
-  return { _id: m.id, room: m.room, seq: m.seq, sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, ts: m.ts };
+  const doc: MessageDoc = { _id: m.id, room: m.room, seq: m.seq, sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, ts: m.ts };
+  if (m.event) {
+    doc.kind = 'event';
+    doc.event = m.event;
+  }
+  return doc;
 }
 
 function toMessage(d: MessageDoc): Message {
-  return { id: d._id, room: d.room, seq: d.seq, sender: d.sender, body: d.body, clientMsgId: d.clientMsgId, ts: d.ts };
+  const m: Message = { id: d._id, room: d.room, seq: d.seq, sender: d.sender, body: d.body, clientMsgId: d.clientMsgId, ts: d.ts };
+  if (d.event) {
+    m.kind = 'event';
+    m.event = d.event;
+  }
+  return m;
 }

@@ -4,8 +4,9 @@
  * and its row lock orders concurrent appends to a room, also across router nodes.
  */
 import type { Knex } from 'knex';
-import { outcomesOf } from './history.batch.ts';
-import { HistoryContentError, type AppendOutcome, type HistoryStore, type Message, type NewMessage } from './history.port.ts';
+import { roomKindOf, type GroupRole, type RoomEvent } from '../protocol/frames.ts';
+import { appendBatch, keyOf, outcomesOf, type GroupWrite } from './history.batch.ts';
+import { HistoryContentError, type AppendOutcome, type GroupState, type HistoryStore, type Message, type NewMessage } from './history.port.ts';
 import { prepare, type PreparedStatement } from './relational.prepared.ts';
 import { uuid7 } from './uuid7.ts';
 
@@ -25,7 +26,7 @@ const RETRYABLE_CODES = new Set(['23505', '40P01', '40001']);
  */
 const CONTENT_CLASSES = new Set(['22', '54']);
 
-const COLUMNS = ['room_id', 'seq', 'id', 'sender', 'body', 'client_msg_id', 'ts'] as const;
+const COLUMNS = ['room_id', 'seq', 'id', 'sender', 'body', 'client_msg_id', 'ts', 'event'] as const;
 
 interface MessageRow {
   room_id: string;
@@ -35,6 +36,8 @@ interface MessageRow {
   body: string;
   client_msg_id: string;
   ts: number | string;
+  /** A group's event entry; null (or absent, from the append function) for a text message. */
+  event?: RoomEvent | null;
 }
 
 /** A stored message comes back as its input position and seq; an existing one whole, without `ord`. */
@@ -54,12 +57,77 @@ export class PgHistoryStore implements HistoryStore {
 
   async append(batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
     if (batch.length === 0) return [];
+    // 1:1 rooms keep their one-statement path; a batch holding a group entry checks membership too.
+    const once = batch.some((m) => roomKindOf(m.room) === 'group') ? () => this.#appendWithGroups(batch) : () => appendOnce(this.#append, batch);
     try {
-      return await appendOnce(this.#append, batch);
+      return await once();
     } catch (err) {
       if (!RETRYABLE_CODES.has(errorCode(err))) throw classify(err);
-      return await appendOnce(this.#append, batch).catch((again: unknown) => Promise.reject(classify(again)));
+      return await once().catch((again: unknown) => Promise.reject(classify(again)));
     }
+  }
+
+  /**
+   * A batch with group entries, in one transaction of several statements: the groups' counter rows
+   * are locked first (sorted), so their members cannot change under the checks; every other room's
+   * counter is locked after them, in sorted order, by the bump.
+   */
+  #appendWithGroups(batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
+    return this.#db.transaction((trx) =>
+      appendBatch(batch, {
+        findExisting: async (b) => {
+          const keys = [...new Map(b.map((m) => [keyOf(m), m])).values()];
+          const rows: MessageRow[] = await trx('history_messages')
+            .select(COLUMNS)
+            .whereIn(['room_id', 'sender', 'client_msg_id'], keys.map((m) => [m.room, m.sender, m.clientMsgId]));
+          return rows.map(toMessage);
+        },
+        loadGroups: async (rooms) => {
+          const locked: Array<{ room_id: string; members_version: number | string }> = await trx('history_rooms')
+            .select('room_id', 'members_version')
+            .whereIn('room_id', [...rooms])
+            .orderBy('room_id')
+            .forUpdate();
+          const members: Array<{ room_id: string; user_id: number; role: GroupRole; joined_seq: number | string }> = await trx('history_group_members')
+            .select('room_id', 'user_id', 'role', 'joined_seq')
+            .whereIn('room_id', [...rooms]);
+          const states = new Map<string, GroupState | null>(rooms.map((r) => [r, null]));
+          for (const row of locked) {
+            if (Number(row.members_version) > 0) states.set(row.room_id, { version: Number(row.members_version), members: [] });
+          }
+          for (const m of members) states.get(m.room_id)?.members.push({ user: m.user_id, role: m.role, joinedSeq: Number(m.joined_seq) });
+          return states;
+        },
+        reserveSeqs: async (perRoom) => {
+          const rows: Array<{ room_id: string; last_seq: number | string }> = (
+            await trx.raw(
+              `INSERT INTO history_rooms AS h (room_id, last_seq)
+               SELECT * FROM unnest(?::text[], ?::int8[]) ORDER BY 1
+               ON CONFLICT (room_id) DO UPDATE SET last_seq = h.last_seq + excluded.last_seq
+               RETURNING h.room_id, h.last_seq`,
+              [[...perRoom.keys()], [...perRoom.values()]],
+            )
+          ).rows;
+          return new Map(rows.map((r) => [r.room_id, Number(r.last_seq) - perRoom.get(r.room_id)! + 1]));
+        },
+        insert: async (stored) => {
+          await trx('history_messages').insert(
+            stored.map((m) => ({ room_id: m.room, seq: m.seq, id: m.id, sender: m.sender, body: m.body, client_msg_id: m.clientMsgId, ts: m.ts, event: m.event ? JSON.stringify(m.event) : null })),
+          );
+        },
+        saveGroups: (writes) => saveGroups(trx, writes),
+      }),
+    );
+  }
+
+  async groupState(room: string): Promise<GroupState | null> {
+    const row: { members_version: number | string } | undefined = await this.#db('history_rooms').first('members_version').where('room_id', room);
+    if (!row || Number(row.members_version) === 0) return null;
+    const members: Array<{ user_id: number; role: GroupRole; joined_seq: number | string }> = await this.#db('history_group_members')
+      .select('user_id', 'role', 'joined_seq')
+      .where('room_id', room)
+      .orderBy('user_id');
+    return { version: Number(row.members_version), members: members.map((m) => ({ user: m.user_id, role: m.role, joinedSeq: Number(m.joined_seq) })) };
   }
 
   async after(room: string, after: number, limit: number): Promise<Message[]> {
@@ -131,11 +199,11 @@ async function appendOnce(run: PreparedStatement<AppendRow>, batch: readonly New
   }
   if (storedCount === batch.length) return outcomes;
   // Retries and repeats: judged against what was there and what this batch stored.
-  return outcomesOf(batch, outcomes.filter(Boolean).map((o) => o.message), existing);
+  return outcomesOf(batch, outcomes.filter(Boolean).map((o) => o.message!), existing);
 }
 
 function toMessage(row: MessageRow): Message {
-  return {
+  const message: Message = {
     id: row.id,
     room: row.room_id,
     seq: Number(row.seq),
@@ -144,6 +212,22 @@ function toMessage(row: MessageRow): Message {
     clientMsgId: row.client_msg_id,
     ts: Number(row.ts),
   };
+  if (row.event) {
+    message.kind = 'event';
+    message.event = row.event;
+  }
+  return message;
+}
+
+/** The members a commit touched, as it left them, and each group's new version. */
+async function saveGroups(trx: Knex.Transaction, writes: readonly GroupWrite[]): Promise<void> {
+  for (const { room, state, touched } of writes) {
+    await trx('history_group_members').where('room_id', room).whereIn('user_id', touched).delete();
+    const touchedSet = new Set(touched);
+    const rows = state.members.filter((m) => touchedSet.has(m.user)).map((m) => ({ room_id: room, user_id: m.user, role: m.role, joined_seq: m.joinedSeq }));
+    if (rows.length > 0) await trx('history_group_members').insert(rows);
+    await trx('history_rooms').where('room_id', room).update({ members_version: state.version });
+  }
 }
 
 /** A refusal of the batch's content as a HistoryContentError; any other error as it is. */

@@ -3,28 +3,57 @@
  * Two implementations keep the same contract (db/test/history.contract.ts): PostgreSQL
  * (history.pg.ts, also on PGlite) and MongoDB (history.mongo.ts).
  */
-import type { Message } from '../protocol/frames.ts';
+import type { GroupRole, Message, RoomEvent } from '../protocol/frames.ts';
 
 export type { Message };
 
-/** A message as the router hands it to the store: no id, seq or timestamp yet. */
+/**
+ * An entry as the router hands it to the store: no id, seq or timestamp yet. A text message has
+ * only the first four fields; an entry of a group (`g-…`) may carry an event and its change.
+ */
 export interface NewMessage {
   room: string;
   sender: number;
   body: string;
   clientMsgId: string;
+  /** A change to the group, stored with the entry and returned with it (`kind: 'event'`). */
+  event?: RoomEvent;
+  /** What the entry does to the group's members, applied in the commit that stores it. */
+  change?: MembershipChange;
+  /**
+   * The group request this entry belongs to: every entry of one request carries the same object.
+   * The first of them is stored only if the group's membership version is still `expect` (the one
+   * the request was decided on), and the others go with it; otherwise all are refused `stale`.
+   */
+  op?: { expect: number };
+}
+
+/** Members set (added, or their role changed) and removed by one entry. */
+export interface MembershipChange {
+  set?: Array<{ user: number; role: GroupRole }>;
+  remove?: number[];
+}
+
+/** A group's current members as the log has them, and the seq of the last entry that changed them. */
+export interface GroupState {
+  version: number;
+  members: Array<{ user: number; role: GroupRole; joinedSeq: number }>;
 }
 
 /**
- * What happened to one appended message.
- * - `stored`: new; it got the room's next seq.
+ * What happened to one appended entry.
+ * - `stored`: new; it got the room's next seq. In a group, `version` is the membership version
+ *   right after it (its own seq for an entry with a change).
  * - `duplicate`: (room, sender, clientMsgId) was stored before with the same body; the original is returned.
  * - `conflict`: that clientMsgId was stored before with a different body; the original is returned, nothing stored.
+ * - `refused` (groups only; nothing stored, no seq used): `not_member`, the sender of a message is not
+ *   a member at its seq, or the group does not exist; `stale`, the membership moved since the request's `op.expect`.
  */
 export type AppendOutcome =
-  | { kind: 'stored'; message: Message }
-  | { kind: 'duplicate'; message: Message }
-  | { kind: 'conflict'; message: Message };
+  | { kind: 'stored'; message: Message; version?: number }
+  | { kind: 'duplicate'; message: Message; version?: number }
+  | { kind: 'conflict'; message: Message }
+  | { kind: 'refused'; reason: 'not_member' | 'stale'; message?: undefined };
 
 export interface HistoryStore {
   /**
@@ -42,6 +71,8 @@ export interface HistoryStore {
   before(room: string, before: number | undefined, limit: number): Promise<Message[]>;
   /** The highest seq of a room, 0 when it has none. */
   lastSeq(room: string): Promise<number>;
+  /** A group's current members and membership version, as the log decides them; null for no such group. */
+  groupState(room: string): Promise<GroupState | null>;
   /** Reports whether the store answers (for readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -42,4 +42,9 @@ export interface NotifyStore {
    */
   digestCandidates(notSince: number, limit: number): Promise<NotificationPrefs[]>;
   markDigestSent(userId: number, at: number): Promise<void>;
+  /**
+   * What a push for `room` needs to know about its recipient: whether they muted it and how far they
+   * read; null when they are not a current member (a removed member gets no push).
+   */
+  roomNotice(userId: number, room: string): Promise<{ muted: boolean; readSeq: number } | null>;
 }

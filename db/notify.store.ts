@@ -94,6 +94,14 @@ export class KnexNotifyStore implements NotifyStore {
     return rows.map(toPrefs);
   }
 
+  async roomNotice(userId: number, room: string): Promise<{ muted: boolean; readSeq: number } | null> {
+    const row: { muted: boolean; read_seq: number | string } | undefined = await this.db('memberships')
+      .first('muted', 'read_seq')
+      .where({ room_id: room, user_id: userId })
+      .whereNull('left_seq');
+    return row ? { muted: row.muted, readSeq: Number(row.read_seq) } : null;
+  }
+
   async markDigestSent(userId: number, at: number): Promise<void> {
     await this.db('notification_prefs').where({ user_id: userId }).update({ last_digest_at: new Date(at) });
   }

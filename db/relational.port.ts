@@ -2,15 +2,27 @@
  * Users, chatrooms and memberships: the relational part of the data, in PostgreSQL (or PGlite on
  * the embedded default) behind one implementation, relational.store.ts.
  */
-import type { PublicUser } from '../protocol/frames.ts';
+import type { GroupRole, Message, PublicUser, RoomKind } from '../protocol/frames.ts';
 
 export type UserRecord = PublicUser;
 
 export interface RoomRecord {
   id: string;
-  kind: 'direct';
-  /** Member user ids, ascending. */
+  kind: RoomKind;
+  /** Current member user ids, ascending. */
   members: number[];
+  /** Groups only: the name, each current member's role and joining seq, and the seq of the last membership event written here. */
+  name?: string;
+  roles?: Record<string, GroupRole>;
+  joined?: Record<string, number>;
+  membersSeq?: number;
+}
+
+/** One user's own membership of a room: since when they see it, until when (null while a member), mute. */
+export interface OwnMembership {
+  joinedSeq: number;
+  leftSeq: number | null;
+  muted: boolean;
 }
 
 export interface Watermarks {
@@ -37,10 +49,24 @@ export interface RelationalStore {
    * Null when either user does not exist.
    */
   openDirectRoom(a: number, b: number): Promise<(RoomRecord & Watermarks) | null>;
-  /** A room with its members and their watermarks; null when there is no such room. */
+  /** A room with its current members and their watermarks; null when there is no such room. */
   getRoom(id: string): Promise<(RoomRecord & Watermarks) | null>;
-  /** Every room the user is a member of, with all members and their watermarks. */
-  roomsOf(userId: number): Promise<Array<RoomRecord & Watermarks>>;
+  /**
+   * Every room the user is a member of, with its current members and their watermarks, and the
+   * user's own membership; with `former`, also the groups they left (`own.leftSeq` set).
+   */
+  roomsOf(userId: number, options?: { former?: boolean }): Promise<Array<RoomRecord & Watermarks & { own: OwnMembership }>>;
+  /** The user's membership of a room, current or former; null when they never were a member (or no such room). */
+  membershipOf(room: string, userId: number): Promise<OwnMembership | null>;
+  /**
+   * Writes a group's log events (of one room, any order, any number of times) into the rooms and
+   * memberships: later seqs win per membership and for the name, so a repeat or a late write changes nothing.
+   */
+  applyGroupEvents(events: readonly Message[]): Promise<void>;
+  /** How many groups each user is a current member of. */
+  countGroupsOf(userIds: readonly number[]): Promise<Map<number, number>>;
+  /** Mutes or unmutes a room's notifications for a current member; false when they are not one. */
+  setMuted(room: string, userId: number, muted: boolean): Promise<boolean>;
   /** Raises watermarks (never lowers them), many at once. */
   raiseWatermarks(updates: readonly WatermarkUpdate[]): Promise<void>;
   ping(): Promise<void>;

@@ -4,13 +4,56 @@
 import type { Knex } from 'knex';
 import { UniqueViolationError } from 'objection';
 import { directRoomId } from '../protocol/frames.ts';
-import { ChatroomModel } from './models/chatroom.model.ts';
-import { MembershipModel } from './models/membership.model.ts';
 import { UserModel } from './models/user.model.ts';
-import type { RelationalStore, RoomRecord, UserRecord, Watermarks, WatermarkUpdate } from './relational.port.ts';
+import type { GroupRole, Message, RoomKind } from '../protocol/frames.ts';
+import type { OwnMembership, RelationalStore, RoomRecord, UserRecord, Watermarks, WatermarkUpdate } from './relational.port.ts';
 import { HandleTakenError } from './store.errors.ts';
 
 const toUser = (u: UserModel): UserRecord => ({ id: u.id, handle: u.handle, displayName: u.display_name });
+
+const MEMBERSHIP_COLUMNS = ['user_id', 'role', 'joined_seq', 'left_seq', 'muted', 'delivered_seq', 'read_seq'] as const;
+
+interface MembershipRow {
+  user_id: number;
+  role: GroupRole | null;
+  joined_seq: number | string;
+  left_seq: number | string | null;
+  muted: boolean;
+  delivered_seq: number | string;
+  read_seq: number | string;
+}
+
+interface ChatroomRow {
+  id: string;
+  kind: RoomKind;
+  name: string | null;
+  members_seq: number | string;
+}
+
+function toRoom(c: ChatroomRow): RoomRecord & Watermarks {
+  const room: RoomRecord & Watermarks = { id: c.id, kind: c.kind, members: [], delivered: {}, read: {} };
+  if (c.kind === 'group') Object.assign(room, { name: c.name ?? '', roles: {}, joined: {}, membersSeq: Number(c.members_seq) });
+  return room;
+}
+
+function addMember(room: RoomRecord & Watermarks, m: MembershipRow): void {
+  room.members.push(m.user_id);
+  room.delivered[m.user_id] = Number(m.delivered_seq);
+  room.read[m.user_id] = Number(m.read_seq);
+  if (room.roles && m.role) room.roles[m.user_id] = m.role;
+  if (room.joined) room.joined[m.user_id] = Number(m.joined_seq);
+}
+
+const toOwn = (m: MembershipRow): OwnMembership => ({ joinedSeq: Number(m.joined_seq), leftSeq: m.left_seq === null ? null : Number(m.left_seq), muted: m.muted });
+
+/** One membership as the event at `seq` leaves it, unless a later event was written already. */
+async function setMember(trx: Knex.Transaction, room: string, user: number, seq: number, fields: Record<string, unknown>): Promise<void> {
+  await trx('memberships')
+    .insert({ room_id: room, user_id: user, changed_seq: seq, joined_seq: seq, ...fields })
+    .onConflict(['room_id', 'user_id'])
+    .merge({ ...fields, changed_seq: seq })
+    .where('memberships.changed_seq', '<', seq);
+}
 
 export class KnexRelationalStore implements RelationalStore {
   private readonly db: Knex;
@@ -63,36 +106,91 @@ export class KnexRelationalStore implements RelationalStore {
   }
 
   async getRoom(id: string): Promise<(RoomRecord & Watermarks) | null> {
-    const room = await ChatroomModel.query(this.db).findById(id).withGraphFetched('memberships');
+    const room: ChatroomRow | undefined = await this.db('chatrooms').first('id', 'kind', 'name', 'members_seq').where('id', id);
     if (!room) return null;
-    const memberships = (room.memberships ?? []).sort((x, y) => x.user_id - y.user_id);
-    return {
-      id: room.id,
-      kind: room.kind,
-      members: memberships.map((m) => m.user_id),
-      delivered: Object.fromEntries(memberships.map((m) => [m.user_id, Number(m.delivered_seq)])),
-      read: Object.fromEntries(memberships.map((m) => [m.user_id, Number(m.read_seq)])),
-    };
+    const rows: MembershipRow[] = await this.db('memberships').select(MEMBERSHIP_COLUMNS).where('room_id', id).whereNull('left_seq').orderBy('user_id');
+    const record = toRoom(room);
+    for (const row of rows) addMember(record, row);
+    return record;
   }
 
-  async roomsOf(userId: number): Promise<Array<RoomRecord & Watermarks>> {
-    const rows = await MembershipModel.query(this.db)
-      .join('chatrooms', 'chatrooms.id', 'memberships.room_id')
-      .whereIn('memberships.room_id', MembershipModel.query(this.db).select('room_id').where('user_id', userId))
-      .select('memberships.*', 'chatrooms.kind')
-      .orderBy(['memberships.room_id', 'memberships.user_id']);
-    const rooms = new Map<string, RoomRecord & Watermarks>();
-    for (const row of rows as Array<MembershipModel & { kind: 'direct' }>) {
+  async roomsOf(userId: number, options: { former?: boolean } = {}): Promise<Array<RoomRecord & Watermarks & { own: OwnMembership }>> {
+    const mine = this.db('memberships').select('room_id').where('user_id', userId);
+    if (!options.former) mine.whereNull('left_seq');
+    const rows: Array<MembershipRow & ChatroomRow & { room_id: string }> = await this.db('memberships as m')
+      .join('chatrooms as c', 'c.id', 'm.room_id')
+      .whereIn('m.room_id', mine)
+      .andWhere((q) => q.whereNull('m.left_seq').orWhere('m.user_id', userId))
+      .select([...MEMBERSHIP_COLUMNS.map((c) => `m.${c}`), 'm.room_id', 'c.id', 'c.kind', 'c.name', 'c.members_seq'])
+      .orderBy(['m.room_id', 'm.user_id']);
+    const rooms = new Map<string, RoomRecord & Watermarks & { own: OwnMembership }>();
+    for (const row of rows) {
       let room = rooms.get(row.room_id);
       if (!room) {
-        room = { id: row.room_id, kind: row.kind, members: [], delivered: {}, read: {} };
+        room = { ...toRoom(row), own: { joinedSeq: 0, leftSeq: null, muted: false } };
         rooms.set(row.room_id, room);
       }
-      room.members.push(row.user_id);
-      room.delivered[row.user_id] = Number(row.delivered_seq);
-      room.read[row.user_id] = Number(row.read_seq);
+      if (row.user_id === userId) room.own = toOwn(row);
+      if (row.left_seq === null) addMember(room, row);
     }
     return [...rooms.values()];
+  }
+
+  async membershipOf(room: string, userId: number): Promise<OwnMembership | null> {
+    const row: MembershipRow | undefined = await this.db('memberships').first(MEMBERSHIP_COLUMNS).where({ room_id: room, user_id: userId });
+    return row ? toOwn(row) : null;
+  }
+
+  async applyGroupEvents(events: readonly Message[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.transaction(async (trx) => {
+      for (const m of [...events].sort((a, b) => a.seq - b.seq)) {
+        const e = m.event;
+        if (!e) continue;
+        const seq = m.seq;
+        switch (e.type) {
+          case 'room.created':
+            await trx('chatrooms').insert({ id: m.room, kind: 'group', name: e.name, name_seq: seq, creator: m.sender }).onConflict('id').ignore();
+            for (const { user, role } of e.members) await setMember(trx, m.room, user, seq, { role, joined_seq: seq, left_seq: null });
+            break;
+          case 'room.renamed':
+            await trx('chatrooms').where('id', m.room).andWhere('name_seq', '<', seq).update({ name: e.name, name_seq: seq });
+            break;
+          case 'member.added':
+            await setMember(trx, m.room, e.user, seq, { role: e.role, joined_seq: seq, left_seq: null, delivered_seq: 0, read_seq: 0 });
+            break;
+          case 'member.removed':
+          case 'member.left':
+            await setMember(trx, m.room, e.user, seq, { left_seq: seq });
+            break;
+          case 'member.role':
+            await setMember(trx, m.room, e.user, seq, { role: e.role });
+            break;
+        }
+        await trx('chatrooms').where('id', m.room).andWhere('members_seq', '<', seq).update({ members_seq: seq });
+      }
+    });
+  }
+
+  async countGroupsOf(userIds: readonly number[]): Promise<Map<number, number>> {
+    const counts = new Map(userIds.map((u) => [u, 0]));
+    if (userIds.length === 0) return counts;
+    const rows: Array<{ user_id: number; n: number | string }> = await this.db('memberships as m')
+      .join('chatrooms as c', 'c.id', 'm.room_id')
+      .where('c.kind', 'group')
+      .whereNull('m.left_seq')
+      .whereIn('m.user_id', [...userIds])
+      .groupBy('m.user_id')
+      .select('m.user_id')
+      .count({ n: '*' });
+    for (const r of rows) counts.set(r.user_id, Number(r.n));
+    return counts;
+  }
+
+  async setMuted(room: string, userId: number, muted: boolean): Promise<boolean> {
+    // returning(): knex-pglite does not report affected row counts.
+    const rows = await this.db('memberships').where({ room_id: room, user_id: userId }).whereNull('left_seq').update({ muted }).returning('user_id');
+    return rows.length > 0;
   }
 
   async raiseWatermarks(updates: readonly WatermarkUpdate[]): Promise<void> {

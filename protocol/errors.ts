@@ -38,6 +38,15 @@ export const ERROR_CODES = {
   internal: { status: 500, text: 'internal error' },
   unsupported_media_type: { status: 415, text: 'the request body must be application/json' },
   message_rejected: { status: 422, text: 'the message cannot be stored; do not retry it' },
+  wrong_room_kind: { status: 400, text: 'that request is for the other kind of room (group or 1:1)' },
+  not_admin: { status: 403, text: 'only the owner or an admin of the group may do this' },
+  not_owner: { status: 403, text: 'only the owner of the group may do this' },
+  owner_protected: { status: 403, text: 'the owner cannot be removed or demoted; the owner hands over by leaving' },
+  member_not_found: { status: 404, text: 'that user is not a member of the group' },
+  already_member: { status: 409, text: 'that user is already a member of the group' },
+  duplicate_member: { status: 400, text: 'a user is listed twice, or the sender lists themselves' },
+  too_many_members: { status: 409, text: 'the group would have more members than the limit' },
+  too_many_groups: { status: 409, text: 'a user would be in more groups than the limit' },
 } as const satisfies Record<string, { status: number; text: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,10 +4,10 @@
  */
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
-import { textSchema } from './text.schema.ts';
+import { groupNameSchema, textSchema } from './text.schema.ts';
 
 const userId = z.number().int().positive().max(2 ** 31 - 1);
-/** `LOWER-HIGHER` for a 1:1 room; the charset leaves room for other room kinds later. */
+/** `LOWER-HIGHER` for a 1:1 room, `g-…` for a group (frames.ts, `roomKindOf`). */
 const roomId = z.string().regex(/^[0-9A-Za-z_-]{1,64}$/);
 const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 /** The client's own reference for a request, echoed back in the reply or error frame. */
@@ -49,6 +49,23 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
     rooms: z.array(z.strictObject({ room: roomId, lastSeq: seq })).max(LIMITS.syncRoomsMax),
   }),
   z.strictObject({ type: z.literal('ping'), ref }),
+  /**
+   * A new group named `name` with the sender as owner and `members` (others; duplicates, the sender
+   * and unknown users are refused whole) as members. Answered `group.done` with the new room id.
+   */
+  z.strictObject({ type: z.literal('group.create'), ref, name: groupNameSchema, members: z.array(userId).max(LIMITS.groupUsersPerFrame) }),
+  /** Owner or admin: a new name. */
+  z.strictObject({ type: z.literal('group.rename'), ref, room: roomId, name: groupNameSchema }),
+  /** Owner or admin: adds users as members, all or none. */
+  z.strictObject({ type: z.literal('group.add'), ref, room: roomId, users: z.array(userId).min(1).max(LIMITS.groupUsersPerFrame) }),
+  /** Owner or admin: removes a member (an admin cannot remove the owner). */
+  z.strictObject({ type: z.literal('group.remove'), ref, room: roomId, user: userId }),
+  /** Owner: makes a member an admin, or an admin a member. */
+  z.strictObject({ type: z.literal('group.role'), ref, room: roomId, user: userId, role: z.enum(['admin', 'member']) }),
+  /** Leaves the group; an owner hands ownership to the longest-standing admin, else member. */
+  z.strictObject({ type: z.literal('group.leave'), ref, room: roomId }),
+  /** The current members, their roles and receipt watermarks: answered `group.members`. */
+  z.strictObject({ type: z.literal('group.members'), ref, room: roomId }),
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;

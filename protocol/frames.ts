@@ -11,7 +11,36 @@ import type { LIMITS } from './limits.ts';
 export { LIMITS, PROTOCOL_VERSION, SUBPROTOCOL } from './limits.ts';
 export type { ClientFrame, ClientFrameType } from './frames.schema.ts';
 
-/** A stored message as every client sees it. `seq` is gap-free per room; `ts` is server time (ms). */
+/** A room is a 1:1 conversation (`LOWER-HIGHER`) or a named group (`g-…`). */
+export type RoomKind = 'direct' | 'group';
+
+/** A member's role in a group: one owner; admins and the owner manage members; the owner manages roles. */
+export type GroupRole = 'owner' | 'admin' | 'member';
+
+/**
+ * A change to a group, as an entry of its log (`Message.kind === 'event'`). The entry's `sender` is
+ * the user who made the change; `user` the one it is about.
+ */
+export type RoomEvent =
+  /** Seq 1 of every group: its name and first members (the creator is the owner). */
+  | { type: 'room.created'; name: string; members: Array<{ user: number; role: GroupRole }> }
+  | { type: 'room.renamed'; name: string }
+  /** `user` joined with `role` (always `member` today); they see the log from this entry on. */
+  | { type: 'member.added'; user: number; role: GroupRole }
+  /** An owner or admin (the `sender`) removed `user`; this is the last entry `user` sees. */
+  | { type: 'member.removed'; user: number }
+  /** `user` left by themselves; the last entry they see. An owner's leaving is followed, in the same commit, by `member.role` naming the new owner. */
+  | { type: 'member.left'; user: number }
+  /** `user` now has `role` (promoted, demoted, or made owner when the owner left). */
+  | { type: 'member.role'; user: number; role: GroupRole };
+
+export type RoomEventType = RoomEvent['type'];
+
+/**
+ * An entry of a room's log as every client sees it. `seq` is gap-free per room; `ts` is server time
+ * (ms). A text message has no `kind` (the shape of version 1's first messages, unchanged); a change
+ * to a group has `kind: 'event'`, its `event`, an empty `body` and a server-made `clientMsgId`.
+ */
 export interface Message {
   id: string;
   room: string;
@@ -20,6 +49,8 @@ export interface Message {
   body: string;
   clientMsgId: string;
   ts: number;
+  kind?: 'event';
+  event?: RoomEvent;
 }
 
 export interface PublicUser {
@@ -34,15 +65,48 @@ export interface MemberPresence extends PublicUser {
   online: boolean;
   /** When the user's last connection closed (ms); absent while online or when unknown. */
   lastSeen?: number;
+  /** Groups only: the member's role. */
+  role?: GroupRole;
+  /** Groups only: the seq of the entry that made them a member; they see the log from it on. */
+  joinedSeq?: number;
 }
 
 export interface RoomSummary {
   room: string;
+  /** Added within version 1; the server always sends it, and absent means `direct`. */
+  kind?: RoomKind;
+  /** Groups only: the current name. */
+  name?: string;
+  /** The current members (a room the user left: empty). */
   members: MemberPresence[];
+  /** The last seq the user may see: the room's last seq, or the seq of their leaving. */
   lastSeq: number;
   /** Per member id: the highest seq that member's devices acknowledged / read. */
   delivered: Record<string, number>;
   read: Record<string, number>;
+  /** Groups only: the seq from which this user sees the log. */
+  joinedSeq?: number;
+  /** Groups only, a group the user was removed from or left: the seq of that entry, the last they see. */
+  left?: number;
+  /** True when the user muted the room's push notifications (`PUT /api/rooms/:room/mute`). */
+  muted?: boolean;
+}
+
+/** A member as `group.members` lists them: who they are, their role, since when, and how far their devices got. */
+export interface GroupMember extends PublicUser {
+  role: GroupRole;
+  joinedSeq: number;
+  /** The highest seq this member's devices acknowledged (delivered) and showed (read). */
+  delivered: number;
+  read: number;
+}
+
+/** The group limits of this server (config), announced in `hello`. */
+export interface GroupLimits {
+  /** Most members of one group (GROUP_MEMBERS_MAX, default 1000). */
+  membersMax: number;
+  /** Most groups one user may be a member of (GROUPS_PER_USER_MAX, default 500). */
+  perUserMax: number;
 }
 
 export type ServerFrame =
@@ -52,6 +116,8 @@ export type ServerFrame =
       user: PublicUser;
       connectionId: string;
       limits: typeof LIMITS;
+      /** Added within version 1; the server always sends it. */
+      groups?: GroupLimits;
     }
   | { type: 'message.sent'; ref: string; room: string; id: string; seq: number; ts: number; duplicate: boolean }
   | { type: 'message.new'; message: Message }
@@ -61,6 +127,13 @@ export type ServerFrame =
   | { type: 'sync.done'; ref?: string; rooms: RoomSummary[] }
   /** A contact (someone sharing a room) came online or went offline; `lastSeen` only when offline. */
   | { type: 'presence'; user: number; online: boolean; lastSeen?: number }
+  /**
+   * A group request was applied: `room` (for `group.create`, the new group's id) and the seq of the
+   * last log entry it wrote. The entries themselves arrive as `message.new`, on this socket too.
+   */
+  | { type: 'group.done'; ref?: string; room: string; seq: number }
+  /** The answer to `group.members`: the current members with their roles and receipt watermarks. */
+  | { type: 'group.members'; ref?: string; room: string; name: string; lastSeq: number; members: GroupMember[] }
   | { type: 'pong'; ref?: string }
   | { type: 'error'; code: ErrorCode; message: string; ref?: string };
 
@@ -69,4 +142,17 @@ export type ServerFrameType = ServerFrame['type'];
 /** The 1:1 room of two users: ids sorted numerically and joined, `LOWER-HIGHER`. */
 export function directRoomId(a: number, b: number): string {
   return a < b ? `${a}-${b}` : `${b}-${a}`;
+}
+
+/** Group ids start with `g-`, which no `LOWER-HIGHER` id can: the kind of a room is read from its id. */
+export const GROUP_ID_PREFIX = 'g-';
+
+/** The kind of room an id names. */
+export function roomKindOf(room: string): RoomKind {
+  return room.startsWith(GROUP_ID_PREFIX) ? 'group' : 'direct';
+}
+
+/** True for a log entry that is a change to the group rather than a text message. */
+export function isRoomEvent(m: Message): m is Message & { kind: 'event'; event: RoomEvent } {
+  return m.kind === 'event';
 }

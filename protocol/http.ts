@@ -133,6 +133,16 @@ export interface EmailResponse {
   emailDigest: boolean;
 }
 
+/** `PUT /api/rooms/:room/mute`: mute (or unmute) the push notifications of one room, for the caller only. */
+export interface RoomMuteRequest {
+  muted: boolean;
+}
+/** `PUT /api/rooms/:room/mute`. */
+export interface RoomMuteResponse {
+  room: string;
+  muted: boolean;
+}
+
 // Health
 
 /** `GET /healthz`. */

@@ -20,4 +20,6 @@ export const LIMITS = {
    * limit keeps a message of tiny (or empty) fragments from costing more than the frame limit.
    */
   maxFragments: 1024,
+  /** Most user ids in one `group.create` or `group.add`; a larger group is built with several `group.add`. */
+  groupUsersPerFrame: 1000,
 } as const;

@@ -4,7 +4,7 @@
  * what the value was; the edge prefixes the field's path ("body: contains a control character").
  */
 import { z } from 'zod';
-import { NAME_MAX_LENGTH, normaliseName, textProblem, type TextKind } from './text.ts';
+import { GROUP_NAME_MAX_LENGTH, NAME_MAX_LENGTH, normaliseName, textProblem, type TextKind } from './text.ts';
 
 /** A string that passes the text rule of `kind`, unchanged. Chain `.min()`/`.max()` for its length. */
 export function textSchema(kind: TextKind) {
@@ -18,3 +18,8 @@ export function textSchema(kind: TextKind) {
 export const nameSchema = textSchema('name')
   .transform(normaliseName)
   .pipe(z.string().max(NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`));
+
+/** A group's name: the name rule (one line, no bidi overrides, NFC, trimmed), 1-128 code units after that. */
+export const groupNameSchema = textSchema('name')
+  .transform(normaliseName)
+  .pipe(z.string().min(1).max(GROUP_NAME_MAX_LENGTH, `must be at most ${GROUP_NAME_MAX_LENGTH} characters`));

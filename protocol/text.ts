@@ -23,6 +23,9 @@ export type TextKind =
 /** Longest display name and passkey name, in UTF-16 code units after normalisation (`maxlength` counts the same). */
 export const NAME_MAX_LENGTH = 64;
 
+/** Longest group name, in UTF-16 code units after normalisation: the name rule, with more room. */
+export const GROUP_NAME_MAX_LENGTH = 128;
+
 /** Why a string was refused: the message after `field: `; it never quotes the value. */
 export const TEXT_PROBLEMS = {
   surrogate: 'is not well-formed UTF-16 (it has a lone surrogate)',

@@ -8,6 +8,7 @@ import * as m002 from './002_auth.ts';
 import * as m003 from './003_push.ts';
 import * as m004 from './004_history_id_not_indexed.ts';
 import * as m005 from './005_history_append_function.ts';
+import * as m006 from './006_groups.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const all: Record<string, Migration> = {
   '003_push': m003,
   '004_history_id_not_indexed': m004,
   '005_history_append_function': m005,
+  '006_groups': m006,
 };
 
 export const migrations: Knex.MigrationSource<string> = {

@@ -6,7 +6,7 @@ export class ChatroomModel extends Model {
   static override tableName = 'chatrooms';
 
   id!: string;
-  kind!: 'direct';
+  kind!: 'direct' | 'group';
   created_at!: Date;
   memberships?: MembershipModel[];
 

@@ -21,7 +21,7 @@ function msg(room: string, clientMsgId: string, body = `body of ${clientMsgId}`,
 }
 
 const kinds = (outcomes: AppendOutcome[]) => outcomes.map((o) => o.kind);
-const seqs = (outcomes: AppendOutcome[]) => outcomes.map((o) => o.message.seq);
+const seqs = (outcomes: AppendOutcome[]) => outcomes.map((o) => o.message!.seq);
 
 /** Registers the contract's tests on `t` against one store from `makeStore`, closed at teardown. */
 export async function historyContract(t: Test, makeStore: () => Promise<OpenedStore>): Promise<void> {
@@ -57,7 +57,7 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
     const outcomes = await store.append(batch);
     t.same(kinds(outcomes), batch.map(() => 'stored'), 'every message is new');
     t.same(seqs(outcomes), [1, 1, 2, 1, 2, 3], 'each room numbers its messages in input order');
-    t.same(outcomes.map((o) => o.message.clientMsgId), batch.map((m) => m.clientMsgId), 'outcomes follow input order');
+    t.same(outcomes.map((o) => o.message!.clientMsgId), batch.map((m) => m.clientMsgId), 'outcomes follow input order');
     t.same((await store.after(b, 0, 10)).map((m) => m.clientMsgId), ['x1', 'x3', 'x6'], 'room b reads back in order');
   });
 
@@ -67,7 +67,7 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
     const again = await store.append([msg(room, 'other'), msg(room, 'dup')]);
     t.same(kinds(again), ['stored', 'duplicate'], 'the repeat is a duplicate');
     t.same(again[1]?.message, original?.message, 'the duplicate returns the original message');
-    t.equal(again[0]?.message.seq, 2, 'the new message takes the next seq, none was spent on the duplicate');
+    t.equal(again[0]?.message!.seq, 2, 'the new message takes the next seq, none was spent on the duplicate');
     t.equal(await store.lastSeq(room), 2, 'two seqs used for two distinct messages');
   });
 
@@ -88,7 +88,7 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
     t.same(later[0]?.message, original?.message, 'the conflict returns the original');
     const within = await store.append([msg(room, 'j', 'one'), msg(room, 'j', 'two')]);
     t.same(kinds(within), ['stored', 'conflict'], 'a second body within one batch conflicts');
-    t.equal(within[1]?.message.body, 'one', 'the in-batch conflict returns the first occurrence');
+    t.equal(within[1]?.message!.body, 'one', 'the in-batch conflict returns the first occurrence');
     const stored = await store.after(room, 0, 10);
     t.same(stored.map((m) => m.body), ['first body', 'one'], 'only the originals are stored');
     t.equal(await store.lastSeq(room), 2, 'conflicts consume no seq');
@@ -98,10 +98,10 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
     const room = freshRoom();
     const outcomes = await store.append([msg(room, 'c1', 'hi', 1), msg(room, 'c1', 'hi', 2)]);
     t.same(kinds(outcomes), ['stored', 'stored'], 'both senders get their message stored');
-    t.not(outcomes[0]?.message.id, outcomes[1]?.message.id, 'they are two messages');
+    t.not(outcomes[0]?.message!.id, outcomes[1]?.message!.id, 'they are two messages');
     const later = await store.append([msg(room, 'c1', 'hi', 3)]);
     t.same(kinds(later), ['stored'], 'a third sender in a later batch is new too');
-    t.equal(later[0]?.message.seq, 3, 'and takes the next seq');
+    t.equal(later[0]?.message!.seq, 3, 'and takes the next seq');
   });
 
   t.test('after returns messages strictly after the seq, oldest first, at most limit', async (t) => {
@@ -134,7 +134,7 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
   t.test('ids are unique uuids', async (t) => {
     const room = freshRoom();
     const outcomes = await store.append(Array.from({ length: 50 }, (_, i) => msg(room, `u${i}`)));
-    const ids = outcomes.map((o) => o.message.id);
+    const ids = outcomes.map((o) => o.message!.id);
     t.ok(ids.every((id) => UUID.test(id)), 'every id is a lower-case uuid');
     t.equal(new Set(ids).size, ids.length, 'no id repeats');
     const read = await store.after(room, 0, 100);
@@ -143,11 +143,11 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
 
   t.test('ids are time-ordered version 7 uuids: a later message has a greater id', async (t) => {
     const room = freshRoom();
-    const first = (await store.append(Array.from({ length: 20 }, (_, i) => msg(room, `t${i}`)))).map((o) => o.message.id);
+    const first = (await store.append(Array.from({ length: 20 }, (_, i) => msg(room, `t${i}`)))).map((o) => o.message!.id);
     const [later] = await store.append([msg(room, 'later')]);
     t.ok(first.every((id) => UUID_V7.test(id)), 'every id has version 7 and the RFC 9562 variant');
     t.same([...first].sort(), first, 'ids within a batch increase in input order');
-    t.ok(later!.message.id > first.at(-1)!, 'an id of a later batch sorts after every earlier one');
+    t.ok(later!.message!.id > first.at(-1)!, 'an id of a later batch sorts after every earlier one');
   });
 
   t.test('concurrent appends to one room produce a gap-free, duplicate-free sequence', async (t) => {
@@ -159,13 +159,13 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
     const results = await Promise.all(batches.map((batch) => store.append(batch)));
     const outcomes = results.flat();
     t.ok(outcomes.every((o) => o.kind === 'stored'), 'every message is new');
-    const roomSeqs = outcomes.filter((o) => o.message.room === room).map((o) => o.message.seq);
+    const roomSeqs = outcomes.filter((o) => o.message!.room === room).map((o) => o.message!.seq);
     t.same([...roomSeqs].sort((x, y) => x - y), Array.from({ length: 60 }, (_, i) => i + 1), 'seqs 1..60, each once');
     const read = await store.after(room, 0, 100);
     t.same(read.map((m) => m.seq), Array.from({ length: 60 }, (_, i) => i + 1), 'the stored seqs are gap-free');
     t.equal(await store.lastSeq(other), 40, 'the other room counted its own 40 messages');
     for (const batch of results) {
-      const mine = batch.filter((o) => o.message.room === room).map((o) => o.message.seq);
+      const mine = batch.filter((o) => o.message!.room === room).map((o) => o.message!.seq);
       t.same(mine, [...mine].sort((x, y) => x - y), 'each batch keeps its input order');
     }
   });
@@ -175,7 +175,7 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
     const results = await Promise.all(Array.from({ length: 5 }, () => store.append([msg(room, 'race')])));
     const outcomes = results.flat();
     t.equal(outcomes.filter((o) => o.kind === 'stored').length, 1, 'exactly one append stores it');
-    t.equal(new Set(outcomes.map((o) => o.message.id)).size, 1, 'all of them return the same message');
+    t.equal(new Set(outcomes.map((o) => o.message!.id)).size, 1, 'all of them return the same message');
     t.equal(await store.lastSeq(room), 1, 'one seq is used');
   });
 
@@ -190,7 +190,7 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
       '',
     ];
     const outcomes = await store.append(bodies.map((body, i) => msg(room, `body${i}`, body)));
-    t.same(outcomes.map((o) => o.message.body), bodies, 'the outcomes carry the bodies');
+    t.same(outcomes.map((o) => o.message!.body), bodies, 'the outcomes carry the bodies');
     t.same((await store.after(room, 0, 10)).map((m) => m.body), bodies, 'the stored bodies are unchanged');
     const again = await store.append([msg(room, 'body2', '{"$ne":null}')]);
     t.same(kinds(again), ['duplicate'], 'an operator-looking body compares as plain text');
@@ -220,6 +220,66 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
     t.ok(read.every((m) => m.room === room), 'the room is stored verbatim');
     const again = await store.append([msg(room, '$gt'), msg(room, 'a.b')]);
     t.same(kinds(again), ['duplicate', 'stored'], 'only the exact same clientMsgId matches');
-    t.equal(again[0]?.message.seq, 2, 'the duplicate is the original $gt message');
+    t.equal(again[0]?.message!.seq, 2, 'the duplicate is the original $gt message');
+  });
+
+  t.test('a group: events are entries, members are checked and changed in the commit that gives the seq', async (t) => {
+    const room = `g-${randomBytes(8).toString('hex')}`;
+    const event = (sender: number, e: NewMessage['event'], change: NewMessage['change'], op: { expect: number }): NewMessage => ({
+      room,
+      sender,
+      body: '',
+      clientMsgId: `ev-${randomBytes(6).toString('hex')}`,
+      event: e,
+      change,
+      op,
+    });
+    t.equal(await store.groupState(room), null, 'no group before its creation');
+    const [none] = await store.append([msg(room, 'early', 'hi', 1)]);
+    t.same(none, { kind: 'refused', reason: 'not_member' }, 'a message to a group that does not exist is refused');
+    const created = await store.append([
+      event(1, { type: 'room.created', name: 'G', members: [{ user: 1, role: 'owner' }, { user: 2, role: 'member' }] }, { set: [{ user: 1, role: 'owner' }, { user: 2, role: 'member' }] }, { expect: 0 }),
+    ]);
+    t.match(created, [{ kind: 'stored', version: 1, message: { seq: 1, kind: 'event', event: { type: 'room.created', name: 'G' } } }], 'the creation is seq 1 and version 1');
+    t.same(await store.groupState(room), { version: 1, members: [{ user: 1, role: 'owner', joinedSeq: 1 }, { user: 2, role: 'member', joinedSeq: 1 }] }, 'the state lists both members');
+
+    const op = { expect: 1 };
+    const batch = await store.append([
+      msg(room, 'before', 'from 2, before', 2),
+      event(1, { type: 'member.removed', user: 2 }, { remove: [2] }, op),
+      event(1, { type: 'member.added', user: 3, role: 'member' }, { set: [{ user: 3, role: 'member' }] }, op),
+      msg(room, 'after', 'from 2, after', 2),
+      msg(room, 'hello3', 'from 3', 3),
+      msg(room, 'stranger', 'from 9', 9),
+    ]);
+    t.same(
+      batch.map((o) => [o.kind, o.message?.seq, o.kind === 'stored' ? o.version : undefined]),
+      [['stored', 2, 1], ['stored', 3, 3], ['stored', 4, 4], ['refused', undefined, undefined], ['stored', 5, 4], ['refused', undefined, undefined]],
+      'the message before the removal is stored, the one after it refused, the new member may send, a stranger may not; both entries of one request pass together',
+    );
+    t.same(batch[3], { kind: 'refused', reason: 'not_member' }, 'the removed sender is refused as not a member');
+    t.equal(await store.lastSeq(room), 5, 'refused entries used no seq');
+    t.same(await store.groupState(room), { version: 4, members: [{ user: 1, role: 'owner', joinedSeq: 1 }, { user: 3, role: 'member', joinedSeq: 4 }] }, 'members and version after the batch');
+
+    const stale = await store.append([event(1, { type: 'room.renamed', name: 'H' }, undefined, { expect: 1 })]);
+    t.same(stale, [{ kind: 'refused', reason: 'stale' }], 'a request decided on an old version is refused stale');
+    const read = await store.after(room, 0, 10);
+    t.same(read.map((m) => m.kind ?? 'text'), ['event', 'text', 'event', 'event', 'text'], 'history returns events as entries');
+    t.same(read[2]?.event, { type: 'member.removed', user: 2 }, 'an event round-trips');
+    t.notOk('kind' in read[1]!, 'a text message keeps its old shape, without kind');
+    t.same((await store.before(room, undefined, 1))[0]?.seq, 5, 'before pages read groups too');
+  });
+
+  t.test('two group requests decided on the same version at once: one is stored, the other refused stale', async (t) => {
+    const room = `g-${randomBytes(8).toString('hex')}`;
+    const members = [{ user: 1, role: 'owner' as const }, { user: 2, role: 'admin' as const }, { user: 3, role: 'admin' as const }];
+    await store.append([{ room, sender: 1, body: '', clientMsgId: 'ev-c', event: { type: 'room.created', name: 'G', members }, change: { set: members }, op: { expect: 0 } }]);
+    const [a, b] = await Promise.all([
+      store.append([{ room, sender: 2, body: '', clientMsgId: 'ev-a', event: { type: 'member.removed', user: 3 }, change: { remove: [3] }, op: { expect: 1 } }]),
+      store.append([{ room, sender: 3, body: '', clientMsgId: 'ev-b', event: { type: 'member.removed', user: 2 }, change: { remove: [2] }, op: { expect: 1 } }]),
+    ]);
+    t.same([a![0]!.kind, b![0]!.kind].sort(), ['refused', 'stored'], 'exactly one removal is stored');
+    t.equal(await store.lastSeq(room), 2, 'one seq was used');
+    t.equal((await store.groupState(room))?.members.length, 2, 'one admin is left');
   });
 }

@@ -34,7 +34,7 @@ t.test('the MongoDB history store and its room counters', async (t) => {
     await counters.updateOne({ _id: room }, { $set: { lastSeq: 2 } });
     const outcomes = await store.append([msg(room, 'after-restore')]);
     t.same(kinds(outcomes), ['stored'], 'the append succeeds instead of colliding with seq 3');
-    t.equal(outcomes[0]?.message.seq, 6, 'it takes the seq after the highest stored one');
+    t.equal(outcomes[0]?.message!.seq, 6, 'it takes the seq after the highest stored one');
     t.same(repairs, [{ room, counter: 2, maxSeq: 5 }], 'the repair is reported once, with the old and new value');
     t.equal(await store.lastSeq(room), 6, 'the counter is right again');
     t.same(await seqsOf(room), [1, 2, 3, 4, 5, 6], 'the room stays gap-free');
@@ -45,7 +45,7 @@ t.test('the MongoDB history store and its room counters', async (t) => {
     await store.append([msg(room, 'a'), msg(room, 'b'), msg(room, 'c')]);
     await counters.deleteOne({ _id: room });
     const outcomes = await store.append([msg(room, 'd')]);
-    t.equal(outcomes[0]?.message.seq, 4, 'the new message follows the stored ones');
+    t.equal(outcomes[0]?.message!.seq, 4, 'the new message follows the stored ones');
     t.same(repairs, [{ room, counter: 0, maxSeq: 3 }], 'the missing counter was created at the highest seq');
   });
 
@@ -54,7 +54,7 @@ t.test('the MongoDB history store and its room counters', async (t) => {
     await store.append([msg(behind, 'x1'), msg(behind, 'x2'), msg(fine, 'y1')]);
     await counters.updateOne({ _id: behind }, { $set: { lastSeq: 0 } });
     const outcomes = await store.append([msg(fine, 'y2'), msg(behind, 'x3')]);
-    t.same(outcomes.map((o) => o.message.seq), [2, 3], 'both rooms go on after their highest seq');
+    t.same(outcomes.map((o) => o.message!.seq), [2, 3], 'both rooms go on after their highest seq');
     t.same(repairs, [{ room: behind, counter: 0, maxSeq: 2 }], 'only the room that was behind is reported');
   });
 
@@ -64,7 +64,7 @@ t.test('the MongoDB history store and its room counters', async (t) => {
     const again = await store.append([msg(room, 'new'), msg(room, 'once')]);
     t.same(kinds(again), ['stored', 'duplicate'], 'the new message is stored, the repeat is a duplicate');
     t.same(again[1]?.message, original?.message, 'the duplicate is the original message');
-    t.equal(again[0]?.message.seq, 2, 'no seq was spent on the repeat');
+    t.equal(again[0]?.message!.seq, 2, 'no seq was spent on the repeat');
     t.same(repairs, [], 'no counter was repaired');
   });
 
@@ -75,7 +75,7 @@ t.test('the MongoDB history store and its room counters', async (t) => {
     const outcomes = await store.append([msg(room, 'p1'), msg(room, 'p3')]);
     t.same(kinds(outcomes), ['duplicate', 'stored'], 'the repeat is a duplicate, the new one stored');
     t.same(outcomes[0]?.message, original?.message, 'the duplicate returns the original');
-    t.equal(outcomes[1]?.message.seq, 3, 'the new one follows the highest seq');
+    t.equal(outcomes[1]?.message!.seq, 3, 'the new one follows the highest seq');
     t.same(repairs, [{ room, counter: 1, maxSeq: 2 }], 'the counter was repaired once');
   });
 

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
 import type { Knex } from 'knex';
+import type { Message } from '../../protocol/frames.ts';
 import { KnexRelationalStore } from '../relational.store.ts';
 import { openRelational } from '../relational.ts';
 import { HandleTakenError } from '../store.errors.ts';
@@ -25,6 +26,33 @@ function relationalContract(t: Test, open: () => Promise<Knex>) {
   t.test('a taken handle is refused with a HandleTakenError', async (t) => {
     await store.createUser('bob', 'Bob');
     await t.rejects(store.createUser('BOB', 'Other Bob'), HandleTakenError, 'a HandleTakenError, whatever the case');
+  });
+
+  t.test('a group is written from its log events, in any order and any number of times', async (t) => {
+    const [o, a, b] = [await store.createUser('gowner', 'O'), await store.createUser('ga', 'A'), await store.createUser('gb', 'B')];
+    const room = 'g-relational-1';
+    const entry = (seq: number, sender: number, event: NonNullable<Message['event']>): Message => ({ id: `e${seq}`, room, seq, sender, body: '', clientMsgId: `ev${seq}`, ts: 0, kind: 'event', event });
+    const created = entry(1, o.id, { type: 'room.created', name: 'Club', members: [{ user: o.id, role: 'owner' }, { user: a.id, role: 'member' }] });
+    const added = entry(3, o.id, { type: 'member.added', user: b.id, role: 'member' });
+    const removed = entry(4, o.id, { type: 'member.removed', user: a.id });
+    const renamed = entry(5, o.id, { type: 'room.renamed', name: 'Club 2' });
+    await store.applyGroupEvents([created]);
+    await store.applyGroupEvents([renamed, removed]);
+    await store.applyGroupEvents([added, created, removed]);
+    const group = await store.getRoom(room);
+    t.match(group, { kind: 'group', name: 'Club 2', members: [o.id, b.id].sort((x, y) => x - y), membersSeq: 5 }, 'current members, the last name, the last seq written');
+    t.same(group?.roles, { [o.id]: 'owner', [b.id]: 'member' }, 'roles of the current members');
+    t.same(group?.joined, { [o.id]: 1, [b.id]: 3 }, 'each joined at their own entry');
+    t.same(await store.membershipOf(room, a.id), { joinedSeq: 1, leftSeq: 4, muted: false }, 'the removed member left at seq 4');
+    t.equal(await store.membershipOf(room, 987654), null, 'a stranger has no membership');
+    t.same((await store.roomsOf(a.id)).map((r) => r.id), [], 'a former member does not list the group');
+    const former = (await store.roomsOf(a.id, { former: true })).find((r) => r.id === room);
+    t.match(former, { own: { leftSeq: 4 }, members: [o.id, b.id].sort((x, y) => x - y) }, 'unless asked for former rooms');
+    t.same((await store.countGroupsOf([o.id, a.id])).get(o.id), 1, 'the owner is in one group');
+    t.same((await store.countGroupsOf([a.id])).get(a.id), 0, 'the removed member in none');
+    t.ok(await store.setMuted(room, b.id, true), 'a member mutes the group');
+    t.notOk(await store.setMuted(room, a.id, true), 'a former member cannot');
+    t.match((await store.roomsOf(b.id)).find((r) => r.id === room)?.own, { muted: true, joinedSeq: 3 }, 'the mute is the member\'s own');
   });
 
   t.test('a 1:1 room is LOWER-HIGHER, compared numerically, and created once', async (t) => {

@@ -41,6 +41,8 @@ const schema = z.object({
   HEARTBEAT_MS: int(30_000, 50, 600_000),
   SEND_BUFFER_MAX_BYTES: int(1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
   ROOM_IDLE_MS: int(5 * 60_000, 1000, 24 * 3600_000),
+  GROUP_MEMBERS_MAX: int(1000, 2, 100_000),
+  GROUPS_PER_USER_MAX: int(500, 1, 100_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 600_000),
   STATIC_DIR: z.string().default('app/build'),
   LOG_LEVEL: commonFields.LOG_LEVEL,
@@ -133,6 +135,10 @@ export interface Config {
   sendBufferMaxBytes: number;
   /** A chatroom actor with no traffic for this long is stopped. Default 5 min. */
   roomIdleMs: number;
+  /** Most members of one group (announced in `hello`). Default 1000. */
+  groupMembersMax: number;
+  /** Most groups one user may be a member of (announced in `hello`). Default 500. */
+  groupsPerUserMax: number;
   /** Longest graceful shutdown before exiting anyway. Default 10 s. */
   shutdownTimeoutMs: number;
   /** The built PWA served at /. Default app/build. */
@@ -222,6 +228,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     heartbeatMs: e.HEARTBEAT_MS,
     sendBufferMaxBytes: e.SEND_BUFFER_MAX_BYTES,
     roomIdleMs: e.ROOM_IDLE_MS,
+    groupMembersMax: e.GROUP_MEMBERS_MAX,
+    groupsPerUserMax: e.GROUPS_PER_USER_MAX,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     staticDir: e.STATIC_DIR,
     logLevel: e.LOG_LEVEL,

@@ -155,8 +155,8 @@ t.test('in memory', async (t) => {
     const [a3, c1] = await Promise.all(later);
     t.match([a1, a2], [{ value: { message: { seq: 1 } } }, { value: { message: { seq: 2 } } }], 'the split batch stores its messages of room a in order');
     t.equal(poisoned?.status, 'rejected', 'the poison is rejected');
-    t.equal(a3?.message.seq, 3, 'the message queued behind comes after them');
-    t.equal(c1?.message.seq, 1, 'another room went its own way');
+    t.equal(a3?.message!.seq, 3, 'the message queued behind comes after them');
+    t.equal(c1?.message!.seq, 1, 'another room went its own way');
     t.same(violations, [], 'room a was never in two appends at once');
     await t.resolves(batcher.drained(), 'the batcher drains');
   });

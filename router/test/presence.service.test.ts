@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { MemoryPresenceStore } from '../../db/presence.memory.ts';
-import type { RoomRecord, Watermarks } from '../../db/relational.port.ts';
+import type { OwnMembership, RoomRecord, Watermarks } from '../../db/relational.port.ts';
 import { MemoryBus } from '../src/live/bus.memory.ts';
 import type { BusEvent } from '../src/live/bus.port.ts';
 import { ConnectionRegistry } from '../src/socket/registry.ts';
@@ -15,8 +15,10 @@ function heldRoomLookups() {
   const waiting: Array<() => void> = [];
   return {
     waiting,
-    roomsOf(user: number): Promise<Array<RoomRecord & Watermarks>> {
-      return new Promise((resolve) => waiting.push(() => resolve([{ id: 'r1', kind: 'direct', members: [user, 99], delivered: {}, read: {} }])));
+    roomsOf(user: number): Promise<Array<RoomRecord & Watermarks & { own: OwnMembership }>> {
+      return new Promise((resolve) =>
+        waiting.push(() => resolve([{ id: 'r1', kind: 'direct', members: [user, 99], delivered: {}, read: {}, own: { joinedSeq: 0, leftSeq: null, muted: false } }])),
+      );
     },
   };
 }

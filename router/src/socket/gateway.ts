@@ -10,7 +10,7 @@ import { dispatch, stop, type Ref } from 'nact';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { systemScheduler, type Scheduler } from '../../../db/clock.ts';
 import { ERROR_CODES, type ErrorCode } from '../../../protocol/errors.ts';
-import { LIMITS, PROTOCOL_VERSION, SUBPROTOCOL } from '../../../protocol/frames.ts';
+import { LIMITS, PROTOCOL_VERSION, SUBPROTOCOL, type GroupLimits } from '../../../protocol/frames.ts';
 import type { Config } from '../config.ts';
 import type { RouterMetrics } from '../health/metrics.ts';
 import type { Caller } from '../http/caller.ts';
@@ -30,6 +30,8 @@ export interface SocketDeps extends ConnectionActorDeps {
   callerOf(req: IncomingMessage): Promise<Caller | null>;
   /** Shared by every Connection. */
   connections: ConnectionPolicy;
+  /** The group limits `hello` announces (GROUP_MEMBERS_MAX, GROUPS_PER_USER_MAX). */
+  groups: GroupLimits;
   /** The heartbeat runs on it. Default: the real clock and timers. */
   scheduler?: Scheduler;
 }
@@ -136,7 +138,7 @@ function adopt(ws: GatewaySocket, auth: Authenticated, gateway: GatewayState): v
   ws.on('pong', onPong);
   ws.on('error', onError);
   ws.on('close', onClose);
-  conn.reply({ type: 'hello', v: PROTOCOL_VERSION, user: auth.user, connectionId: conn.id, limits: LIMITS });
+  conn.reply({ type: 'hello', v: PROTOCOL_VERSION, user: auth.user, connectionId: conn.id, limits: LIMITS, groups: deps.groups });
 }
 
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {

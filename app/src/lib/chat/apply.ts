@@ -103,6 +103,9 @@ export function apply(state: ChatState, frame: ServerFrame, ctx: ApplyContext): 
       state.presence[frame.user] = frame.online ? { online: true } : { online: false, lastSeen: frame.lastSeen };
       break;
     case 'pong':
+    // Groups (docs/protocol.md, "Groups"): the app does not show them yet.
+    case 'group.done':
+    case 'group.members':
       break;
     default: {
       const never: never = frame;
