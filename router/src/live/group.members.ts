@@ -28,10 +28,13 @@ export class GroupMembers {
   readonly #rooms = new Map<string, Entry>();
 
   /** @param onError told when a load fails; the waiting events are then delivered to nobody. */
-  constructor(
-    private readonly load: LoadMembers,
-    private readonly onError: (err: unknown, room: string) => void,
-  ) {}
+  private readonly load: LoadMembers;
+  private readonly onError: (err: unknown, room: string) => void;
+
+  constructor(load: LoadMembers, onError: (err: unknown, room: string) => void) {
+    this.load = load;
+    this.onError = onError;
+  }
 
   /** Groups known to this node. */
   get size(): number {
