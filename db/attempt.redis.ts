@@ -18,11 +18,14 @@ export class RedisAttemptStore implements AttemptStore {
   readonly #prefix: string;
   #owned = false;
 
+  private readonly redis: Redis;
+
   /** Uses a client the caller owns: close() leaves it open. */
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     options: RedisAttemptStoreOptions = {},
   ) {
+    this.redis = redis;
     this.#prefix = options.prefix ?? 'attempt:';
   }
 

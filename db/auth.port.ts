@@ -3,6 +3,7 @@
  * the profile they sign in to. PostgreSQL/PGlite behind one implementation, auth.store.ts.
  */
 import type { PublicUser } from '../protocol/frames.ts';
+import type { PasskeyJson } from '../protocol/http.ts';
 
 /** A user as the directory and the profile show it. */
 export interface UserProfile extends PublicUser {
@@ -20,15 +21,8 @@ export interface PasskeyRecord {
   transports: string[];
 }
 
-/** A passkey as its owner sees it in settings. */
-export interface PasskeyInfo {
-  id: string;
-  name: string;
-  deviceType: string;
-  backedUp: boolean;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
+/** A passkey as its owner sees it in settings: the store reads it in the wire's shape. */
+export type PasskeyInfo = PasskeyJson;
 
 export interface NewPasskey {
   id: string;

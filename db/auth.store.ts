@@ -26,7 +26,11 @@ const toProfile = (u: UserRow): UserProfile => ({ id: u.id, handle: u.handle, di
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 
 export class KnexAuthStore implements AuthStore {
-  constructor(private readonly db: Knex) {}
+  private readonly db: Knex;
+
+  constructor(db: Knex) {
+    this.db = db;
+  }
 
   async profile(userId: number): Promise<UserProfile | null> {
     const row = await this.db<UserRow>('users').where({ id: userId }).first();

@@ -12,11 +12,16 @@ export interface RedisIdempotencyOptions {
 export class RedisIdempotencyStore implements IdempotencyStore {
   readonly #prefix: string;
 
+  private readonly redis: Redis;
+  private readonly owned: boolean;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     options: RedisIdempotencyOptions = {},
-    private readonly owned = false,
+    owned: boolean = false,
   ) {
+    this.redis = redis;
+    this.owned = owned;
     this.#prefix = options.prefix ?? 'idem:';
   }
 

@@ -29,7 +29,11 @@ const toPrefs = (r: PrefsRow): NotificationPrefs => ({
 });
 
 export class KnexNotifyStore implements NotifyStore {
-  constructor(private readonly db: Knex) {}
+  private readonly db: Knex;
+
+  constructor(db: Knex) {
+    this.db = db;
+  }
 
   async addSubscription(userId: number, sub: PushSubscriptionInput): Promise<PushSubscriptionRecord> {
     const [row] = await this.db<SubRow>('push_subscriptions')

@@ -23,11 +23,14 @@ export class RedisRateLimitStore implements RateLimitStore {
   readonly #clock: Clock;
   #owned = false;
 
+  private readonly redis: Redis;
+
   /** Uses a client the caller owns: close() leaves it open. */
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     options: RedisRateLimitOptions = {},
   ) {
+    this.redis = redis;
     this.#prefix = options.prefix ?? 'ratelimit:';
     this.#clock = options.clock ?? systemScheduler;
   }

@@ -56,7 +56,11 @@ async function setMember(trx: Knex.Transaction, room: string, user: number, seq:
 }
 
 export class KnexRelationalStore implements RelationalStore {
-  constructor(private readonly db: Knex) {}
+  private readonly db: Knex;
+
+  constructor(db: Knex) {
+    this.db = db;
+  }
 
   async createUser(handle: string, displayName: string): Promise<UserRecord> {
     try {

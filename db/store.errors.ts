@@ -7,8 +7,10 @@
 /** A user's handle (case-insensitive) is in use already. */
 export class HandleTakenError extends Error {
   override readonly name = 'HandleTakenError';
-  constructor(readonly handle: string) {
+  readonly handle: string;
+  constructor(handle: string) {
     super(`handle ${handle} is taken`);
+    this.handle = handle;
   }
 }
 
@@ -23,8 +25,10 @@ export class PasskeyTakenError extends Error {
 /** A provider account (provider, subject) is linked to a user already. */
 export class IdentityTakenError extends Error {
   override readonly name = 'IdentityTakenError';
-  constructor(readonly provider: string) {
+  readonly provider: string;
+  constructor(provider: string) {
     super(`this ${provider} account is already linked to a user`);
+    this.provider = provider;
   }
 }
 

@@ -16,7 +16,7 @@ import { opsConfig } from './ops.config.ts';
 const { mongoUrl } = opsConfig;
 
 function usage(problem: string): never {
-  console.error(`history-counters: ${problem}\nusage: MONGO_URL=mongodb://host:27017/messenger?replicaSet=rs0 node --import tsx ops/history-counters.ts`);
+  console.error(`history-counters: ${problem}\nusage: MONGO_URL=mongodb://host:27017/messenger?replicaSet=rs0 node ops/history-counters.ts`);
   process.exit(2);
 }
 

@@ -12,7 +12,7 @@ import { opsConfig } from './ops.config.ts';
 const { databaseUrl } = opsConfig;
 
 function usage(problem: string): never {
-  console.error(`migrate: ${problem}\nusage: DATABASE_URL=postgres://user:pass@host:5432/db node --import tsx ops/migrate.ts`);
+  console.error(`migrate: ${problem}\nusage: DATABASE_URL=postgres://user:pass@host:5432/db node ops/migrate.ts`);
   process.exit(2);
 }
 

@@ -7,11 +7,14 @@ import { ERROR_CODES, type ErrorCode } from './errors.ts';
 
 export class AppError extends Error {
   readonly status: number;
+  readonly code: ErrorCode;
+
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string = ERROR_CODES[code].text,
   ) {
     super(message);
+    this.code = code;
     this.status = ERROR_CODES[code].status;
   }
 }

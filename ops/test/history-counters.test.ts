@@ -5,10 +5,11 @@
 import { spawn } from 'node:child_process';
 import { MongoClient } from 'mongodb';
 import t from 'tap';
+import { TYPESCRIPT_NODE_ARGS } from '../../router/src/node.flags.ts';
 import { freshMongoDatabase, need } from '../../test/support/services.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
-const script = ['--import', 'tsx', 'ops/history-counters.ts'];
+const script = [...TYPESCRIPT_NODE_ARGS, 'ops/history-counters.ts'];
 
 function run(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {

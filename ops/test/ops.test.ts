@@ -12,7 +12,7 @@ import t from 'tap';
 import { parse } from 'yaml';
 
 import { loadConfig } from '../../router/src/config.ts';
-import { ROUTER_NODE_FLAGS } from '../../router/src/node.flags.ts';
+import { ROUTER_NODE_FLAGS, TYPESCRIPT_NODE_ARGS } from '../../router/src/node.flags.ts';
 import { loadWorkerConfig } from '../../workers/src/config.ts';
 import { generateVapidKeys } from '../../workers/tasks/vapid.ts';
 import { freshPgDatabase, need } from '../../test/support/services.ts';
@@ -128,7 +128,7 @@ t.test('compose.yml', async (t) => {
     const worker = services.worker;
     t.ok(worker, 'has a worker service');
     if (!worker) return;
-    t.same(worker.command, ['node', '--import', 'tsx', 'workers/src/main.ts'], 'starts workers/src/main.ts through tsx');
+    t.same(worker.command, ['node', 'workers/src/main.ts'], 'starts workers/src/main.ts on Node itself, no loader');
     t.equal(worker.image, services.router1?.image, 'uses the routers\' image');
     const known = await configKeys('workers/src/config.ts');
     t.ok(known.has('AMQP_URL') && known.has('WORKER_PORT'), 'the config keys were read from workers/src/config.ts');
@@ -163,14 +163,13 @@ t.test('compose.yml', async (t) => {
 
 t.test('the Dockerfile', async (t) => {
   const dockerfile = read('ops/Dockerfile');
-  t.match(dockerfile, /^FROM node:20-bookworm-slim|ARG NODE_IMAGE=node:20-bookworm-slim/m, 'builds on node:20-bookworm-slim');
+  t.match(dockerfile, /^FROM node:24-bookworm-slim|ARG NODE_IMAGE=node:24-bookworm-slim/m, 'builds on node:24-bookworm-slim');
   t.match(dockerfile, /npm ci --omit=dev/, 'installs production dependencies only in the runtime image');
   t.match(dockerfile, /^USER node$/m, 'runs as the unprivileged node user');
   t.match(dockerfile, /^EXPOSE 3000$/m, 'exposes the port the proxy targets');
   t.match(dockerfile, /^HEALTHCHECK[\s\S]*\/healthz/m, 'has a liveness healthcheck');
-  t.match(dockerfile, /^CMD \["node", .*"--import", "tsx", "router\/src\/main\.ts"\]$/m, 'starts the router through tsx');
-  const tsx = JSON.parse(read('package.json')).dependencies?.tsx;
-  t.ok(tsx, 'tsx is a runtime dependency, so --omit=dev keeps it');
+  t.match(dockerfile, /^CMD \["node", .*"router\/src\/main\.ts"\]$/m, 'starts router/src/main.ts with node');
+  t.notMatch(dockerfile, /^CMD .*(--import|--loader|tsx)/m, 'with Node\'s own type stripping, no loader');
   for (const dir of ['router', 'db', 'protocol']) {
     t.match(dockerfile, new RegExp(`^COPY .*/${dir} \\./${dir}$`, 'm'), `the image gets ${dir}/`);
   }
@@ -178,14 +177,29 @@ t.test('the Dockerfile', async (t) => {
   for (const entry of ['node_modules', 'data', '.git', '.tap']) t.ok(ignored.includes(entry), `.dockerignore leaves out ${entry}`);
 });
 
+t.test('one Node major everywhere: the image, package.json, the workflow and .ci/run', async (t) => {
+  const image = /node:(\d+)-bookworm-slim/.exec(read('ops/Dockerfile'))?.[1];
+  t.equal(image, '24', 'the image builds on Node 24, the current LTS');
+  const pkg = JSON.parse(read('package.json')) as { engines?: { node?: string }; devDependencies?: Record<string, string>; scripts: Record<string, string> };
+  t.equal(pkg.engines?.node, `>=${image}`, 'package.json asks for that Node');
+  t.match(pkg.devDependencies?.['@types/node'], new RegExp(`^\\^${image}\\.`), 'and types against it');
+  const workflow = parse(read('.github/workflows/ci.yml')) as { jobs: Record<string, { steps?: Array<{ uses?: string; with?: Record<string, unknown> }> }> };
+  const setupNode = Object.values(workflow.jobs).flatMap((j) => j.steps ?? []).filter((s) => s.uses?.startsWith('actions/setup-node@'));
+  t.ok(setupNode.length > 0, 'ci.yml sets up Node');
+  for (const step of setupNode) t.equal(String(step.with?.['node-version']), image, 'ci.yml tests on that Node');
+  t.match(read('.ci/run'), new RegExp(`^NODE_MAJOR=${image}$`, 'm'), '.ci/run runs everything on that Node');
+  for (const name of ['start', 'worker', 'bench']) {
+    t.notMatch(pkg.scripts[name], /tsx/, `npm run ${name} runs on Node's own type stripping`);
+  }
+});
+
 t.test('every way of starting a router passes its Node flags', async (t) => {
   const cmd = /^CMD (\[.*"router\/src\/main\.ts"\])$/m.exec(read('ops/Dockerfile'))?.[1];
   const imageArgs: string[] = cmd ? JSON.parse(cmd) : [];
   const startArgs: string[] = JSON.parse(read('package.json')).scripts.start.split(/\s+/);
-  for (const flag of ROUTER_NODE_FLAGS) {
-    t.ok(imageArgs.includes(flag), `the image's CMD passes ${flag}`);
-    t.ok(startArgs.includes(flag), `npm start passes ${flag}`);
-  }
+  // Exactly the list: a flag added to one way of starting and not to node.flags.ts fails too.
+  t.same(imageArgs, ['node', ...ROUTER_NODE_FLAGS, 'router/src/main.ts'], `the image's CMD passes exactly ROUTER_NODE_FLAGS (${ROUTER_NODE_FLAGS.join(' ') || 'none'})`);
+  t.same(startArgs, ['node', ...ROUTER_NODE_FLAGS, 'router/src/main.ts'], 'npm start passes exactly ROUTER_NODE_FLAGS');
   t.match(read('router/bench/targets.ts'), /ROUTER_NODE_FLAGS/, 'the benchmark starts its routers with them');
 });
 
@@ -243,7 +257,7 @@ t.test('the GitHub workflows', async (t) => {
 });
 
 t.test('ops/migrate.ts', async (t) => {
-  const script = ['--import', 'tsx', 'ops/migrate.ts'];
+  const script = [...TYPESCRIPT_NODE_ARGS, 'ops/migrate.ts'];
   const baseEnv = { PATH: process.env.PATH ?? '' };
 
   t.test('refuses to run without a PostgreSQL URL', async (t) => {

@@ -33,11 +33,17 @@ export interface BenchOptions {
   profile: boolean;
   /** BENCH_KEEP=1: keep the scratch dir (servers' logs) after the run. */
   keep: boolean;
+  /**
+   * BENCH_ROUTER_FLAGS: the Node flags the routers run with instead of router/src/node.flags.ts's,
+   * space-separated (empty: none), to measure what a flag still does. Default: unset, the production flags.
+   */
+  routerFlags: string[] | undefined;
 }
 
 export const USAGE = `usage: npm run bench -- [--embedded] [--connections N] [--rates R1,R2,...] [--seconds S]
                       [--warmup S] [--initial-warmup S] [--drain S] [--body-bytes B] [--wait-quiet S] [--no-bare]
-env: DATABASE_URL REDIS_URL AMQP_URL (full stack services), BENCH_PROFILE=1 (CPU profiles of the servers), BENCH_KEEP=1 (keep the servers' logs)`;
+env: DATABASE_URL REDIS_URL AMQP_URL (full stack services), BENCH_PROFILE=1 (CPU profiles of the servers), BENCH_KEEP=1 (keep the servers' logs),
+     BENCH_ROUTER_FLAGS='...' (the routers' Node flags instead of node.flags.ts's; '' for none)`;
 
 /** Parses argv (without node and script) and the environment. Throws with every problem listed. */
 export function parseOptions(argv: readonly string[], env: Record<string, string | undefined> = process.env): Readonly<BenchOptions> {
@@ -57,6 +63,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
     amqpUrl: env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
     profile: env.BENCH_PROFILE === '1',
     keep: env.BENCH_KEEP === '1',
+    routerFlags: env.BENCH_ROUTER_FLAGS === undefined ? undefined : env.BENCH_ROUTER_FLAGS.split(/\s+/).filter(Boolean),
   };
   const problems: string[] = [];
   const num = (flag: string, value: string | undefined, min: number, max: number, integer = true): number => {

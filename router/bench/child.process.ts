@@ -1,12 +1,14 @@
 /**
- * The benchmark's child processes (router, bare forwarder): spawned with tsx and the bench preload,
- * logged to a file, and always killed — on a normal end, an error, a signal, and as a last resort
- * synchronously at exit. kit/bench.ts measures them through /proc.
+ * The benchmark's child processes (router, bare forwarder): spawned with the bench preload (and tsx
+ * only on a Node that cannot strip types itself), logged to a file, and always killed — on a normal
+ * end, an error, a signal, and as a last resort synchronously at exit. kit/bench.ts measures them
+ * through /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { TYPESCRIPT_NODE_ARGS } from '../src/node.flags.ts';
 
 const PRELOAD = fileURLToPath(new URL('./child.preload.ts', import.meta.url));
 
@@ -33,7 +35,7 @@ export interface Child {
 }
 
 export interface SpawnOptions {
-  /** Path of the entry script (TypeScript through tsx), relative to cwd or absolute. */
+  /** Path of the entry script (TypeScript), relative to cwd or absolute. */
   script: string;
   env: Record<string, string>;
   cwd: string;
@@ -42,13 +44,13 @@ export interface SpawnOptions {
   nodeArgs?: string[];
 }
 
-/** Starts `node --expose-gc --import tsx --import child.preload.ts <script>` with an IPC channel. */
+/** Starts `node --expose-gc --import child.preload.ts <script>` (plus tsx on an older Node) with an IPC channel. */
 export function spawnNode(options: SpawnOptions): Child {
   const log = openSync(options.logPath, 'a');
   const startedAt = performance.now();
   const proc = spawn(
     process.execPath,
-    ['--expose-gc', ...(options.nodeArgs ?? []), '--import', 'tsx', '--import', PRELOAD, options.script],
+    ['--expose-gc', ...(options.nodeArgs ?? []), ...TYPESCRIPT_NODE_ARGS, '--import', PRELOAD, options.script],
     { cwd: options.cwd, env: options.env, stdio: ['ignore', log, log, 'ipc'] },
   );
   closeSync(log);

@@ -53,7 +53,11 @@ export class CpuSampler {
   private begin: Snapshot | undefined;
   private last: CpuFigures | undefined;
 
-  constructor(private readonly serverPid: number) {}
+  private readonly serverPid: number;
+
+  constructor(serverPid: number) {
+    this.serverPid = serverPid;
+  }
 
   /** Marks the start of a window. */
   start(): void {

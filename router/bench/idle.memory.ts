@@ -41,7 +41,8 @@ export interface IdleMemory {
   load: LoadClient;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+// Clamped: a wait already past is 0 ms, and Node 24 warns (TimeoutNegativeWarning) for a negative one.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Full GCs in the child (child.preload.ts), repeated until its memory stops moving. */
 export async function settledMemory(child: Target['child']): Promise<Memory> {

@@ -124,10 +124,15 @@ class Client {
   readonly sendPrefix: string;
   readonly ackPrefix: string;
 
+  readonly user: BenchUser;
+  readonly peer: number;
+
   constructor(
-    readonly user: BenchUser,
-    readonly peer: number,
+    user: BenchUser,
+    peer: number,
   ) {
+    this.user = user;
+    this.peer = peer;
     this.sendPrefix = `{"type":"message.send","to":${peer},"clientMsgId":"m`;
     this.ackPrefix = `{"type":"message.ack","room":"${directRoomId(user.id, peer)}","seq":`;
   }
@@ -157,7 +162,11 @@ export class LoadClient {
   /** performance.now() of the last message.new or message.sent. */
   private lastActivity = 0;
 
-  private constructor(private readonly clients: Client[]) {}
+  private readonly clients: Client[];
+
+  private constructor(clients: Client[]) {
+    this.clients = clients;
+  }
 
   /** Opens one client per user; users 2i and 2i+1 talk to each other. */
   static async connect(users: readonly BenchUser[], endpoint: Endpoint, options: ConnectOptions = {}): Promise<LoadClient> {

@@ -1,6 +1,6 @@
 /**
  * The servers under test, each started as a child process with its users ready:
- *  - the router on the full stack: `node --import tsx router/src/main.ts` on a fresh PostgreSQL
+ *  - the router on the full stack: `node router/src/main.ts` on a fresh PostgreSQL
  *    database, Redis and a unique RabbitMQ exchange; users and sessions are created from here,
  *    through the same stores the router uses;
  *  - the router on the embedded default: embedded.router.ts (main.ts plus provisioning over IPC,
@@ -80,6 +80,11 @@ function routerEndpoint(port: number): Endpoint {
     url: () => `ws://127.0.0.1:${port}/ws`,
     headers: (u) => ({ cookie: `sid=${u.sessionId}`, origin: `http://localhost:${port}` }),
   };
+}
+
+/** The routers' Node flags: production's, unless BENCH_ROUTER_FLAGS names others to compare. */
+function routerFlags(ctx: TargetContext): readonly string[] {
+  return ctx.options.routerFlags ?? ROUTER_NODE_FLAGS;
 }
 
 async function profiling(ctx: TargetContext, name: string): Promise<{ nodeArgs: string[]; find(): Promise<string | undefined> }> {
@@ -187,7 +192,7 @@ export async function startFullStack(ctx: TargetContext): Promise<Target> {
     script: 'router/src/main.ts',
     cwd: ctx.root,
     logPath: join(ctx.tmp, 'router-full.log'),
-    nodeArgs: [...ROUTER_NODE_FLAGS, ...prof.nodeArgs],
+    nodeArgs: [...routerFlags(ctx), ...prof.nodeArgs],
     env: routerEnv(port, metricsPort, ctx, {
       DATABASE_URL: dbUrl.toString(),
       REDIS_URL: options.redisUrl,
@@ -207,7 +212,7 @@ export async function startFullStack(ctx: TargetContext): Promise<Target> {
   return {
     key: 'router',
     label: 'router (full stack)',
-    how: 'child process: node --import tsx router/src/main.ts',
+    how: `child process: node ${routerFlags(ctx).join(' ')} router/src/main.ts`,
     // What router/src/stores.ts picks for this environment.
     stores: { tasks: 'rabbitmq', presence: 'redis', relational: 'postgresql', history: 'postgresql', sessions: 'redis', bus: 'rabbitmq' },
     child,
@@ -238,7 +243,7 @@ export async function startEmbedded(ctx: TargetContext): Promise<Target> {
     script: 'router/bench/embedded.router.ts',
     cwd: ctx.root,
     logPath: join(ctx.tmp, 'router-embedded.log'),
-    nodeArgs: [...ROUTER_NODE_FLAGS, ...prof.nodeArgs],
+    nodeArgs: [...routerFlags(ctx), ...prof.nodeArgs],
     env: routerEnv(port, metricsPort, ctx, { DATA_DIR: dataDir }),
   });
   const stopChild = defer('stop router', () => child.stop());
@@ -248,7 +253,7 @@ export async function startEmbedded(ctx: TargetContext): Promise<Target> {
   return {
     key: 'router',
     label: 'router (embedded)',
-    how: 'child process: node --import tsx router/bench/embedded.router.ts (= main.ts + user/session provisioning over IPC)',
+    how: `child process: node ${routerFlags(ctx).join(' ')} router/bench/embedded.router.ts (= main.ts + user/session provisioning over IPC)`,
     stores: ready.stores,
     child,
     users,
@@ -282,7 +287,7 @@ export async function startBare(ctx: TargetContext): Promise<Target> {
   return {
     key: 'bare',
     label: 'bare ws forwarder',
-    how: 'child process: node --import tsx router/bench/bare.forwarder.ts',
+    how: 'child process: node router/bench/bare.forwarder.ts',
     stores: { persistence: 'none', bus: 'none' },
     child,
     users: Array.from({ length: ctx.options.connections }, (_, i) => ({ id: i + 1, sessionId: '' })),

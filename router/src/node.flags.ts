@@ -1,19 +1,28 @@
 /**
- * The Node flags a router process runs with. `npm start`, the image's CMD and the benchmark all pass
- * them; ops/test/ops.test.ts checks that each of them does.
+ * The Node flags a router process runs with: none on Node 24. `npm start`, the image's CMD and the
+ * benchmark all pass this list (ops/test/ops.test.ts checks that each passes exactly it), so a flag
+ * a later measurement finds worth having goes here, with its figures.
  *
- * --max-semi-space-size=32 (MiB; V8's default on Node 20 is 16): under load the router allocates
- * short-lived objects (frames, parsed JSON, promises) at tens of MB/s, and each scavenge of the
- * young generation costs about the same whatever its size, so a larger one halves how often they
- * run. The benchmark at 8,000 msgs/s showed GC at 10% of a core before, 7% after.
- *
- * --no-allocation-site-pretenuring: V8 watches which allocation sites' objects survive a scavenge
- * and, past a threshold, allocates that site's objects straight in the old generation. A router's
- * per-message objects (the batch's arrays, actor messages, their promises) live a few
- * milliseconds, but a scavenge that lands during a stall finds many of them in flight, and V8
- * then tenured those sites for good: ~16 MB/s at 10,000 msgs/s went to the old generation to die
- * there (a sampling heap profile of objects freed by major GCs), and the marking and sweeping it
- * cost stalled every socket. Without it they die young. The benchmark at 10,000 msgs/s, three runs
- * each: p99 19.7, 24.7, 21.9 ms against 40.6, 41.9, 54.2 ms; GC 1.7-2.0% of a core against 3-5%.
+ * Node 20 ran with two, both dropped on Node 24 because the benchmark no longer shows their effect
+ * (figures and method in router/bench/README.md, "Node flags"):
+ * - --max-semi-space-size=32 (MiB): on Node 20 it doubled V8's 16 MiB young generation, so
+ *   scavenges ran half as often under load. Node 24's V8 grows the semi-spaces to 64 MiB by
+ *   itself: the flag now halves them (40 scavenges against 28 for the same allocations) and the
+ *   benchmark's GC share at 10,000 msgs/s went up with it.
+ * - --no-allocation-site-pretenuring: on Node 20 V8 tenured the sites of the router's per-message
+ *   objects during stalls and p99 at 10,000 msgs/s doubled; on Node 24 runs without it are as good
+ *   or better (p99, GC share) as runs with it.
  */
-export const ROUTER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32', '--no-allocation-site-pretenuring'];
+export const ROUTER_NODE_FLAGS: readonly string[] = [];
+
+/**
+ * The Node arguments that run one of the project's TypeScript entry points on the running Node:
+ * none where Node strips the types itself (Node 24, the production runtime: `npm start` and the
+ * image run `node router/src/main.ts`), tsx's loader on an older Node (a machine still on Node 20).
+ * Tests and the benchmark spawn their children with these, so a child runs as in production
+ * wherever the runtime allows. (`process.features.typescript` is 'strip' or 'transform' where Node
+ * reads .ts files, false where that is turned off; @types/node 20 does not know it.)
+ */
+export const TYPESCRIPT_NODE_ARGS: readonly string[] = (process.features as { typescript?: string | false }).typescript
+  ? []
+  : ['--import', 'tsx'];

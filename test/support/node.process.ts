@@ -1,9 +1,11 @@
 /**
- * Runs one of the project's entry points as its own process (node --import tsx), collects its log
- * lines, and resolves with the port it reports listening on; killed in teardown.
+ * Runs one of the project's entry points as its own process (plain `node` where it strips types,
+ * as in production; `node --import tsx` on an older Node), collects its log lines, and resolves
+ * with the port it reports listening on; killed in teardown.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Test } from 'tap';
+import { TYPESCRIPT_NODE_ARGS } from '../../router/src/node.flags.ts';
 
 export interface NodeProcess {
   proc: ChildProcess;
@@ -17,7 +19,7 @@ export interface NodeProcess {
 
 /** Starts `main` with `env` (PATH added); resolves once a log line says `listening` with its "port". */
 export async function spawnNode(t: Test, main: string, env: Record<string, string>, listening: string): Promise<NodeProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', main], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, main], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   t.teardown(() => {

@@ -136,7 +136,10 @@ export class TestClient {
   private waiters: Array<() => void> = [];
   readonly closed: Promise<{ code: number; reason: string }>;
 
-  private constructor(readonly ws: WebSocket) {
+  readonly ws: WebSocket;
+
+  private constructor(ws: WebSocket) {
+    this.ws = ws;
     ws.on('message', (data) => {
       this.frames.push(JSON.parse(data.toString()) as ServerFrame);
       for (const w of this.waiters.splice(0)) w();

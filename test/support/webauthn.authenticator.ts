@@ -39,7 +39,10 @@ export class SoftCredential {
   counter = 0;
   userHandle = '';
 
-  constructor(readonly origin: string) {
+  readonly origin: string;
+
+  constructor(origin: string) {
+    this.origin = origin;
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     this.privateKey = privateKey;
     this.publicJwk = publicKey.export({ format: 'jwk' }) as { x: string; y: string };

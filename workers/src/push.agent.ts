@@ -39,11 +39,14 @@ export function pushAgent(policy: PushEndpointPolicy, options: PushAgentOptions 
 }
 
 class CheckingAgent extends Agent {
+  private readonly policy: PushEndpointPolicy;
+
   constructor(
-    private readonly policy: PushEndpointPolicy,
+    policy: PushEndpointPolicy,
     options: AgentOptions,
   ) {
     super(options);
+    this.policy = policy;
   }
 
   // A socket does no lookup for an IP-literal host, so it is checked here, whichever parser read the URL.

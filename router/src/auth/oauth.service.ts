@@ -50,7 +50,10 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 export class OAuthService {
   readonly #specs = new Map<OAuthProviderId, ProviderSpec>();
 
-  constructor(private readonly deps: OAuthServiceDeps) {
+  private readonly deps: OAuthServiceDeps;
+
+  constructor(deps: OAuthServiceDeps) {
+    this.deps = deps;
     for (const id of OAUTH_PROVIDERS) {
       const client = deps.config.oauth[id];
       if (client) this.#specs.set(id, providerSpec(id, client));

@@ -42,7 +42,11 @@ type Attempt =
   | { purpose: 'add'; userId: number; name: string | undefined };
 
 export class PasskeyService {
-  constructor(private readonly deps: PasskeyServiceDeps) {}
+  private readonly deps: PasskeyServiceDeps;
+
+  constructor(deps: PasskeyServiceDeps) {
+    this.deps = deps;
+  }
 
   /** Creation options for a new account; `handle_taken` if the handle is in use already. */
   async signupOptions(handle: string, displayName: string): Promise<PublicKeyCredentialCreationOptionsJSON> {

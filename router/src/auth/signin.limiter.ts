@@ -26,7 +26,10 @@ export class SignInLimiter {
   readonly #addresses: ClientAddresses;
   readonly #limits: Record<AttemptKind, AttemptLimit>;
 
-  constructor(private readonly deps: SignInLimiterDeps) {
+  private readonly deps: SignInLimiterDeps;
+
+  constructor(deps: SignInLimiterDeps) {
+    this.deps = deps;
     this.#addresses = new ClientAddresses(deps.config.edge.trustProxy);
     this.#limits = { signup: deps.config.edge.signUp, signin: deps.config.edge.signIn };
   }

@@ -15,16 +15,19 @@ export class ChatroomDirectory {
   private readonly rooms = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
 
+  private readonly parent: Ref<unknown>;
+  private readonly idleMs: number;
+  private readonly deps: ChatDeps;
+
   /**
    * @param parent the supervisor room actors are spawned under
    * @param idleMs how long a room actor may go unused before it is stopped, ms
    * @param deps what every room actor uses
    */
-  constructor(
-    private readonly parent: Ref<unknown>,
-    private readonly idleMs: number,
-    private readonly deps: ChatDeps,
-  ) {
+  constructor(parent: Ref<unknown>, idleMs: number, deps: ChatDeps) {
+    this.parent = parent;
+    this.idleMs = idleMs;
+    this.deps = deps;
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, this.idleMs / 2));
     this.sweeper.unref();
   }

@@ -71,10 +71,13 @@ export class HistoryBatcher {
   private readonly time: Scheduler;
   private readonly onBatch: (size: number, seconds: number) => void;
 
+  private readonly store: HistoryStore;
+
   constructor(
-    private readonly store: HistoryStore,
+    store: HistoryStore,
     options: BatcherOptions = {},
   ) {
+    this.store = store;
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxInFlight = options.maxInFlight ?? 4;
     this.parallelAfter = options.parallelAfter ?? 32;

@@ -17,7 +17,11 @@ export interface Page {
 }
 
 export class HistoryReader {
-  constructor(private readonly history: Pick<HistoryStore, 'after' | 'before'>) {}
+  private readonly history: Pick<HistoryStore, 'after' | 'before'>;
+
+  constructor(history: Pick<HistoryStore, 'after' | 'before'>) {
+    this.history = history;
+  }
 
   /** Up to `limit` messages of `room` from `at`, oldest first. */
   async page(room: string, at: Cursor, limit: number): Promise<Page> {

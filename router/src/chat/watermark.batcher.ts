@@ -11,17 +11,27 @@ export class WatermarkBatcher {
   private timer: Timer | undefined;
   private writing: Promise<void> = Promise.resolve();
 
+  private readonly store: RelationalStore;
+  private readonly onError: (err: unknown) => void;
+  private readonly intervalMs: number;
+  private readonly scheduler: Scheduler;
+
   /**
    * @param intervalMs how long receipts gather before a write. Default 100 ms.
    * @param onError told about a failed write; its updates are kept for the next one.
    * @param scheduler the timers writes wait on. Default: the real ones.
    */
   constructor(
-    private readonly store: RelationalStore,
-    private readonly onError: (err: unknown) => void,
-    private readonly intervalMs = 100,
-    private readonly scheduler: Scheduler = systemScheduler,
-  ) {}
+    store: RelationalStore,
+    onError: (err: unknown) => void,
+    intervalMs: number = 100,
+    scheduler: Scheduler = systemScheduler,
+  ) {
+    this.store = store;
+    this.onError = onError;
+    this.intervalMs = intervalMs;
+    this.scheduler = scheduler;
+  }
 
   /** Records that `user` has delivered or read `room` up to `seq`. */
   raise(room: string, user: number, kind: 'delivered' | 'read', seq: number): void {

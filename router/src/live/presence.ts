@@ -31,7 +31,11 @@ export class PresenceService {
   /** Per user, the announcement in progress: a quick close-and-reopen must not overtake itself. */
   readonly #queue = new Map<number, Promise<void>>();
 
-  constructor(private readonly deps: PresenceServiceDeps) {}
+  private readonly deps: PresenceServiceDeps;
+
+  constructor(deps: PresenceServiceDeps) {
+    this.deps = deps;
+  }
 
   /** A socket of `userId` opened on this node; call after adding it to the registry. */
   connected(userId: number): void {

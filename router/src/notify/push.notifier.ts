@@ -14,9 +14,13 @@ import type { Logger } from '../../../kit/logger.ts';
 export class PushNotifier {
   readonly #pending = new Set<Promise<void>>();
 
+  private readonly deps: { tasks: TaskQueue; presence: PresenceStore; registry: ConnectionRegistry; log: Logger; enabled: boolean };
+
   constructor(
-    private readonly deps: { tasks: TaskQueue; presence: PresenceStore; registry: ConnectionRegistry; log: Logger; enabled: boolean },
-  ) {}
+    deps: { tasks: TaskQueue; presence: PresenceStore; registry: ConnectionRegistry; log: Logger; enabled: boolean },
+  ) {
+    this.deps = deps;
+  }
 
   /**
    * A message was stored (or repeated, when its first attempt may not have got this far): enqueue

@@ -33,13 +33,25 @@ export class Connection {
   heartbeatSlice = 0;
   private closing = false;
 
+  readonly id: string;
+  readonly user: PublicUser;
+  readonly sessionId: string;
+  private readonly ws: WebSocket;
+  private readonly policy: ConnectionPolicy;
+
   constructor(
-    readonly id: string,
-    readonly user: PublicUser,
-    readonly sessionId: string,
-    private readonly ws: WebSocket,
-    private readonly policy: ConnectionPolicy,
-  ) {}
+    id: string,
+    user: PublicUser,
+    sessionId: string,
+    ws: WebSocket,
+    policy: ConnectionPolicy,
+  ) {
+    this.id = id;
+    this.user = user;
+    this.sessionId = sessionId;
+    this.ws = ws;
+    this.policy = policy;
+  }
 
   get open(): boolean {
     return !this.closing && this.ws.readyState === this.ws.OPEN;

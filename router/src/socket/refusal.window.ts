@@ -25,11 +25,17 @@ export class RefusalWindow {
   private openedAt = -Infinity;
   private count = 0;
 
+  private readonly policy: FloodPolicy;
+  private readonly now: () => number;
+
   /** @param now the clock, in ms (the registry's: performance.now unless a test drives it). */
   constructor(
-    private readonly policy: FloodPolicy,
-    private readonly now: () => number,
-  ) {}
+    policy: FloodPolicy,
+    now: () => number,
+  ) {
+    this.policy = policy;
+    this.now = now;
+  }
 
   /** Counts one refused frame and says what to do with it. */
   refuse(): RefusalVerdict {

@@ -21,11 +21,17 @@ export class ConnectionRegistry {
   private readonly bySessionId = new Map<string, Connection | Set<Connection>>();
   private readonly buckets = new Map<number, TokenBucket>();
 
+  private readonly rate: RateLimit;
+  private readonly now: () => number;
+
   /** @param now the rate limit's clock, in ms (default performance.now); tests drive their own. */
   constructor(
-    private readonly rate: RateLimit,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    rate: RateLimit,
+    now: () => number = () => performance.now(),
+  ) {
+    this.rate = rate;
+    this.now = now;
+  }
 
   add(conn: Connection): void {
     addTo(this.byUserId, conn.user.id, conn);

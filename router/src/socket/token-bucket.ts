@@ -6,12 +6,19 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
+  private readonly ratePerSec: number;
+  private readonly burst: number;
+  private readonly now: () => number;
+
   /** @param now the clock, in ms (default performance.now); tests drive their own. */
   constructor(
-    private readonly ratePerSec: number,
-    private readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
+    ratePerSec: number,
+    burst: number,
+    now: () => number = () => performance.now(),
   ) {
+    this.ratePerSec = ratePerSec;
+    this.burst = burst;
+    this.now = now;
     this.tokens = burst;
     this.last = now();
   }
