@@ -175,7 +175,7 @@ async function main(): Promise<void> {
       `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}`,
   );
   console.log(
-    `settings: ${options.connections} connections (${options.connections / 2} pairs), rates ${options.rates.join(', ')} msgs/s, ` +
+    `settings: ${options.connections} connections (${options.groups ? `${options.groups.groups}x${options.groups.members} groups` : `${options.connections / 2} pairs`}), rates ${options.rates.join(', ')} msgs/s, ` +
       `${options.seconds} s per step after ${options.warmup} s warm-up (initial warm-up ${options.initialWarmup} s), drain <= ${options.drain} s, ` +
       `${options.bodyBytes}-byte bodies, open loop, latency = recipient receive - intended send time`,
   );
