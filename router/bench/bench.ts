@@ -56,7 +56,9 @@ async function measure(target: Target, options: Readonly<BenchOptions>): Promise
   if (options.groups) {
     const { groups: g, members: m } = options.groups;
     const t0 = performance.now();
-    await load.createGroups(groupLayout(load.size, g, m), { name: `bench ${target.key}` });
+    await load.createGroups(groupLayout(load.size, g, m), { name: `bench ${target.key}` }).catch((err: unknown) => {
+      throw new Error(`${target.label}: creating the groups failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
     groupsMs = performance.now() - t0;
     groups = { groups: g, members: m, acks: options.groupAcks };
     console.log(`   ${int(g)} groups of ${m} members created through group.create in ${(groupsMs / 1000).toFixed(1)} s`);
