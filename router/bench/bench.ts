@@ -50,6 +50,14 @@ async function measure(target: Target, options: Readonly<BenchOptions>): Promise
   console.log(`\n-- ${target.label}: pid ${pid}, ${target.users.length} users ready; ${await waitQuiet(options.waitQuiet)}`);
   const { idle0, idleC, connectMs, load } = await measureIdleMemory(target, { bodyBytes: options.bodyBytes, groupAcks: options.groupAcks });
   const closeLoad = defer(`close ${target.label} clients`, () => load.close());
+  console.log(
+    `   idle RSS ${bytes(idle0.rss)} with 0 connections, ${bytes(idleC.rss)} with ${load.size}: ${bytes((idleC.rss - idle0.rss) / load.size)} per connection ` +
+      `(V8 heap + external: ${bytes((idleC.heap - idle0.heap) / load.size)} per connection)` +
+      `; RSS spread of the readings ${bytes(idle0.rssSpread)} / ${bytes(idleC.rssSpread)}` +
+      (idle0.settled && idleC.settled ? '' : ' (not settled within 30 s: noisy)') +
+      `; server CPU while idle with ${load.size} connections: ${idleC.cpuPercent.toFixed(1)}%`,
+  );
+
   // The group mode's groups, through the protocol, after the idle reading (they are not idle memory).
   let groups: GroupMode | undefined;
   let groupsMs: number | undefined;
@@ -63,17 +71,9 @@ async function measure(target: Target, options: Readonly<BenchOptions>): Promise
     groups = { groups: g, members: m, acks: options.groupAcks };
     console.log(`   ${int(g)} groups of ${m} members created through group.create in ${(groupsMs / 1000).toFixed(1)} s`);
   }
-  console.log(
-    `   idle RSS ${bytes(idle0.rss)} with 0 connections, ${bytes(idleC.rss)} with ${load.size}: ${bytes((idleC.rss - idle0.rss) / load.size)} per connection ` +
-      `(V8 heap + external: ${bytes((idleC.heap - idle0.heap) / load.size)} per connection)` +
-      `; RSS spread of the readings ${bytes(idle0.rssSpread)} / ${bytes(idleC.rssSpread)}` +
-      (idle0.settled && idleC.settled ? '' : ' (not settled within 30 s: noisy)') +
-      `; server CPU while idle with ${load.size} connections: ${idleC.cpuPercent.toFixed(1)}%`,
-  );
-
   const base = { quietMs: 2000, drainMaxMs: options.drain * 1000 };
   const warmup = await load.runStep({ id: 0, rate: options.rates[0]!, warmupMs: options.initialWarmup * 1000, windowMs: 0, ...base });
-  console.log(`   initial warm-up: ${int(warmup.sent)} sent, ${int(warmup.delivered)} delivered`);
+  console.log(`   initial warm-up: ${int(warmup.sent)} sent, ${int(warmup.delivered)}${groups ? ` of ${int(warmup.expected)} deliveries` : ''} delivered`);
 
   const steps: MeasuredStep[] = [];
   const sampler = new CpuSampler(pid);
