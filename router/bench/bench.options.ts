@@ -2,12 +2,14 @@
  * The benchmark's command line and environment, read once into a frozen object; a bad value stops
  * the run before anything starts, with every problem listed.
  */
+import { parseGroups } from './group.layout.ts';
+
 export interface BenchOptions {
   /** --embedded: the router on the embedded default (PGlite, memory sessions, in-process bus). Default: full stack. */
   embedded: boolean;
   /** --connections: WebSocket clients, in pairs. Default 1000. */
   connections: number;
-  /** --rates: offered loads in messages/s over all connections, one step each. Default 2000,5000,10000,15000. */
+  /** --rates: offered loads in messages/s over all connections, one step each. Default 2000,5000,10000,15000; with --groups 250,500,1000,2000. */
   rates: number[];
   /** --seconds: measured window of each step, s. Default 10. */
   seconds: number;
@@ -23,6 +25,18 @@ export interface BenchOptions {
   waitQuiet: number;
   /** --no-bare: skip the bare forwarder (no ceiling, no ratios). Default: run it. */
   bare: boolean;
+  /**
+   * --groups GxM: the group mode: G groups of M members over the same connections (group.layout.ts),
+   * each message sent to a group and delivered to its other M-1 members. Default: unset, the 1:1 mode.
+   */
+  groups: { groups: number; members: number } | undefined;
+  /**
+   * --group-acks: in the group mode, members acknowledge as the 1:1 clients do (one cumulative
+   * message.ack per room per event-loop turn). Off by default: every ack in a group is a receipt to
+   * each of the other M-1 members, (M-1)^2 frames per message, which would measure receipts, not
+   * the message fan-out.
+   */
+  groupAcks: boolean;
   /** DATABASE_URL: the server the fresh benchmark database is created on. Default postgres://root@127.0.0.1:5432/test. */
   databaseUrl: string;
   /** REDIS_URL. Default redis://127.0.0.1:6379. */
@@ -42,6 +56,7 @@ export interface BenchOptions {
 
 export const USAGE = `usage: npm run bench -- [--embedded] [--connections N] [--rates R1,R2,...] [--seconds S]
                       [--warmup S] [--initial-warmup S] [--drain S] [--body-bytes B] [--wait-quiet S] [--no-bare]
+                      [--groups GxM [--group-acks]]
 env: DATABASE_URL REDIS_URL AMQP_URL (full stack services), BENCH_PROFILE=1 (CPU profiles of the servers), BENCH_KEEP=1 (keep the servers' logs),
      BENCH_ROUTER_FLAGS='...' (the routers' Node flags instead of node.flags.ts's; '' for none)`;
 
@@ -57,6 +72,8 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
     drain: 10,
     bodyBytes: 64,
     bare: true,
+    groups: undefined,
+    groupAcks: false,
     waitQuiet: 30,
     databaseUrl: env.DATABASE_URL || 'postgres://root@127.0.0.1:5432/test',
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
@@ -66,6 +83,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
     routerFlags: env.BENCH_ROUTER_FLAGS === undefined ? undefined : env.BENCH_ROUTER_FLAGS.split(/\s+/).filter(Boolean),
   };
   const problems: string[] = [];
+  let ratesGiven = false;
   const num = (flag: string, value: string | undefined, min: number, max: number, integer = true): number => {
     const n = Number(value);
     if (value === undefined || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
@@ -91,6 +109,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
         break;
       case '--rates': {
         const v = value();
+        ratesGiven = true;
         o.rates = (v ?? '').split(',').map((r) => num(flag, r.trim(), 1, 1_000_000));
         break;
       }
@@ -112,6 +131,16 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
       case '--body-bytes':
         o.bodyBytes = num(flag, value(), 24, 4096);
         break;
+      case '--groups': {
+        const v = value();
+        const parsed = parseGroups(v ?? '');
+        if (!parsed) problems.push(`--groups: expected GxM (groups x members, e.g. 100x50), got ${v ?? 'nothing'}`);
+        else o.groups = { groups: num('--groups (G)', String(parsed.groups), 1, 100_000), members: num('--groups (M)', String(parsed.members), 2, 1000) };
+        break;
+      }
+      case '--group-acks':
+        o.groupAcks = true;
+        break;
       case '--help':
       case '-h':
         problems.push('help');
@@ -120,6 +149,10 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
         problems.push(`${arg}: unknown option`);
     }
   }
+  if (o.groups) {
+    if (o.groups.members > o.connections) problems.push(`--groups: ${o.groups.members} members per group, but only ${o.connections} connections`);
+    if (!ratesGiven) o.rates = [250, 500, 1000, 2000];
+  } else if (o.groupAcks) problems.push('--group-acks: only with --groups');
   for (const [key, url, protocols] of [
     ['DATABASE_URL', o.databaseUrl, ['postgres:', 'postgresql:']],
     ['REDIS_URL', o.redisUrl, ['redis:']],

@@ -17,7 +17,8 @@ import { CpuSampler, machineBusyPercent } from './cpu.sampler.ts';
 import { measureIdleMemory } from './idle.memory.ts';
 import { scrape, serverWindow, type Scrape } from './metrics.scrape.ts';
 import { summariseProfile } from './profile.summary.ts';
-import { comparison, saturationNotes, stepLine, targetTables, verdict, type MeasuredStep, type TargetRun } from './report.ts';
+import { groupLayout } from './group.layout.ts';
+import { comparison, groupComparison, groupVerdict, saturationNotes, stepLine, targetTables, verdict, type GroupMode, type MeasuredStep, type TargetRun } from './report.ts';
 import { bytes, int } from './stats.ts';
 import { newRunId, startBare, startEmbedded, startFullStack, type Target, type TargetContext } from './targets.ts';
 
@@ -47,7 +48,7 @@ async function waitQuiet(maxSeconds: number): Promise<string> {
 async function measure(target: Target, options: Readonly<BenchOptions>): Promise<TargetRun> {
   const pid = target.child.pid;
   console.log(`\n-- ${target.label}: pid ${pid}, ${target.users.length} users ready; ${await waitQuiet(options.waitQuiet)}`);
-  const { idle0, idleC, connectMs, load } = await measureIdleMemory(target, { bodyBytes: options.bodyBytes });
+  const { idle0, idleC, connectMs, load } = await measureIdleMemory(target, { bodyBytes: options.bodyBytes, groupAcks: options.groupAcks });
   const closeLoad = defer(`close ${target.label} clients`, () => load.close());
   console.log(
     `   idle RSS ${bytes(idle0.rss)} with 0 connections, ${bytes(idleC.rss)} with ${load.size}: ${bytes((idleC.rss - idle0.rss) / load.size)} per connection ` +
@@ -57,9 +58,22 @@ async function measure(target: Target, options: Readonly<BenchOptions>): Promise
       `; server CPU while idle with ${load.size} connections: ${idleC.cpuPercent.toFixed(1)}%`,
   );
 
+  // The group mode's groups, through the protocol, after the idle reading (they are not idle memory).
+  let groups: GroupMode | undefined;
+  let groupsMs: number | undefined;
+  if (options.groups) {
+    const { groups: g, members: m } = options.groups;
+    const t0 = performance.now();
+    await load.createGroups(groupLayout(load.size, g, m), { name: `bench ${target.key}` }).catch((err: unknown) => {
+      throw new Error(`${target.label}: creating the groups failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    groupsMs = performance.now() - t0;
+    groups = { groups: g, members: m, acks: options.groupAcks };
+    console.log(`   ${int(g)} groups of ${m} members created through group.create in ${(groupsMs / 1000).toFixed(1)} s`);
+  }
   const base = { quietMs: 2000, drainMaxMs: options.drain * 1000 };
   const warmup = await load.runStep({ id: 0, rate: options.rates[0]!, warmupMs: options.initialWarmup * 1000, windowMs: 0, ...base });
-  console.log(`   initial warm-up: ${int(warmup.sent)} sent, ${int(warmup.delivered)} delivered`);
+  console.log(`   initial warm-up: ${int(warmup.sent)} sent, ${int(warmup.delivered)}${groups ? ` of ${int(warmup.expected)} deliveries` : ''} delivered`);
 
   const steps: MeasuredStep[] = [];
   const sampler = new CpuSampler(pid);
@@ -95,7 +109,7 @@ async function measure(target: Target, options: Readonly<BenchOptions>): Promise
       server: serverWindow(await scrape0, await scrape1, options.seconds),
     };
     steps.push(step);
-    console.log(stepLine(target.key, step));
+    console.log(stepLine(target.key, step, groups !== undefined));
     if (!target.child.alive()) throw new Error(`${target.label} exited during the run; log: ${target.child.logPath}`);
   }
   // Stragglers of an overloaded step are late, not lost: wait for them before counting losses.
@@ -105,6 +119,7 @@ async function measure(target: Target, options: Readonly<BenchOptions>): Promise
   await closeLoad();
   return {
     key: target.key,
+    ...(groups ? { groups, groupsMs } : {}),
     label: target.label,
     how: target.how,
     stores: target.stores,
@@ -162,10 +177,18 @@ async function main(): Promise<void> {
       `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}`,
   );
   console.log(
-    `settings: ${options.connections} connections (${options.connections / 2} pairs), rates ${options.rates.join(', ')} msgs/s, ` +
+    `settings: ${options.connections} connections (${options.groups ? `${options.groups.groups}x${options.groups.members} groups` : `${options.connections / 2} pairs`}), rates ${options.rates.join(', ')} msgs/s, ` +
       `${options.seconds} s per step after ${options.warmup} s warm-up (initial warm-up ${options.initialWarmup} s), drain <= ${options.drain} s, ` +
       `${options.bodyBytes}-byte bodies, open loop, latency = recipient receive - intended send time`,
   );
+  if (options.groups) {
+    const { groups: g, members: m } = options.groups;
+    console.log(
+      `group mode: ${g} groups of ${m} members over the ${options.connections} connections (~${((g * m) / options.connections).toFixed(1)} groups per user); ` +
+        `the rates are messages/s sent to the groups in turn (each by its members in turn), each delivered to ${m - 1} members: ` +
+        `${options.rates.map((r) => int(r * (m - 1))).join(', ')} frames/s; members ${options.groupAcks ? 'acknowledge' : 'do not acknowledge (--group-acks to)'}`,
+    );
+  }
   console.log(`machine CPU before the run: ${(await machineBusyPercent(1000)).toFixed(0)}% of ${cpu.length * 100}% busy (other work on this machine skews the figures)`);
   console.log(`mode: ${options.embedded ? 'embedded default' : 'full stack'}; everything on loopback; the bench process is the load generator, the servers are child processes`);
 
@@ -188,10 +211,11 @@ async function main(): Promise<void> {
   console.log(`machine: ${cores} cores, node ${process.version}`);
   for (const run of runs) console.log(`\n${targetTables(run, cores)}`);
   const [router, bare] = runs;
-  if (router && bare) console.log(`\n${comparison(router, bare)}`);
+  const grouped = options.groups !== undefined;
+  if (router && bare) console.log(`\n${grouped ? groupComparison(router, bare) : comparison(router, bare)}`);
   const notes = saturationNotes(runs, cores);
   if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
-  if (router) console.log(`\n${verdict(router, bare)}`);
+  if (router) console.log(`\n${grouped ? groupVerdict(router, bare) : verdict(router, bare)}`);
   for (const p of profiles) console.log(`\n${await summariseProfile(p)}`);
   if (keepScratch) console.log(`\n${options.profile ? 'profiles and ' : ''}server logs kept in ${tmp}`);
 }

@@ -1,6 +1,7 @@
 /**
  * The printed report: one line per finished step while running, then per-target tables, the
- * router/ceiling comparison and the verdict against the targets.
+ * router/ceiling comparison and the verdict against the targets (the 1:1 mode's, or the group
+ * mode's: there a message is many deliveries, and the figures count deliveries, i.e. frames).
  */
 import type { CpuFigures } from './cpu.sampler.ts';
 import type { RunTotals, StepResult } from './load.client.ts';
@@ -23,6 +24,26 @@ export const TARGETS = {
   benchSaturated: 90,
 } as const;
 
+/** The goals of the group mode (--groups): fan-out capacity against the bare forwarder's. */
+export const GROUP_TARGETS = {
+  /** At this layout: G groups of M members over C connections... */
+  groups: 100,
+  members: 50,
+  connections: 1000,
+  /** ...the highest delivered frames/s of a step with this p99 and no loss... */
+  p99Ms: 100,
+  /** ...is at least this fraction of the bare forwarder's. */
+  capacityRatio: 0.5,
+} as const;
+
+/** The group mode's layout, when a run used it. */
+export interface GroupMode {
+  groups: number;
+  members: number;
+  /** Whether members acknowledged (--group-acks). */
+  acks: boolean;
+}
+
 export type MeasuredStep = StepResult & {
   cpu: CpuFigures;
   /** PostgreSQL commits/s in the router's database during the window (full stack; NaN otherwise). */
@@ -33,6 +54,10 @@ export type MeasuredStep = StepResult & {
 
 export interface TargetRun {
   key: 'router' | 'bare';
+  /** Set in the group mode. */
+  groups?: GroupMode;
+  /** Time to create the groups through group.create, ms (group mode). */
+  groupsMs?: number;
   label: string;
   how: string;
   stores: Record<string, string>;
@@ -73,8 +98,21 @@ export const judgedPerConn = (run: TargetRun): number => Math.max(memPerConn(run
 const pct = (v: number) => fixed(v, 0);
 const ms = (v: number) => fixed(v, 1);
 
+/** Server CPU per delivery, µs (CPU % of a core over deliveries/s). */
+export const serverUsPerDelivery = (s: MeasuredStep): number => (s.cpu.server * 1e4) / s.sustained;
+/** The same with the services the server leans on (PostgreSQL, RabbitMQ, Redis) added. */
+export const stackUsPerDelivery = (s: MeasuredStep): number =>
+  ((s.cpu.server + (s.cpu.postgres || 0) + (s.cpu.rabbitmq || 0) + (s.cpu.redis || 0)) * 1e4) / s.sustained;
+
 /** One progress line for a finished step. */
-export function stepLine(label: string, s: MeasuredStep): string {
+export function stepLine(label: string, s: MeasuredStep, grouped = false): string {
+  if (grouped) {
+    return (
+      `  [${label}] ${int(s.rate)} msgs/s offered: ${int(s.sustained)} frames/s delivered, p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms, ` +
+      `${int(s.delivered)}/${int(s.expected)} deliveries, dup ${s.duplicates}, order ${s.orderViolations}, strays ${s.strays}, errors ${s.errors}, ` +
+      `server ${pct(s.cpu.server)}% bench ${pct(s.cpu.bench)}% other ${pct(s.cpu.other)}% CPU, ${fixed(serverUsPerDelivery(s), 1)} µs server CPU per frame`
+    );
+  }
   return (
     `  [${label}] ${int(s.rate)}/s offered: ${int(s.sustained)}/s delivered, p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms, ` +
     `${int(s.delivered)}/${int(s.sent)} delivered, dup ${s.duplicates}, order ${s.orderViolations}, errors ${s.errors}, ` +
@@ -84,7 +122,7 @@ export function stepLine(label: string, s: MeasuredStep): string {
 
 /** The two tables of one target: results, then resources. */
 export function targetTables(run: TargetRun, cores: number): string {
-  const results = table([
+  const results = run.groups ? groupResults(run) : table([
     ['offered/s', 'sent', 'delivered/s', 'p50 ms', 'p99 ms', 'max ms', 'deliv/sent', 'dups', 'order', 'acks', 'receipts', 'errors', 'server CPU%', 'bench CPU%'],
     ...run.steps.map((s) => [
       int(s.rate),
@@ -93,7 +131,7 @@ export function targetTables(run: TargetRun, cores: number): string {
       ms(s.p50),
       ms(s.p99),
       ms(s.max),
-      fixed(s.sent ? s.delivered / s.sent : Number.NaN, 4),
+      fixed(s.expected ? s.delivered / s.expected : Number.NaN, 4),
       String(s.duplicates),
       String(s.orderViolations),
       int(s.acks),
@@ -139,8 +177,16 @@ export function targetTables(run: TargetRun, cores: number): string {
     ]),
   ]);
   const w = run.warmup;
+  const t = run.totals;
+  const g = run.groups;
   return [
     `== ${run.label}: ${run.how}`,
+    ...(g
+      ? [
+          `   group mode: ${int(g.groups)} groups of ${g.members} members over ${int(run.connections)} connections, created through group.create in ${fixed((run.groupsMs ?? Number.NaN) / 1000, 1)} s; ` +
+            `each message goes to ${g.members - 1} members; members ${g.acks ? 'acknowledge (message.ack per room per event-loop turn)' : 'do not acknowledge (no receipts)'}`,
+        ]
+      : []),
     `   stores: ${Object.entries(run.stores).map(([k, v]) => `${k}=${v}`).join(', ')}`,
     `   ${run.connections} connections opened in ${fixed(run.connectMs / 1000, 1)} s; RSS idle: ${bytes(run.rss0)} with 0, ` +
       `${bytes(run.rssC)} with ${run.connections} -> ${bytes(memPerConn(run))} per connection ` +
@@ -148,16 +194,87 @@ export function targetTables(run: TargetRun, cores: number): string {
       `server CPU idle with ${run.connections} connections: ${fixed(run.idleCpuPercent, 1)}%`,
     `   initial warm-up: ${int(w.sent)} sent at ${int(w.rate)}/s, ${int(w.delivered)} delivered, ${w.errors} errors (not measured)`,
     results,
-    `   delivered/s: deliveries inside the measured window; latencies: messages intended inside it; deliv/sent: by the end of the step's drain`,
+    g
+      ? `   frames/s: message.new deliveries inside the measured window, over all members; latencies: every member's copy of the messages intended inside it; deliv/due: by the end of the step's drain; µs/frame: CPU per delivered frame (stack: with PostgreSQL, RabbitMQ and Redis)`
+      : `   delivered/s: deliveries inside the measured window; latencies: messages intended inside it; deliv/sent: by the end of the step's drain`,
     '',
     resources,
     ...(hasMetrics ? ['', `   the server's own metrics (GET /metrics at the window's start and end; means over the window):`, server] : []),
-    `   whole run (warm-ups included), after a final drain of ${fixed(run.finalDrainMs / 1000, 1)} s: ${int(run.totals.sent)} sent, ` +
-      `${int(run.totals.acks)} acknowledged, ${int(run.totals.delivered)} delivered (${int(run.totals.late)} after their step's drain), ` +
-      `${int(run.totals.sent - run.totals.delivered)} never delivered, ${run.totals.duplicates} duplicates, ${run.totals.orderViolations} order violations, ` +
+    `   whole run (warm-ups included), after a final drain of ${fixed(run.finalDrainMs / 1000, 1)} s: ${int(t.sent)} sent, ` +
+      (g ? `${int(t.expected)} deliveries due, ` : '') +
+      `${int(t.acks)} acknowledged, ${int(t.delivered)} delivered (${int(t.late)} after their step's drain), ` +
+      `${int(t.expected - t.delivered)} never delivered, ${t.duplicates} duplicates, ${t.orderViolations} order violations, ` +
       `${run.totals.sendFailures} sends on closed sockets; ${run.unexpectedCloses} sockets closed unexpectedly; ` +
       `server log: ${run.logLines} lines at warn or above`,
   ].join('\n');
+}
+
+/** The group mode's results table: deliveries (frames) and CPU per frame. */
+function groupResults(run: TargetRun): string {
+  return table([
+    ['offered msgs/s', 'sent', 'frames/s', 'p50 ms', 'p99 ms', 'max ms', 'deliv/due', 'dups', 'order', 'strays', 'acks', 'receipts', 'errors', 'server CPU%', 'bench CPU%', 'other CPU%', 'server µs/frame', 'stack µs/frame'],
+    ...run.steps.map((s) => [
+      int(s.rate),
+      int(s.sent),
+      int(s.sustained),
+      ms(s.p50),
+      ms(s.p99),
+      ms(s.max),
+      fixed(s.expected ? s.delivered / s.expected : Number.NaN, 4),
+      String(s.duplicates),
+      String(s.orderViolations),
+      String(s.strays),
+      int(s.acks),
+      int(s.receipts),
+      String(s.errors),
+      pct(s.cpu.server),
+      pct(s.cpu.bench),
+      pct(s.cpu.other),
+      fixed(serverUsPerDelivery(s), 1),
+      fixed(stackUsPerDelivery(s), 1),
+    ]),
+  ]);
+}
+
+/** The group mode's router/ceiling comparison: frames/s, p99 and CPU per frame, and capacity. */
+export function groupComparison(router: TargetRun, bare: TargetRun): string {
+  const rows = router.steps.map((r) => {
+    const b = bare.steps.find((s) => s.rate === r.rate);
+    const nan = Number.NaN;
+    return [
+      int(r.rate),
+      int(r.sustained),
+      b ? int(b.sustained) : '-',
+      ratio(r.sustained, b?.sustained ?? nan),
+      ms(r.p99),
+      b ? ms(b.p99) : '-',
+      fixed(serverUsPerDelivery(r), 1),
+      fixed(stackUsPerDelivery(r), 1),
+      b ? fixed(serverUsPerDelivery(b), 1) : '-',
+      ratio(stackUsPerDelivery(r), b ? serverUsPerDelivery(b) : nan),
+      pct(r.cpu.other),
+      b ? pct(b.cpu.other) : '-',
+    ];
+  });
+  const capR = capacity(router, GROUP_TARGETS.p99Ms);
+  const capB = capacity(bare, GROUP_TARGETS.p99Ms);
+  const fanout = (router.groups?.members ?? 2) - 1;
+  return [
+    `== ${router.label} / ceiling (bare ws fan-out forwarder), group mode`,
+    table([
+      ['offered msgs/s', 'router frames/s', 'bare frames/s', 'throughput', 'router p99', 'bare p99', 'router µs/frame', 'router+services µs/frame', 'bare µs/frame', 'CPU/frame', 'other CPU% router', 'other CPU% bare'],
+      ...rows,
+    ]),
+    `   capacity (highest delivered frames/s of a step with p99 <= ${GROUP_TARGETS.p99Ms} ms and no loss): router ${int(capR)}/s (${int(capR / fanout)} msgs/s), ` +
+      `bare ${int(capB)}/s (${int(capB / fanout)} msgs/s) -> ${ratio(capR, capB)}` +
+      (ceilingKeptUp(bare) ? ' (the ceiling kept up with every step: its real capacity is higher, so the ratio is an upper bound)' : ''),
+  ].join('\n');
+}
+
+/** True when the bare run met the goal at every step, so its capacity is more than measured. */
+function ceilingKeptUp(bare: TargetRun, p99Ms: number = bare.groups ? GROUP_TARGETS.p99Ms : TARGETS.p99Ms): boolean {
+  const top = bare.steps.reduce<MeasuredStep | undefined>((a, s) => (!a || s.rate > a.rate ? s : a), undefined);
+  return !!top && top.p99 <= p99Ms && top.delivered === top.expected && top.sustained >= top.rate * (top.expected / Math.max(1, top.sent)) * (1 - TARGETS.tolerance);
 }
 
 /** Router figures over the ceiling's, step by step, and memory. */
@@ -178,9 +295,44 @@ export function comparison(router: TargetRun, bare: TargetRun): string {
   ].join('\n');
 }
 
-/** Highest sustained rate of a step that met the latency goal without loss; 0 when none did. */
-export function capacity(run: TargetRun): number {
-  return Math.max(0, ...run.steps.filter((s) => s.p99 <= TARGETS.p99Ms && s.delivered === s.sent).map((s) => s.sustained));
+/** Highest sustained rate (deliveries/s) of a step that met the latency goal without loss; 0 when none did. */
+export function capacity(run: TargetRun, p99Ms: number = TARGETS.p99Ms): number {
+  return Math.max(0, ...run.steps.filter((s) => s.p99 <= p99Ms && s.delivered === s.expected).map((s) => s.sustained));
+}
+
+/** The group mode's verdict: capacity against the ceiling's, no loss, no duplicates, order, layout. */
+export function groupVerdict(router: TargetRun, bare: TargetRun | undefined): string {
+  const g = router.groups!;
+  const t = router.totals;
+  const fanout = g.members - 1;
+  const lost = t.expected - t.delivered + t.sendFailures * fanout;
+  const dups = t.duplicates + t.serverDuplicates;
+  const strays = router.steps.reduce((n, s) => n + s.strays, 0);
+  const capR = capacity(router, GROUP_TARGETS.p99Ms);
+  const capB = bare ? capacity(bare, GROUP_TARGETS.p99Ms) : Number.NaN;
+  const layoutOk = g.groups >= GROUP_TARGETS.groups && g.members >= GROUP_TARGETS.members && router.connections >= GROUP_TARGETS.connections;
+  const checks: Array<[boolean, string]> = [
+    [
+      bare !== undefined && capB > 0 && capR / capB >= GROUP_TARGETS.capacityRatio,
+      `capacity at p99 <= ${GROUP_TARGETS.p99Ms} ms >= ${GROUP_TARGETS.capacityRatio}x the bare fan-out's: ` +
+        (bare ? `${int(capR)} vs ${int(capB)} frames/s -> ${ratio(capR, capB)}${ceilingKeptUp(bare) ? ' (the ceiling kept up with every step: offer higher rates for its real capacity)' : ''}` : 'not measured (--no-bare)'),
+    ],
+    [
+      lost === 0,
+      `zero loss: ${int(lost)} of ${int(t.expected)} deliveries (${int(t.sent)} messages x ${fanout} members) never made (waited ${fixed(router.finalDrainMs / 1000, 1)} s after the last step)` +
+        (t.late > 0 ? `; ${int(t.late)} arrived only after their step's drain (late, counted as delivered)` : ''),
+    ],
+    [dups === 0, `zero duplicates: ${dups}`],
+    [t.orderViolations === 0, `in order at every member: ${t.orderViolations} violations`],
+    [strays === 0, `no message at a non-member: ${strays}`],
+    [layoutOk, `layout: ${g.groups} groups x ${g.members} members on ${router.connections} connections (the target's: ${GROUP_TARGETS.groups} x ${GROUP_TARGETS.members} on ${int(GROUP_TARGETS.connections)})`],
+  ];
+  const pass = checks.every(([ok]) => ok);
+  return [
+    `== verdict for ${router.label}, group mode`,
+    ...checks.map(([ok, text]) => `   [${ok ? 'ok' : 'MISS'}] ${text}`),
+    `VERDICT: ${pass ? 'PASS' : 'MISS'} (${router.label}, ${g.groups}x${g.members} groups, ${router.connections} connections)`,
+  ].join('\n');
 }
 
 /** The step `better` prefers over all others; undefined when there are none. */
