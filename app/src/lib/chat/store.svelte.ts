@@ -13,7 +13,7 @@ import { ChatCache } from './cache.ts';
 import { learn } from './members.ts';
 import { InFlight, outboxItem, sendFrame } from './outbox.ts';
 import { GroupRequests, type GroupRequest } from './requests.ts';
-import { contiguous, emptyRoom, emptyState, fromCache, type ChatState, type Presence, type Room, type Tick } from './state.ts';
+import { contiguous, emptyRoom, emptyState, fromCache, type ChatState, type Member, type Presence, type Room, type Tick } from './state.ts';
 import {
   eventText,
   hasOlder,
@@ -23,6 +23,7 @@ import {
   otherMember,
   presenceIn,
   receiptsOf,
+  recipientsOf,
   tickOf,
   titleOf,
   typingLine,
@@ -164,6 +165,11 @@ export class Chat {
   /** Delivered to / read by N of M for an own message. */
   receipts(room: Room, m: Message): Receipts {
     return receiptsOf(room, m);
+  }
+
+  /** Who an own message is for (M): members but me who joined at or before it. */
+  recipients(room: Room, m: Message): Member[] {
+    return recipientsOf(room, m);
   }
 
   /** Who is typing, as a line for the header and the chat list; null when nobody is. */
