@@ -208,6 +208,10 @@ t.test('receipts: N of M', async (t) => {
     t.equal(tickOf(r, mine, ME), 'delivered', 'two ticks while not everyone read it');
     apply(state, { type: 'receipt', room: G, user: CAROL, kind: 'read', seq: 3 }, ctx);
     t.equal(tickOf(r, mine, ME), 'read', 'read once everyone it was for read it');
+    apply(state, { type: 'message.new', message: ev(4, { type: 'member.removed', user: BOB }) }, ctx);
+    apply(state, { type: 'message.new', message: ev(5, { type: 'member.removed', user: CAROL }) }, ctx);
+    t.equal(receiptsOf(r, mine).total, 0, 'once Bob and Carol are gone it is for nobody now');
+    t.equal(tickOf(r, mine, ME), 'read', 'yet it keeps the ticks it earned');
   });
 
   t.test('unread counts text messages from others, not events', async (t) => {

@@ -114,7 +114,7 @@ async function openGroup(p: Person, name: string): Promise<void> {
 async function addByHandle(p: Person, handle: string): Promise<void> {
   await p.page.getByLabel(/Add members by handle/).fill(`@${handle}`);
   await p.page.getByRole('button', { name: 'Add', exact: true }).click();
-  await p.page.locator(`[data-testid=picked][data-handle="${handle}"]`).waitFor(WAIT);
+  await p.page.locator(`[data-testid=picked][data-handle="${handle.toLowerCase()}"]`).waitFor(WAIT);
 }
 
 /** Every body and event shows once, and the seq order of what one person sees is the order on screen. */
@@ -294,7 +294,7 @@ if (chromiumOrSkip(t, 'the group chat browser suite')) {
   t.test('group chats in Chromium, three people and a fourth', async (t) => {
     buildAppIfStale();
     mkdirSync(SHOTS, { recursive: true });
-    for (const mode of modes(t, 'the group chat browser suite')) {
+    for (const mode of modes(t, 'group chat browser')) {
       const twoNodes = mode.name === 'full stack';
       if (mode.name !== 'embedded default' && !twoNodes) continue;
       await t.test(`on the ${mode.name}${twoNodes ? ', two router nodes' : ''}`, (t) => run(t, mode, twoNodes));

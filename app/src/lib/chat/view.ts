@@ -67,7 +67,11 @@ export function receiptsOf(room: Room, m: Pick<Message, 'seq' | 'sender'>): Rece
 /** The ticks of an own message that reached the server: how far everyone it is for got. */
 export function tickOf(room: Room, m: Message, _me: number | undefined): Tick {
   const r = receiptsOf(room, m);
-  if (r.total === 0) return 'sent';
+  if (r.total === 0) {
+    // Everyone it was for has left since: their watermarks stay, so it keeps the ticks it earned.
+    const others = (book: Record<string, number>) => Object.entries(book).some(([id, seq]) => Number(id) !== m.sender && seq >= m.seq);
+    return others(room.read) ? 'read' : others(room.delivered) ? 'delivered' : 'sent';
+  }
   if (r.read.length === r.total) return 'read';
   if (r.delivered.length === r.total) return 'delivered';
   return 'sent';
