@@ -27,6 +27,7 @@ import { startMetricsListener, type MetricsListener } from './health/metrics.htt
 import { readinessProbe } from './health/readiness.ts';
 import { startNotifications, type Notifications, type NotificationsOptions } from './notify/notifications.ts';
 import { liveFanout } from './live/fanout.ts';
+import { GroupMembers } from './live/group.members.ts';
 import { PresenceService } from './live/presence.ts';
 import { RouterMetrics } from './health/metrics.ts';
 import type { Logger } from '../../kit/logger.ts';
@@ -92,10 +93,18 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const watermarks = new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed'), undefined, options.scheduler);
   const presenceNews = new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log, clock: options.scheduler });
   const reader = new HistoryReader(stores.history);
-  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, metrics };
+  const groupLimits = { membersMax: config.groupMembersMax, perUserMax: config.groupsPerUserMax };
+  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, metrics, groupLimits };
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs, chat);
   const sync: SyncDeps = { relational: stores.relational, history: stores.history, reader, presence: stores.presence, log };
-  stores.bus.subscribe(liveFanout(registry, metrics));
+  const groupMembers = new GroupMembers(
+    async (room) => {
+      const record = await stores.relational.getRoom(room);
+      return record ? { members: record.members, version: record.membersSeq ?? 0 } : null;
+    },
+    (err, room) => log.warn({ err, room }, 'could not load a group\'s members for fan-out'),
+  );
+  stores.bus.subscribe(liveFanout(registry, metrics, groupMembers));
   const callers: CallerDeps = { sessions: stores.sessions, relational: stores.relational, config, log };
   const socket: SocketDeps = {
     config,
@@ -106,7 +115,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     rooms,
     sync,
     callerOf: (req) => callerOf(req, callers),
-    groups: { membersMax: config.groupMembersMax, perUserMax: config.groupsPerUserMax },
+    groups: groupLimits,
     connections: { sendBufferMaxBytes: config.sendBufferMaxBytes, errorsSent: metrics.errorsSent, scheduler: options.scheduler },
     scheduler: options.scheduler,
   };

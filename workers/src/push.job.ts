@@ -47,8 +47,20 @@ export const MAX_PAYLOAD_BYTES = 3993;
 export type { PushPayload };
 
 /** The payload of a push task, its preview cut (on a code point) until the JSON fits `max` bytes. */
-export function pushPayload(task: TaskOf<'push.message'>, max = MAX_PAYLOAD_BYTES): string {
-  const base: PushPayload = { type: 'message', room: task.room, seq: task.seq, id: task.messageId, sender: task.sender, preview: task.preview, trimmed: false };
+export function pushPayload(task: TaskOf<'push.message'>, max = MAX_PAYLOAD_BYTES, count = 1): string {
+  const base: PushPayload = {
+    type: 'message',
+    room: task.room,
+    kind: task.roomKind ?? 'direct',
+    ...(task.roomName !== undefined ? { roomName: task.roomName } : {}),
+    tag: task.room,
+    count,
+    seq: task.seq,
+    id: task.messageId,
+    sender: task.sender,
+    preview: task.preview,
+    trimmed: false,
+  };
   let json = JSON.stringify(base);
   if (Buffer.byteLength(json) <= max) return json;
   const chars = [...task.preview];
@@ -70,9 +82,13 @@ export function pushJob(deps: PushJobDeps): Handler<'push.message'> {
   const agent = pushAgent(policy, deps.ca ? { ca: deps.ca } : {});
   const send: Send = { ...deps, policy, agent };
   return async (task) => {
+    // Asked when sending, not when the message was stored: a mute or a removal since then counts.
+    const notice = await deps.store.roomNotice(task.recipient, task.room);
+    if (!notice) return { status: 'done', note: 'not a member' };
+    if (notice.muted) return { status: 'done', note: 'muted' };
     const subs = await deps.store.subscriptionsOf(task.recipient);
     if (subs.length === 0) return { status: 'done', note: 'no subscriptions' };
-    const payload = pushPayload(task);
+    const payload = pushPayload(task, MAX_PAYLOAD_BYTES, Math.max(1, task.seq - notice.readSeq));
     const results = await Promise.all(subs.map((sub) => sendOne(send, task, sub, payload)));
     return decide(results, subs.length);
   };

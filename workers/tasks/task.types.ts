@@ -12,6 +12,9 @@ const pushMessage = z.object({
   recipient: z.number().int().positive(),
   sender: z.object({ id: z.number().int().positive(), handle: z.string(), displayName: z.string() }),
   room: z.string().min(1).max(64),
+  /** Groups only: the room's kind and name (a task without them is a 1:1 room's). */
+  roomKind: z.literal('group').optional(),
+  roomName: z.string().max(256).optional(),
   seq: z.number().int().positive(),
   messageId: z.string().min(1),
   /** The message body, trimmed to PREVIEW_CHARS by the producer. */

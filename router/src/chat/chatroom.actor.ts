@@ -9,9 +9,9 @@
  * acknowledged can be lost, because nothing is acknowledged before the store has it.
  */
 import { spawn, type Ref } from 'nact';
-import { isHistoryContentError, type AppendOutcome, type HistoryStore } from '../../../db/history.port.ts';
+import { isHistoryContentError, type AppendOutcome, type GroupState, type HistoryStore } from '../../../db/history.port.ts';
 import type { RelationalStore, RoomRecord, Watermarks } from '../../../db/relational.port.ts';
-import { LIMITS, type Message } from '../../../protocol/frames.ts';
+import { LIMITS, roomKindOf, type Message } from '../../../protocol/frames.ts';
 import { AppError, toAppError } from '../../../protocol/app-error.ts';
 import type { Logger } from '../../../kit/logger.ts';
 import type { Bus } from '../live/bus.port.ts';
@@ -21,14 +21,18 @@ import type { Connection } from '../socket/connection.ts';
 import type { HistoryBatcher } from './history.batcher.ts';
 import type { HistoryReader } from './history.reader.ts';
 import type { WatermarkBatcher } from './watermark.batcher.ts';
+import { createGroup, listMembers, runGroupRequest, type GroupDeps, type GroupView } from './group.ops.ts';
+import type { GroupLimitsConfig, GroupRequest } from './group.rules.ts';
 
 /** What the chatroom actors of a node use: one object per node, shared by every room. */
 export interface ChatDeps {
   log: Logger;
-  relational: Pick<RelationalStore, 'getRoom' | 'openDirectRoom'>;
-  history: Pick<HistoryStore, 'lastSeq'>;
+  relational: Pick<RelationalStore, 'getRoom' | 'openDirectRoom' | 'membershipOf' | 'applyGroupEvents' | 'getUsers' | 'countGroupsOf'>;
+  history: Pick<HistoryStore, 'lastSeq' | 'groupState' | 'after'>;
   /** The group commit messages are stored through. */
-  batcher: Pick<HistoryBatcher, 'append'>;
+  batcher: Pick<HistoryBatcher, 'append' | 'appendAll'>;
+  /** Members per group and groups per user (config). */
+  groupLimits: GroupLimitsConfig;
   watermarks: Pick<WatermarkBatcher, 'raise'>;
   reader: HistoryReader;
   bus: Pick<Bus, 'publish'>;
@@ -41,12 +45,18 @@ export type RoomMsg =
   | { type: 'send'; conn: Connection; ref: string; to?: number; clientMsgId: string; body: string }
   | { type: 'receipt'; conn: Connection; kind: 'delivered' | 'read'; seq: number }
   | { type: 'typing'; conn: Connection; active: boolean }
-  | { type: 'history'; conn: Connection; ref?: string; before?: number; after?: number; limit?: number };
+  | { type: 'history'; conn: Connection; ref?: string; before?: number; after?: number; limit?: number }
+  /** Sent to the actor of a new group id (made by the connection actor). */
+  | { type: 'group.create'; conn: Connection; ref?: string; name: string; members: number[] }
+  | { type: 'group'; conn: Connection; ref?: string; req: GroupRequest }
+  | { type: 'members'; conn: Connection; ref?: string };
 
 /** A room as this node caches it; the watermarks and `lastSeq` only ever rise. */
 type LoadedRoom = RoomRecord & Watermarks & {
   /** Highest seq this node knows the room has. */
   lastSeq: number;
+  /** Groups only: the members as the log last showed this node (`members` follows it). */
+  group?: GroupState;
 };
 
 interface RoomState {
@@ -74,12 +84,28 @@ export function spawnChatroom(parent: Ref<unknown>, roomId: string, deps: ChatDe
 }
 
 async function handle(state: RoomState, msg: RoomMsg, roomId: string, deps: ChatDeps): Promise<RoomState> {
+  if (msg.type === 'group.create') {
+    if (state.room) throw new Error(`group id ${roomId} is taken`);
+    const view = await createGroup(roomId, msg.conn, msg.ref, msg.name, msg.members, groupDeps(deps));
+    return view ? { room: fromView(view, await deps.relational.getRoom(roomId)) } : state;
+  }
   const loaded = await load(state, msg, roomId, deps);
   const room = loaded.room;
+  if (msg.type === 'history' && room?.kind === 'group') {
+    // A former member reads up to their leaving: the relational store says who may see which seqs.
+    void sendHistory(room.id, msg, deps, true);
+    return loaded;
+  }
+  // This node's view of a group may be behind (a member added on another node): look again before refusing.
+  if (room?.group && (msg.type === 'members' || !room.members.includes(msg.conn.user.id))) await refreshGroup(room, deps);
   if (!room || !room.members.includes(msg.conn.user.id)) {
-    if (msg.type === 'send' || msg.type === 'history') {
+    if (msg.type !== 'receipt' && msg.type !== 'typing') {
       msg.conn.fail(new AppError(msg.type === 'send' && msg.to !== undefined ? 'user_not_found' : 'room_not_found'), msg.ref);
     }
+    return loaded;
+  }
+  if ((msg.type === 'group' || msg.type === 'members') && !room.group) {
+    msg.conn.fail(new AppError('wrong_room_kind'), msg.ref);
     return loaded;
   }
   await act(room, msg, deps);
@@ -89,12 +115,53 @@ async function handle(state: RoomState, msg: RoomMsg, roomId: string, deps: Chat
 /** Loads the room on first use; a `send` with `to` creates the 1:1 room if both users exist. */
 async function load(state: RoomState, msg: RoomMsg, roomId: string, deps: ChatDeps): Promise<RoomState> {
   if (state.room) return state;
+  if (roomKindOf(roomId) === 'group') return { room: await loadGroup(roomId, deps) };
   const room =
     msg.type === 'send' && msg.to !== undefined
       ? await deps.relational.openDirectRoom(msg.conn.user.id, msg.to)
       : await deps.relational.getRoom(roomId);
   if (!room) return state;
   return { room: { ...room, lastSeq: await deps.history.lastSeq(roomId) } };
+}
+
+/**
+ * A group: its members as the log has them (which decide), its name and watermarks from the
+ * relational store, which is first brought up to the log if a write of events to it had failed.
+ */
+async function loadGroup(roomId: string, deps: ChatDeps): Promise<LoadedRoom | null> {
+  const group = await deps.history.groupState(roomId);
+  if (!group) return null;
+  let record = await deps.relational.getRoom(roomId);
+  if (!record || (record.membersSeq ?? 0) < group.version) {
+    const entries = await deps.history.after(roomId, record?.membersSeq ?? 0, 10_000);
+    await deps.relational.applyGroupEvents(entries.filter((m) => m.event));
+    record = await deps.relational.getRoom(roomId);
+  }
+  return fromView({ id: roomId, group, lastSeq: await deps.history.lastSeq(roomId) }, record);
+}
+
+function fromView(view: GroupView, record: (RoomRecord & Watermarks) | null): LoadedRoom {
+  return {
+    id: view.id,
+    kind: 'group',
+    name: record?.name ?? '',
+    members: view.group.members.map((m) => m.user),
+    delivered: record?.delivered ?? {},
+    read: record?.read ?? {},
+    lastSeq: view.lastSeq,
+    group: view.group,
+  };
+}
+
+function groupDeps(deps: ChatDeps): GroupDeps {
+  return {
+    log: deps.log,
+    relational: deps.relational,
+    batcher: deps.batcher,
+    bus: deps.bus,
+    limits: deps.groupLimits,
+    groupState: (room) => deps.history.groupState(room),
+  };
 }
 
 async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void> {
@@ -117,19 +184,34 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
     case 'receipt':
       return onReceipt(room, msg, deps);
     case 'typing':
-      deps.bus.publish({ kind: 'typing', room: room.id, members: room.members, origin: conn.id, user: conn.user.id, active: msg.active });
+      deps.bus.publish({ kind: 'typing', room: room.id, members: room.group ? [] : room.members, origin: conn.id, user: conn.user.id, active: msg.active });
       return;
     case 'history':
       // Not awaited: the page goes at the client's pace, and a slow reader must not hold up the
       // room's other members. Its connection's rate limit bounds how many it has under way.
-      void sendHistory(room.id, msg, deps);
+      void sendHistory(room.id, msg, deps, false);
+      return;
+    case 'group': {
+      const view: GroupView = { id: room.id, group: room.group!, lastSeq: room.lastSeq };
+      await runGroupRequest(view, conn, msg.ref, msg.req, groupDeps(deps));
+      room.group = view.group;
+      room.members = view.group.members.map((m) => m.user);
+      room.lastSeq = Math.max(room.lastSeq, view.lastSeq);
+      return;
+    }
+    case 'members':
+      return listMembers({ id: room.id, group: room.group!, lastSeq: room.lastSeq }, room, conn, msg.ref, groupDeps(deps));
+    case 'group.create':
       return;
   }
 }
 
 function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: AppendOutcome, deps: ChatDeps): void {
   if (outcome.kind === 'refused') {
+    // The log says the sender is not a member at this seq (removed on another node meanwhile):
+    // refused, never stored after the removal; this node's view of the group catches up.
     conn.fail(new AppError('room_not_found'), ref);
+    void refreshGroup(room, deps);
     return;
   }
   const m: Message = outcome.message;
@@ -145,11 +227,28 @@ function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: A
   // it (a lost reply, a timeout, a crash between commit and ack), and then nothing published it.
   // A second copy costs little: clients keep messages by (room, seq), a push task has the same key
   // as the first (the worker skips a key done) and the notification the same tag (it replaces).
-  deps.bus.publish({ kind: 'message', room: m.room, members: room.members, origin: conn.id, message: m });
+  if (room.group) {
+    // Each node knows a group's members (live/group.members.ts): the event carries the version it was stored under, not the list.
+    deps.bus.publish({ kind: 'message', room: m.room, members: [], origin: conn.id, message: m, ...(outcome.version !== undefined ? { version: outcome.version } : {}) });
+  } else {
+    deps.bus.publish({ kind: 'message', room: m.room, members: room.members, origin: conn.id, message: m });
+  }
   // After the ack and off the actor's path: presence lookups and the enqueue never delay anyone.
   // A member whose device reported having a repeated message needs no notification for it.
   const notify = duplicate ? room.members.filter((u) => (room.delivered[u] ?? 0) < m.seq) : room.members;
-  deps.notifier.messageStored(m, notify, conn.user);
+  deps.notifier.messageStored(m, notify, conn.user, room.group ? { kind: 'group', name: room.name ?? '' } : { kind: 'direct' });
+}
+
+/** Reads a group's members again from the log (after a refusal showed this node's view was behind). */
+async function refreshGroup(room: LoadedRoom, deps: ChatDeps): Promise<void> {
+  try {
+    const group = await deps.history.groupState(room.id);
+    if (!group || group.version <= (room.group?.version ?? 0)) return;
+    room.group = group;
+    room.members = group.members.map((m) => m.user);
+  } catch (err) {
+    deps.log.warn({ err, room: room.id }, 'could not refresh a group');
+  }
 }
 
 function onNotPersisted(room: LoadedRoom, conn: Connection, ref: string, err: unknown, deps: ChatDeps): void {
@@ -173,14 +272,20 @@ async function onReceipt(room: LoadedRoom, msg: Extract<RoomMsg, { type: 'receip
   marks[user] = seq;
   if (msg.kind === 'read' && seq > (room.delivered[user] ?? 0)) room.delivered[user] = seq;
   deps.watermarks.raise(room.id, user, msg.kind, seq);
-  deps.bus.publish({ kind: 'receipt', room: room.id, members: room.members, origin: msg.conn.id, user, receipt: msg.kind, seq });
+  deps.bus.publish({ kind: 'receipt', room: room.id, members: room.group ? [] : room.members, origin: msg.conn.id, user, receipt: msg.kind, seq });
 }
 
-/** Answers `history.get` with one page, oldest first, through the history reader. */
-async function sendHistory(room: string, msg: Extract<RoomMsg, { type: 'history' }>, deps: ChatDeps): Promise<void> {
+/** Answers `history.get` with one page, oldest first, through the history reader; in a group, within what the requester may see. */
+async function sendHistory(room: string, msg: Extract<RoomMsg, { type: 'history' }>, deps: ChatDeps, group: boolean): Promise<void> {
   const limit = Math.min(msg.limit ?? 50, LIMITS.historyPageMax);
   try {
-    const page = await deps.reader.page(room, msg.after !== undefined ? { after: msg.after } : { before: msg.before }, limit);
+    let bounds: { from: number; to?: number } | undefined;
+    if (group) {
+      const own = await deps.relational.membershipOf(room, msg.conn.user.id);
+      if (!own) return msg.conn.fail(new AppError('room_not_found'), msg.ref);
+      bounds = { from: own.joinedSeq, ...(own.leftSeq !== null ? { to: own.leftSeq } : {}) };
+    }
+    const page = await deps.reader.page(room, msg.after !== undefined ? { after: msg.after } : { before: msg.before }, limit, bounds);
     await deps.reader.write(msg.conn, room, page, msg.ref);
   } catch (err) {
     deps.log.error({ err, room }, 'history read failed');

@@ -35,9 +35,11 @@ const monotonic: Scheduler = {
 
 interface Pending {
   message: NewMessage;
+  /** The further entries of one group request, which go in the same batch as `message`, right after it. */
+  more?: NewMessage[];
   /** The scheduler's time when queued. */
   since: number;
-  resolve(outcome: AppendOutcome): void;
+  resolve(outcome: AppendOutcome, more?: AppendOutcome[]): void;
   reject(err: unknown): void;
 }
 
@@ -90,6 +92,19 @@ export class HistoryBatcher {
   append(message: NewMessage): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ message, since: this.time.now(), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Appends the entries of one group request together: in one batch, in order, so the store decides
+   * them at once (all stored, or all refused). Resolves with one outcome per entry.
+   */
+  appendAll(entries: readonly NewMessage[]): Promise<AppendOutcome[]> {
+    const [first, ...more] = entries;
+    if (!first) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ message: first, more, since: this.time.now(), resolve: (o, rest = []) => resolve([o, ...rest]), reject });
       this.schedule();
     });
   }
@@ -172,9 +187,21 @@ export class HistoryBatcher {
   /** One append of `batch`; resolves each message with its outcome, or throws the store's error. */
   private async commit(batch: readonly Pending[]): Promise<void> {
     const started = performance.now();
-    const outcomes = await this.store.append(batch.map((p) => p.message));
-    this.onBatch(batch.length, (performance.now() - started) / 1000);
-    batch.forEach((p, i) => p.resolve(outcomes[i]!));
+    // 1:1 messages never carry `more`: the batch is one entry per pending, as it always was.
+    const grouped = batch.some((p) => p.more);
+    const entries = grouped ? batch.flatMap((p) => [p.message, ...(p.more ?? [])]) : batch.map((p) => p.message);
+    const outcomes = await this.store.append(entries);
+    this.onBatch(entries.length, (performance.now() - started) / 1000);
+    if (!grouped) {
+      batch.forEach((p, i) => p.resolve(outcomes[i]!));
+      return;
+    }
+    let at = 0;
+    for (const p of batch) {
+      const n = 1 + (p.more?.length ?? 0);
+      p.resolve(outcomes[at]!, outcomes.slice(at + 1, at + n));
+      at += n;
+    }
   }
 
   /**

@@ -23,10 +23,15 @@ export class HistoryReader {
     this.history = history;
   }
 
-  /** Up to `limit` messages of `room` from `at`, oldest first. */
-  async page(room: string, at: Cursor, limit: number): Promise<Page> {
+  /**
+   * Up to `limit` entries of `room` from `at`, oldest first; with `bounds`, only seqs from `from` to
+   * `to` (inclusive; a group member's window, docs/protocol.md "Who sees what").
+   */
+  async page(room: string, at: Cursor, limit: number, bounds?: { from: number; to?: number }): Promise<Page> {
+    if (bounds) at = 'after' in at ? { after: Math.max(at.after, bounds.from - 1) } : { before: bounds.to === undefined ? at.before : Math.min(at.before ?? Infinity, bounds.to + 1) };
     // One extra row tells whether there is more without a second query.
-    const rows = 'after' in at ? await this.history.after(room, at.after, limit + 1) : await this.history.before(room, at.before, limit + 1);
+    let rows = 'after' in at ? await this.history.after(room, at.after, limit + 1) : await this.history.before(room, at.before, limit + 1);
+    if (bounds) rows = rows.filter((m) => m.seq >= bounds.from && (bounds.to === undefined || m.seq <= bounds.to));
     const hasMore = rows.length > limit;
     const messages = rows.slice(0, limit);
     // The store reads `before` pages newest first, from the cursor down.

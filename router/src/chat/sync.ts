@@ -4,7 +4,7 @@
  * room's members, last seq and receipt watermarks. Rooms the client names but is not a member of
  * are ignored: membership comes from the store, never from the request.
  */
-import type { ClientFrame, RoomSummary } from '../../../protocol/frames.ts';
+import type { ClientFrame, GroupRole, RoomSummary } from '../../../protocol/frames.ts';
 import type { HistoryStore } from '../../../db/history.port.ts';
 import type { PresenceStore, UserPresence } from '../../../db/presence.port.ts';
 import type { RelationalStore } from '../../../db/relational.port.ts';
@@ -32,19 +32,26 @@ type SyncFrame = Extract<ClientFrame, { type: 'sync' }>;
 export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDeps): Promise<void> {
   const { reader } = deps;
   const known = new Map(frame.rooms.map((r) => [r.room, r.lastSeq]));
-  const rooms = await deps.relational.roomsOf(conn.user.id);
-  const summaries: Array<Omit<RoomSummary, 'members'> & { memberIds: number[] }> = [];
+  // Groups the user left count only when the device still holds entries before the leaving.
+  const rooms = (await deps.relational.roomsOf(conn.user.id, { former: true })).filter(
+    (r) => r.own.leftSeq === null || (known.get(r.id) ?? Infinity) < r.own.leftSeq,
+  );
+  const summaries: Array<Omit<RoomSummary, 'members'> & { memberIds: number[]; roles?: Record<string, GroupRole>; joined?: Record<string, number> }> = [];
 
   for (const room of rooms) {
+    const group = room.kind === 'group';
+    const left = room.own.leftSeq;
+    // A group member sees their window of the log: from their joining to their leaving.
+    const bounds = group ? { from: room.own.joinedSeq, ...(left !== null ? { to: left } : {}) } : undefined;
     let lastSeq = known.get(room.id);
     if (lastSeq === undefined) {
-      const page = await reader.page(room.id, { before: undefined }, FIRST_PAGE);
+      const page = await reader.page(room.id, { before: undefined }, FIRST_PAGE, bounds);
       if (page.messages.length > 0) await reader.write(conn, room.id, page, frame.ref);
       lastSeq = page.messages.at(-1)?.seq ?? 0;
     } else {
       let sent = false;
       for (let more = true; more && conn.open; ) {
-        const page = await reader.page(room.id, { after: lastSeq }, SYNC_PAGE);
+        const page = await reader.page(room.id, { after: lastSeq }, SYNC_PAGE, bounds);
         if (page.messages.length === 0) break;
         await reader.write(conn, room.id, page, frame.ref);
         lastSeq = page.messages.at(-1)!.seq;
@@ -52,10 +59,23 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDe
         more = page.hasMore;
       }
       // Nothing missed: report the store's last seq, not the client's claim.
-      if (!sent) lastSeq = await deps.history.lastSeq(room.id);
+      if (!sent) lastSeq = left ?? (await deps.history.lastSeq(room.id));
     }
     if (!conn.open) return;
-    summaries.push({ room: room.id, kind: 'direct', memberIds: room.members, lastSeq, delivered: room.delivered, read: room.read });
+    if (left !== null) {
+      summaries.push({ room: room.id, kind: 'group', name: room.name ?? '', memberIds: [], lastSeq: left, delivered: {}, read: {}, joinedSeq: room.own.joinedSeq, left });
+      continue;
+    }
+    summaries.push({
+      room: room.id,
+      kind: room.kind,
+      memberIds: room.members,
+      lastSeq,
+      delivered: room.delivered,
+      read: room.read,
+      ...(room.own.muted ? { muted: true } : {}),
+      ...(group ? { name: room.name ?? '', joinedSeq: room.own.joinedSeq, roles: room.roles ?? {}, joined: room.joined ?? {} } : {}),
+    });
   }
 
   const ids = [...new Set(summaries.flatMap((s) => s.memberIds))];
@@ -71,7 +91,14 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDe
   conn.reply({
     type: 'sync.done',
     ...(frame.ref ? { ref: frame.ref } : {}),
-    rooms: summaries.map(({ memberIds, ...s }) => ({ ...s, members: memberIds.flatMap((id) => members.get(id) ?? []) })),
+    rooms: summaries.map(({ memberIds, roles, joined, ...s }) => ({
+      ...s,
+      members: memberIds.flatMap((id) => {
+        const m = members.get(id);
+        if (!m) return [];
+        return roles ? [{ ...m, ...(roles[id] ? { role: roles[id] } : {}), ...(joined?.[id] !== undefined ? { joinedSeq: joined[id] } : {}) }] : [m];
+      }),
+    })),
   });
 }
 

@@ -38,7 +38,7 @@ export function apiRoutes({ config, log, stores, notifications }: ApiSources): P
       authRoutes({ ...sessions, auth: stores.auth, oauth: new OAuthService(services), limiter, callerOf: (req) => callerOf(req, callers), log }),
       passkeyRoutes({ ...sessions, auth: stores.auth, passkeys: new PasskeyService(services), limiter }),
       usersRoutes({ auth: stores.auth }),
-      pushRoutes({ notify: stores.notify, vapidPublicKey: notifications.vapidPublicKey, pushEndpoints: notifications.pushEndpoints, log }),
+      pushRoutes({ notify: stores.notify, rooms: stores.relational, vapidPublicKey: notifications.vapidPublicKey, pushEndpoints: notifications.pushEndpoints, log }),
     ],
   };
 }

@@ -53,7 +53,7 @@ function isBusEvent(x: unknown): x is BusEvent {
     typeof e.room === 'string' && Array.isArray(e.members) && e.members.every((m) => typeof m === 'number') && (e.origin === undefined || typeof e.origin === 'string');
   switch (e.kind) {
     case 'message':
-      return addressed && hasFields(e.message, MESSAGE_FIELDS);
+      return addressed && hasFields(e.message, MESSAGE_FIELDS) && (e.version === undefined || typeof e.version === 'number');
     case 'receipt':
       return addressed && typeof e.user === 'number' && (e.receipt === 'delivered' || e.receipt === 'read') && typeof e.seq === 'number';
     case 'typing':

@@ -16,7 +16,8 @@ interface Addressed {
 }
 
 export type BusEvent =
-  | (Addressed & { kind: 'message'; message: Message })
+  /** In a group, `members` is empty (each node knows them) and `version` is the membership version the entry was stored under. */
+  | (Addressed & { kind: 'message'; message: Message; version?: number })
   | (Addressed & { kind: 'receipt'; user: number; receipt: 'delivered' | 'read'; seq: number })
   | (Addressed & { kind: 'typing'; user: number; active: boolean })
   /** `user` came online or went offline; `members` are their contacts, `room` is ''. */

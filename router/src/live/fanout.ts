@@ -1,14 +1,19 @@
 /**
  * Delivers bus events to the sockets of this node: every member's connections, except the one the
- * event came from. Each event is serialised once, whatever the number of recipients.
+ * event came from. Each event is serialised once, whatever the number of recipients. A 1:1 event
+ * names its two members; a group event names none, and this node's GroupMembers says who they are,
+ * so a node's work for a group event follows its own sockets, not the group's size.
  */
-import type { ServerFrame } from '../../../protocol/frames.ts';
+import { roomKindOf, type ServerFrame } from '../../../protocol/frames.ts';
 import type { BusEvent } from './bus.port.ts';
+import type { GroupMembers } from './group.members.ts';
 import type { ConnectionRegistry } from '../socket/registry.ts';
 import type { RouterMetrics } from '../health/metrics.ts';
 
+type Addressed = Exclude<BusEvent, { kind: 'session.ended' }>;
+
 /** Returns the bus handler that fans events out to local sockets. */
-export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics): (event: BusEvent) => void {
+export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics, groups: GroupMembers): (event: BusEvent) => void {
   return (event) => {
     if (event.kind === 'session.ended') {
       for (const id of event.sessions) {
@@ -16,28 +21,40 @@ export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics)
       }
       return;
     }
-    const text = JSON.stringify(toFrame(event));
-    // Typing and presence are news to everyone but their user; messages and receipts also go to
-    // the other devices of the user they came from, so every device shows the same conversation.
-    const skipUser = event.kind === 'typing' || event.kind === 'presence' ? event.user : undefined;
-    let written = 0;
-    for (const member of event.members) {
-      if (member === skipUser) continue;
-      const conns = registry.ofUser(member);
-      if (!conns) continue;
-      for (const conn of conns) {
-        if (conn.id === event.origin) continue;
-        conn.sendText(text);
-        written++;
-      }
+    if (event.kind !== 'presence' && roomKindOf(event.room) === 'group') {
+      const entry = event.kind === 'message' ? event.message : undefined;
+      groups.route(event.room, (members) => deliver(event, members, registry, metrics), entry, event.kind === 'message' ? event.version : undefined);
+      return;
     }
-    if (written === 0) return;
-    metrics.framesOut.inc({ kind: event.kind }, written);
-    if (event.kind === 'message') metrics.deliveryLatency.observe(Math.max(0, Date.now() - event.message.ts) / 1000);
+    deliver(event, event.members, registry, metrics);
   };
 }
 
-function toFrame(event: Exclude<BusEvent, { kind: 'session.ended' }>): ServerFrame {
+/** Writes one event to this node's sockets of `members` (a 1:1 room's two, or a group's set). */
+function deliver(event: Addressed, members: readonly number[] | ReadonlySet<number>, registry: ConnectionRegistry, metrics: RouterMetrics): void {
+  const text = JSON.stringify(toFrame(event));
+  // Typing and presence are news to everyone but their user; messages and receipts also go to
+  // the other devices of the user they came from, so every device shows the same conversation.
+  const skipUser = event.kind === 'typing' || event.kind === 'presence' ? event.user : undefined;
+  let written = 0;
+  // A big group on a node with few users: walk the node's users, not the group's.
+  const recipients = members instanceof Set && registry.userCount < members.size ? [...registry.userIds()].filter((u) => members.has(u)) : members;
+  for (const member of recipients) {
+    if (member === skipUser) continue;
+    const conns = registry.ofUser(member);
+    if (!conns) continue;
+    for (const conn of conns) {
+      if (conn.id === event.origin) continue;
+      conn.sendText(text);
+      written++;
+    }
+  }
+  if (written === 0) return;
+  metrics.framesOut.inc({ kind: event.kind }, written);
+  if (event.kind === 'message') metrics.deliveryLatency.observe(Math.max(0, Date.now() - event.message.ts) / 1000);
+}
+
+function toFrame(event: Addressed): ServerFrame {
   switch (event.kind) {
     case 'message':
       return { type: 'message.new', message: event.message };

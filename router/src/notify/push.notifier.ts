@@ -11,6 +11,9 @@ import { newTask, PREVIEW_CHARS } from '../../../workers/tasks/task.types.ts';
 import type { ConnectionRegistry } from '../socket/registry.ts';
 import type { Logger } from '../../../kit/logger.ts';
 
+/** The room a message was stored in, as its notification names it. */
+export type RoomInfo = { kind: 'direct' } | { kind: 'group'; name: string };
+
 export class PushNotifier {
   readonly #pending = new Set<Promise<void>>();
 
@@ -27,11 +30,12 @@ export class PushNotifier {
    * a push task for each offline recipient among `members`. A repeat's task has the key of the
    * first, so a worker that ran the first skips it.
    */
-  messageStored(message: Message, members: readonly number[], sender: PublicUser): void {
-    if (!this.deps.enabled) return;
+  messageStored(message: Message, members: readonly number[], sender: PublicUser, room: RoomInfo = { kind: 'direct' }): void {
+    // Events (members added, removed) are never pushed: they show when the app next opens the room.
+    if (!this.deps.enabled || message.kind === 'event') return;
     for (const member of members) {
       if (member === message.sender || this.deps.registry.ofUser(member)) continue;
-      const p = this.#notify(member, message, sender).finally(() => this.#pending.delete(p));
+      const p = this.#notify(member, message, sender, room).finally(() => this.#pending.delete(p));
       this.#pending.add(p);
     }
   }
@@ -41,7 +45,7 @@ export class PushNotifier {
     await Promise.allSettled([...this.#pending]);
   }
 
-  async #notify(recipient: number, m: Message, sender: PublicUser): Promise<void> {
+  async #notify(recipient: number, m: Message, sender: PublicUser, room: RoomInfo): Promise<void> {
     try {
       if (await this.deps.presence.isOnline(recipient)) return;
       const preview = m.body.length > PREVIEW_CHARS ? `${clipText(m.body, PREVIEW_CHARS)}…` : m.body;
@@ -51,6 +55,7 @@ export class PushNotifier {
           recipient,
           sender: { id: sender.id, handle: sender.handle, displayName: sender.displayName },
           room: m.room,
+          ...(room.kind === 'group' ? { roomKind: 'group' as const, roomName: room.name } : {}),
           seq: m.seq,
           messageId: m.id,
           preview,

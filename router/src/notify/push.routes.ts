@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { NotifyStore } from '../../../db/notify.port.ts';
-import type { EmailResponse, PushSubscriptionRequest, PushSubscriptionResponse, VapidKeyResponse } from '../../../protocol/http.ts';
+import type { RelationalStore } from '../../../db/relational.port.ts';
+import type { EmailResponse, PushSubscriptionRequest, PushSubscriptionResponse, RoomMuteRequest, RoomMuteResponse, VapidKeyResponse } from '../../../protocol/http.ts';
 import { textSchema } from '../../../protocol/text.schema.ts';
 import { pushEndpointProblem, type PushEndpointPolicy } from '../../../workers/tasks/push.endpoint.ts';
 import { AppError } from '../../../protocol/app-error.ts';
@@ -19,6 +20,8 @@ export const MAX_SUBSCRIPTIONS_PER_USER = 20;
 
 export interface PushDeps {
   notify: Pick<NotifyStore, 'subscriptionsOf' | 'addSubscription' | 'removeSubscription' | 'setEmail' | 'unsubscribe'>;
+  /** Where a member's mute of a room is kept. */
+  rooms: Pick<RelationalStore, 'setMuted'>;
   /** The VAPID public key the app subscribes with; undefined when push is off. */
   vapidPublicKey: string | undefined;
   /** Which push endpoints subscriptions may name. */
@@ -82,6 +85,15 @@ export function pushRoutes(deps: PushDeps): RouteModule {
       const { email } = parseWith(z.object({ email: z.email().max(320).nullable() }), await readJson(req));
       const prefs = await notify.setEmail(user.id, email);
       sendJson(res, 200, { email: prefs.email, emailDigest: prefs.emailDigest } satisfies EmailResponse);
+    });
+
+    // Per member, and only a current member's: anyone else learns nothing (room_not_found).
+    signedIn.put('/api/rooms/:room/mute', async (req, res) => {
+      const { user } = req.caller;
+      const { room } = parseWith(z.object({ room: z.string().regex(/^[0-9A-Za-z_-]{1,64}$/) }), req.params);
+      const { muted } = parseWith(z.strictObject({ muted: z.boolean() }), await readJson(req)) satisfies RoomMuteRequest;
+      if (!(await deps.rooms.setMuted(room, user.id, muted))) throw new AppError('room_not_found');
+      sendJson(res, 200, { room, muted } satisfies RoomMuteResponse);
     });
 
     // The digest's link: the token is the credential (no session, any origin), so one click in any

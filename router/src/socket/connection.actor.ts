@@ -8,7 +8,8 @@
  */
 import { spawn, type Ref, type SupervisionActorFunc } from 'nact';
 import { CLIENT_FRAME_TYPES, clientFrameSchema, refSchema } from '../../../protocol/frames.schema.ts';
-import { directRoomId, LIMITS, type ClientFrame } from '../../../protocol/frames.ts';
+import { directRoomId, GROUP_ID_PREFIX, LIMITS, type ClientFrame } from '../../../protocol/frames.ts';
+import { uuid7 } from '../../../db/uuid7.ts';
 import { AppError } from '../../../protocol/app-error.ts';
 import type { Logger } from '../../../kit/logger.ts';
 import type { ChatroomDirectory } from '../chat/chatroom.directory.ts';
@@ -155,15 +156,22 @@ async function route(frame: ClientFrame, conn: Connection, deps: ConnectionActor
     case 'ping':
       conn.reply({ type: 'pong', ...(frame.ref ? { ref: frame.ref } : {}) });
       return;
-    case 'group.create':
+    case 'group.create': {
+      // The id is ours: `g-` and a UUID, which no 1:1 id can be, and no client can choose.
+      const room = `${GROUP_ID_PREFIX}${uuid7()}`;
+      deps.rooms.tell(room, { type: 'group.create', conn, ...(frame.ref ? { ref: frame.ref } : {}), name: frame.name, members: frame.members });
+      return;
+    }
     case 'group.rename':
     case 'group.add':
     case 'group.remove':
     case 'group.role':
     case 'group.leave':
+      deps.rooms.tell(frame.room, { type: 'group', conn, ...(frame.ref ? { ref: frame.ref } : {}), req: frame });
+      return;
     case 'group.members':
-      // Defined by the protocol; the router's side lands with the group chatroom actor.
-      return conn.fail(new AppError('unknown_type', 'groups are not served by this server yet'), frame.ref);
+      deps.rooms.tell(frame.room, { type: 'members', conn, ...(frame.ref ? { ref: frame.ref } : {}) });
+      return;
     default:
       frame satisfies never;
   }

@@ -83,6 +83,16 @@ export class ConnectionRegistry {
     return this.byUserId.get(userId);
   }
 
+  /** How many users have a socket on this node. */
+  get userCount(): number {
+    return this.byUserId.size;
+  }
+
+  /** The users with a socket on this node. */
+  userIds(): IterableIterator<number> {
+    return this.byUserId.keys();
+  }
+
   ofSession(sessionId: string): ReadonlySet<Connection> | undefined {
     const entry = this.bySessionId.get(sessionId);
     return entry === undefined || entry instanceof Set ? entry : new Set([entry]);
