@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap';
 import type { ServerFrame } from '../../protocol/frames.ts';
 import { done, entries, entry, request } from '../../test/support/group.requests.ts';
-import { modes, startNode, type Harness, type TestClient } from '../../test/support/router.harness.ts';
+import { call } from '../../test/support/http.client.ts';
+import { modes, startNode, TEST_ORIGIN, type Harness, type TestClient, type TestUser } from '../../test/support/router.harness.ts';
 
 type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
 
@@ -152,6 +153,18 @@ async function refusals(t: Test, h: Harness): Promise<void> {
     const cx = await x.connect();
     await done(cx, { type: 'group.create', name: 'one', members: [y.id] });
     t.match(await request(cx, { type: 'group.create', name: 'two', members: [] }), { type: 'error', code: 'too_many_groups' }, 'a second group: too_many_groups');
+  });
+
+  await t.test('a member mutes the group for themselves over HTTP; sync reports it; others cannot', async (t) => {
+    const mute = (who: TestUser, r: string, muted: unknown) =>
+      call(h.httpUrl, `/api/rooms/${r}/mute`, { method: 'PUT', body: { muted }, cookie: `sid=${who.sessionId}`, origin: TEST_ORIGIN });
+    t.match(await mute(member, room, true), { status: 200, body: { room, muted: true } }, 'a member mutes');
+    t.match(await mute(outsider, room, true), { status: 404, body: { error: { code: 'room_not_found' } } }, 'a stranger learns nothing');
+    t.match(await mute(member, room, 'yes'), { status: 400, body: { error: { code: 'invalid_request' } } }, 'muted must be a boolean');
+    m.send({ type: 'sync', rooms: [], ref: 'mute' });
+    t.match((await m.next('sync.done', (f) => f.ref === 'mute')).rooms.find((r) => r.room === room), { muted: true }, 'the member\'s sync says muted');
+    o.send({ type: 'sync', rooms: [], ref: 'mute' });
+    t.notOk((await o.next('sync.done', (f) => f.ref === 'mute')).rooms.find((r) => r.room === room)?.muted, 'the owner\'s does not');
   });
 
   await t.test('an owner who leaves hands over to the longest-standing admin', async (t) => {

@@ -5,6 +5,7 @@
  * and are logged as such. Each subscription that got the notification is marked with an
  * idempotency key, so a retry or a redelivery never notifies the same device twice.
  */
+import { roomKindOf } from '../../protocol/frames.ts';
 import type { PushPayload } from '../../protocol/push.ts';
 import { createHash } from 'node:crypto';
 import type { Agent } from 'node:https';
@@ -84,11 +85,11 @@ export function pushJob(deps: PushJobDeps): Handler<'push.message'> {
   return async (task) => {
     // Asked when sending, not when the message was stored: a mute or a removal since then counts.
     const notice = await deps.store.roomNotice(task.recipient, task.room);
-    if (!notice) return { status: 'done', note: 'not a member' };
-    if (notice.muted) return { status: 'done', note: 'muted' };
+    if (!notice && roomKindOf(task.room) === 'group') return { status: 'done', note: 'not a member' };
+    if (notice?.muted) return { status: 'done', note: 'muted' };
     const subs = await deps.store.subscriptionsOf(task.recipient);
     if (subs.length === 0) return { status: 'done', note: 'no subscriptions' };
-    const payload = pushPayload(task, MAX_PAYLOAD_BYTES, Math.max(1, task.seq - notice.readSeq));
+    const payload = pushPayload(task, MAX_PAYLOAD_BYTES, Math.max(1, task.seq - (notice?.readSeq ?? task.seq - 1)));
     const results = await Promise.all(subs.map((sub) => sendOne(send, task, sub, payload)));
     return decide(results, subs.length);
   };

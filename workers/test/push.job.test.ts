@@ -19,6 +19,7 @@ import { TaskRunner } from '../src/task.runner.ts';
 import { newTask, type TaskOf } from '../tasks/task.types.ts';
 import { generateVapidKeys } from '../tasks/vapid.ts';
 import { until } from '../../test/support/wait.ts';
+import type { Message } from '../../protocol/frames.ts';
 
 const knex = await openRelational({ dataDir: 'memory://' });
 t.teardown(() => knex.destroy());
@@ -46,6 +47,28 @@ async function setup(t: Test, vapidKeys = vapid) {
 }
 
 t.test('a push task', async (t) => {
+  t.test('of a group names it, collapses by room with a count, and skips a member who muted it or was removed', async (t) => {
+    const { endpoint, bob, queue, runner } = await setup(t);
+    await store.addSubscription(bob.id, endpoint.subscribe());
+    const carl = await users.createUser(`carl_${Math.random().toString(36).slice(2, 8)}`, 'Carl');
+    await store.addSubscription(carl.id, endpoint.subscribe());
+    const room = `g-push-${Math.random().toString(36).slice(2, 10)}`;
+    const members = [{ user: alice.id, role: 'owner' as const }, { user: bob.id, role: 'member' as const }, { user: carl.id, role: 'member' as const }];
+    const ev = (seq: number, event: NonNullable<Message['event']>): Message => ({ id: `e${seq}`, room, seq, sender: alice.id, body: '', clientMsgId: `ev${seq}`, ts: 0, kind: 'event', event });
+    await users.applyGroupEvents([ev(1, { type: 'room.created', name: 'Climbers', members })]);
+    const groupTask = (recipient: number, seq: number) =>
+      newTask({ kind: 'push.message', recipient, sender: alice, room, roomKind: 'group', roomName: 'Climbers', seq, messageId: `g-${seq}`, preview: `message ${seq}` });
+    await queue.publish(groupTask(bob.id, 4));
+    await until(() => runner.stats.processed === 1, 10_000, 'the first task');
+    t.match(endpoint.received[0]?.payload, { kind: 'group', roomName: 'Climbers', tag: room, count: 4, sender: { displayName: 'Alice' } }, 'the payload names the group and sender, with the room as tag and the unread count');
+    t.ok(await users.setMuted(room, bob.id, true), 'bob mutes the group');
+    await users.applyGroupEvents([ev(5, { type: 'member.removed', user: carl.id })]);
+    await queue.publish(groupTask(bob.id, 6));
+    await queue.publish(groupTask(carl.id, 6));
+    await until(() => runner.stats.processed === 3, 10_000, 'the other tasks');
+    t.equal(endpoint.received.length, 1, 'neither the muted member nor the removed one was notified');
+  });
+
   t.test('reaches every subscription encrypted, signed, with TTL and urgency, naming the sender', async (t) => {
     const { endpoint, bob, queue, runner, task } = await setup(t);
     const subs = [endpoint.subscribe(), endpoint.subscribe()];

@@ -66,6 +66,9 @@ interface RoomState {
 
 const initialState = (): RoomState => ({ room: null });
 
+/** What a 1:1 room's notifications say about it: one object for every message. */
+const DIRECT = Object.freeze({ kind: 'direct' as const });
+
 /** Spawns the actor of one room under `parent`. */
 export function spawnChatroom(parent: Ref<unknown>, roomId: string, deps: ChatDeps): Ref<RoomMsg> {
   return spawn(
@@ -236,7 +239,7 @@ function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: A
   // After the ack and off the actor's path: presence lookups and the enqueue never delay anyone.
   // A member whose device reported having a repeated message needs no notification for it.
   const notify = duplicate ? room.members.filter((u) => (room.delivered[u] ?? 0) < m.seq) : room.members;
-  deps.notifier.messageStored(m, notify, conn.user, room.group ? { kind: 'group', name: room.name ?? '' } : { kind: 'direct' });
+  deps.notifier.messageStored(m, notify, conn.user, room.group ? { kind: 'group', name: room.name ?? '' } : DIRECT);
 }
 
 /** Reads a group's members again from the log (after a refusal showed this node's view was behind). */
