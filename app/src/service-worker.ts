@@ -85,6 +85,13 @@ async function roomOnScreen(room: string): Promise<boolean> {
   return (await Promise.all(answers)).some(Boolean);
 }
 
+/** "Alice", or "Alice in Climbing" for a group; with the count of unread entries when the newer replaces several. */
+function notificationTitle(p: PushPayload): string {
+  const sender = p.sender.displayName || p.sender.handle;
+  const title = p.kind === 'group' && p.roomName ? `${sender} in ${p.roomName}` : sender;
+  return p.count !== undefined && p.count > 1 ? `${title} (${p.count} new)` : title;
+}
+
 sw.addEventListener('push', (event) => {
   const payload = parsePush(event);
   event.waitUntil(
@@ -93,7 +100,7 @@ sw.addEventListener('push', (event) => {
         if (await roomOnScreen(payload.room)) return; // the message shows there
       }
       // Notification text is plain text by definition (never HTML).
-      const title = payload ? payload.sender.displayName || payload.sender.handle : 'Messenger';
+      const title = payload ? notificationTitle(payload) : 'Messenger';
       const body = payload ? payload.preview : 'You have a new message';
       await sw.registration.showNotification(title, {
         body,

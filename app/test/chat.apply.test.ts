@@ -107,9 +107,9 @@ t.test('message.new', async (t) => {
 
   t.test('a message from the other member ends their typing', async (t) => {
     const state = withRoom(1);
-    state.rooms[ROOM]!.typingUntil = NOW + 5000;
+    state.rooms[ROOM]!.typing[BOB] = NOW + 5000;
     apply(state, { type: 'message.new', message: msg(2) }, ctx);
-    t.equal(state.rooms[ROOM]!.typingUntil, 0, 'typing stops showing');
+    t.same(state.rooms[ROOM]!.typing, {}, 'typing stops showing');
   });
 });
 
@@ -227,15 +227,15 @@ t.test('typing', async (t) => {
   t.test('shows the other member typing for TYPING_SHOW_MS from the time given', async (t) => {
     const state = withRoom(1);
     apply(state, { type: 'typing', room: ROOM, user: BOB, active: true }, ctx);
-    t.equal(state.rooms[ROOM]!.typingUntil, NOW + TYPING_SHOW_MS, 'typing shows until now + TYPING_SHOW_MS');
+    t.same(state.rooms[ROOM]!.typing, { [BOB]: NOW + TYPING_SHOW_MS }, 'typing shows until now + TYPING_SHOW_MS');
     apply(state, { type: 'typing', room: ROOM, user: BOB, active: false }, { me: ME, now: NOW + 1000 });
-    t.equal(state.rooms[ROOM]!.typingUntil, 0, 'and stops when they stop');
+    t.same(state.rooms[ROOM]!.typing, {}, 'and stops when they stop');
   });
 
   t.test('ignores my own typing from another device', async (t) => {
     const state = withRoom(1);
     apply(state, { type: 'typing', room: ROOM, user: ME, active: true }, ctx);
-    t.equal(state.rooms[ROOM]!.typingUntil, 0, 'I never see myself typing');
+    t.same(state.rooms[ROOM]!.typing, {}, 'I never see myself typing');
   });
 });
 

@@ -19,6 +19,8 @@ import type {
   PushSubscriptionResponse,
   PushUnsubscribeRequest,
   RequestOptionsResponse,
+  RoomMuteRequest,
+  RoomMuteResponse,
   SignOutEverywhereResponse,
   SignupOptionsRequest,
   UserProfileJson,
@@ -90,5 +92,6 @@ export const api = {
   vapidKey: () => call<VapidKeyResponse>('GET', '/api/push/vapid-public-key'),
   // What the browser's PushSubscription.toJSON() gives; the router checks it is a PushSubscriptionRequest.
   addPushSubscription: (sub: PushSubscriptionJSON) => call<PushSubscriptionResponse>('POST', '/api/push/subscriptions', sub),
+  muteRoom: (room: string, muted: boolean) => call<RoomMuteResponse>('PUT', `/api/rooms/${encodeURIComponent(room)}/mute`, { muted } satisfies RoomMuteRequest),
   removePushSubscription: (endpoint: string) => call<void>('DELETE', '/api/push/subscriptions', { endpoint } satisfies PushUnsubscribeRequest),
 };

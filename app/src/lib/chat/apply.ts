@@ -3,11 +3,12 @@
  * what must happen outside it (frames to send, writes to the cache, reads to mark) as effects the
  * store runs in order. No socket, storage, clock or runes here, so every rule is a unit test away.
  */
-import { LIMITS, type ClientFrame, type Message, type PublicUser, type RoomSummary, type ServerFrame } from '../../../../protocol/frames.ts';
+import { isRoomEvent, LIMITS, type ClientFrame, type Message, type RoomSummary, type ServerFrame } from '../../../../protocol/frames.ts';
+import { applyEvent, takeMembers, unknownPeople } from './members.ts';
 import { isFinalRefusal } from './outbox.ts';
-import { contiguous, emptyRoom, type ChatState } from './state.ts';
+import { contiguous, emptyRoom, type ChatState, type Room } from './state.ts';
 
-/** How long (ms) a `typing` frame shows the other member as typing, unless they stop or send first. */
+/** How long (ms) a `typing` frame shows a member as typing, unless they stop or send first. */
 export const TYPING_SHOW_MS = 6000;
 
 /** The `ref` prefix of a request for an earlier page (`older:<room>`), so its error stops the spinner. */
@@ -23,7 +24,9 @@ export type Effect =
   /** The outbox may go out now (the server knows where this device stands). */
   | { type: 'flush' }
   /** Messages from others arrived in `room`: mark them read if the room is on screen. */
-  | { type: 'read'; room: string };
+  | { type: 'read'; room: string }
+  /** The room's log names users whose profiles it lacks: look them up (over HTTP) and `learn` them. */
+  | { type: 'lookup'; room: string; users: number[] };
 
 export interface ApplyContext {
   /** The signed-in user's id (null before sign-in). */
@@ -70,7 +73,11 @@ export function apply(state: ChatState, frame: ServerFrame, ctx: ApplyContext): 
       break;
     }
     case 'sync.done':
-      for (const s of frame.rooms) summary(state, s);
+      for (const s of frame.rooms) {
+        const room = summary(state, s);
+        const users = unknownPeople(room);
+        if (users.length > 0) effects.push({ type: 'lookup', room: s.room, users });
+      }
       effects.push({ type: 'save' }, { type: 'flush' });
       break;
     case 'receipt': {
@@ -86,7 +93,9 @@ export function apply(state: ChatState, frame: ServerFrame, ctx: ApplyContext): 
     }
     case 'typing': {
       const room = state.rooms[frame.room];
-      if (room && frame.user !== ctx.me) room.typingUntil = frame.active ? ctx.now + TYPING_SHOW_MS : 0;
+      if (!room || frame.user === ctx.me) break;
+      if (frame.active) room.typing[String(frame.user)] = ctx.now + TYPING_SHOW_MS;
+      else delete room.typing[String(frame.user)];
       break;
     }
     case 'error':
@@ -102,10 +111,23 @@ export function apply(state: ChatState, frame: ServerFrame, ctx: ApplyContext): 
     case 'presence':
       state.presence[frame.user] = frame.online ? { online: true } : { online: false, lastSeen: frame.lastSeen };
       break;
-    case 'pong':
-    // Groups (docs/protocol.md, "Groups"): the app does not show them yet.
+    case 'group.members': {
+      const room = state.rooms[frame.room];
+      if (!room) break;
+      room.kind = 'group';
+      if (frame.lastSeq >= (room.membersSeq ?? 0)) room.name = frame.name;
+      takeMembers(room, frame.members, frame.lastSeq);
+      for (const m of frame.members) {
+        const user = String(m.id);
+        room.delivered[user] = Math.max(room.delivered[user] ?? 0, m.delivered, m.read);
+        room.read[user] = Math.max(room.read[user] ?? 0, m.read);
+      }
+      effects.push({ type: 'save' });
+      break;
+    }
+    // The entries a group request wrote come as message.new; the store settles the request itself.
     case 'group.done':
-    case 'group.members':
+    case 'pong':
       break;
     default: {
       const never: never = frame;
@@ -115,22 +137,26 @@ export function apply(state: ChatState, frame: ServerFrame, ctx: ApplyContext): 
   return effects;
 }
 
-/** Takes a room summary from `sync.done`: members (and their presence), and watermarks that only move up. */
-function summary(state: ChatState, s: RoomSummary): void {
-  const members: PublicUser[] = [];
-  for (const { online, lastSeen, ...user } of s.members) {
-    members.push(user);
-    state.presence[user.id] = online ? { online: true } : { online: false, lastSeen };
+/**
+ * Takes a room summary from `sync.done`: members (and their presence), the group's name and this
+ * user's standing in it, and watermarks that only move up.
+ */
+function summary(state: ChatState, s: RoomSummary): Room {
+  for (const { id, online, lastSeen } of s.members) state.presence[id] = online ? { online: true } : { online: false, lastSeen };
+  if (!state.rooms[s.room]) state.rooms[s.room] = emptyRoom(s.room);
+  const room = state.rooms[s.room]!;
+  room.kind = s.kind ?? 'direct';
+  if (s.lastSeq >= (room.membersSeq ?? 0)) {
+    if (s.name !== undefined) room.name = s.name;
+    room.joinedSeq = s.joinedSeq;
+    room.left = s.left;
   }
-  const room = state.rooms[s.room];
-  if (!room) {
-    state.rooms[s.room] = { ...emptyRoom(s.room, members), lastSeq: s.lastSeq, delivered: { ...s.delivered }, read: { ...s.read } };
-    return;
-  }
-  room.members = members;
+  room.muted = s.muted ?? false;
+  takeMembers(room, s.members, s.lastSeq);
   room.lastSeq = Math.max(room.lastSeq, s.lastSeq);
   for (const [k, v] of Object.entries(s.delivered)) room.delivered[k] = Math.max(room.delivered[k] ?? 0, v);
   for (const [k, v] of Object.entries(s.read)) room.read[k] = Math.max(room.read[k] ?? 0, v);
+  return room;
 }
 
 /**
@@ -144,11 +170,13 @@ function merge(state: ChatState, roomId: string, incoming: Message[], ctx: Apply
   const room = state.rooms[roomId]!;
   const bySeq = new Map(room.messages.map((m) => [m.seq, m]));
   let fromOthers = false;
+  let refetch = false;
   for (const m of incoming) {
     if (!bySeq.has(m.seq)) bySeq.set(m.seq, m);
+    if (isRoomEvent(m)) refetch = applyEvent(room, m, m.event, ctx.me) || refetch;
     if (m.sender !== ctx.me) {
       fromOthers = true;
-      room.typingUntil = 0;
+      delete room.typing[String(m.sender)];
     }
   }
   room.messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
@@ -162,5 +190,9 @@ function merge(state: ChatState, roomId: string, incoming: Message[], ctx: Apply
     effects.push({ type: 'send', frame: { type: 'message.ack', room: roomId, seq: contiguous(room.messages) } });
     effects.push({ type: 'read', room: roomId });
   }
+  if (refetch) effects.push({ type: 'send', frame: { type: 'group.members', room: roomId } });
+  // Only in a room a sync.done described: before it, the names it brings are missing only for now.
+  const users = room.people ? unknownPeople(room, incoming) : [];
+  if (users.length > 0) effects.push({ type: 'lookup', room: roomId, users });
   effects.push({ type: 'save' });
 }

@@ -13,7 +13,7 @@ export const CACHED_MESSAGES = 50;
 const WRITE_DELAY_MS = 300;
 
 /** A room as the cache keeps it: without what only matters while the app runs, and only its latest messages. */
-export function toCached({ typingUntil: _t, loadingOlder: _l, ...room }: Room): CachedRoom {
+export function toCached({ typing: _t, loadingOlder: _l, ...room }: Room): CachedRoom {
   return { ...room, messages: room.messages.slice(-CACHED_MESSAGES) };
 }
 

@@ -3,7 +3,7 @@
  * (the cache keeps them) and go out again with the same clientMsgId until a `message.sent` or the
  * message itself comes back, so the server stores each exactly once. Time comes in as a parameter.
  */
-import { LIMITS } from '../../../../protocol/frames.ts';
+import { LIMITS, type ClientFrame } from '../../../../protocol/frames.ts';
 import type { ErrorCode } from '../../../../protocol/errors.ts';
 import { textProblem } from '../../../../protocol/text.ts';
 
@@ -11,7 +11,8 @@ import { textProblem } from '../../../../protocol/text.ts';
 export interface OutboxItem {
   clientMsgId: string;
   room: string;
-  to: number;
+  /** The recipient of a 1:1 message (its room may not exist on the server yet); absent for a group, sent by `room`. */
+  to?: number;
   body: string;
   /** When it was written (ms); shown as its time until the server's `ts` replaces it. */
   createdAt: number;
@@ -35,10 +36,16 @@ export function isFinalRefusal(code: ErrorCode): boolean {
   return FINAL_REFUSALS.has(code);
 }
 
-/** The outbox item for `body`, or null when the text rule or the length limit refuses it. */
-export function outboxItem(room: string, to: number, body: string, clientMsgId: string, now: number): OutboxItem | null {
+/** The outbox item for `body` (to user `to` in a 1:1 room), or null when the text rule or the length limit refuses it. */
+export function outboxItem(room: string, to: number | undefined, body: string, clientMsgId: string, now: number): OutboxItem | null {
   if (textProblem(body, 'body') !== null || body.length > LIMITS.maxBodyLength) return null;
-  return { clientMsgId, room, to, body, createdAt: now };
+  return to === undefined ? { clientMsgId, room, body, createdAt: now } : { clientMsgId, room, to, body, createdAt: now };
+}
+
+/** The `message.send` of an outbox item: by recipient in a 1:1 room, by room id in a group. */
+export function sendFrame(item: OutboxItem): Extract<ClientFrame, { type: 'message.send' }> {
+  const base = { type: 'message.send', clientMsgId: item.clientMsgId, body: item.body } as const;
+  return item.to === undefined ? { ...base, room: item.room } : { ...base, to: item.to };
 }
 
 /**

@@ -5,25 +5,52 @@
  * Pure chat modules import the protocol by relative path, not `$protocol`, so their unit tests run
  * under plain tsx (which knows no SvelteKit aliases).
  */
-import type { Message, PublicUser } from '../../../../protocol/frames.ts';
+import type { GroupRole, Message, PublicUser, RoomKind } from '../../../../protocol/frames.ts';
 import type { OutboxItem } from './outbox.ts';
+
+/** A current member of a room; in a group also their role and the seq from which they see the log. */
+export interface Member extends PublicUser {
+  role?: GroupRole;
+  joinedSeq?: number;
+}
 
 /** A room as the offline cache keeps it. */
 export interface CachedRoom {
   room: string;
-  members: PublicUser[];
+  /** Absent in rooms cached before groups: `direct`. */
+  kind?: RoomKind;
+  /** Groups only: the current name. */
+  name?: string;
+  /** The current members (empty once this user left the group). */
+  members: Member[];
+  /**
+   * The seq of the log entry up to which `members` (and `name`) are known to be right: events at or
+   * below it (an older history page) are already in them, events above it change them.
+   */
+  membersSeq?: number;
+  /**
+   * Everyone this device has seen in the room, current members or not, by user id: the names of
+   * senders who left and of users named in events.
+   */
+  people?: Record<string, PublicUser>;
   lastSeq: number;
   /** Per member id: the highest seq that member's devices acknowledged / read. */
   delivered: Record<string, number>;
   read: Record<string, number>;
+  /** Groups only: the seq from which this user sees the log. */
+  joinedSeq?: number;
+  /** Groups only: the seq of this user's removal or leaving, the last entry they see. */
+  left?: number;
+  /** This user muted the room's push notifications. */
+  muted?: boolean;
   /** Sorted by seq, no duplicates. */
   messages: Message[];
 }
 
 /** A room as the app holds it: the cached part plus what only matters while it runs. */
 export interface Room extends CachedRoom {
-  /** Until when (ms) the other member counts as typing. */
-  typingUntil: number;
+  /** Per user id: until when (ms) that member counts as typing. */
+  typing: Record<string, number>;
   loadingOlder: boolean;
 }
 
@@ -50,13 +77,13 @@ export function emptyState(): ChatState {
 }
 
 /** A room the app knows nothing about yet beyond its id (and maybe its members). */
-export function emptyRoom(room: string, members: PublicUser[] = []): Room {
-  return { room, members, lastSeq: 0, delivered: {}, read: {}, messages: [], typingUntil: 0, loadingOlder: false };
+export function emptyRoom(room: string, members: Member[] = []): Room {
+  return { room, members, lastSeq: 0, delivered: {}, read: {}, messages: [], typing: {}, loadingOlder: false };
 }
 
 /** A cached room back in memory: not typing, not loading. */
 export function fromCache(room: CachedRoom): Room {
-  return { ...room, typingUntil: 0, loadingOlder: false };
+  return { ...room, typing: {}, loadingOlder: false };
 }
 
 /** The highest seq up to which the held messages have no gap (from the oldest held). */

@@ -4,15 +4,32 @@
  * file only runs what it asks for. After every (re)connect it resyncs, flushes the outbox in order
  * with the same clientMsgIds, and acks and reads what arrives.
  */
-import { directRoomId, type Message, type PublicUser, type ServerFrame } from '$protocol/frames.ts';
-import type { User } from '../api.ts';
+import { directRoomId, type GroupRole, type Message, type PublicUser, type RoomEvent, type ServerFrame } from '$protocol/frames.ts';
+import { api, type User } from '../api.ts';
 import { ChatSocket, type ConnectionState } from '../socket.ts';
 import { storage } from '../storage.ts';
 import { apply, OLDER_REF, type Effect } from './apply.ts';
 import { ChatCache } from './cache.ts';
-import { InFlight, outboxItem } from './outbox.ts';
-import { contiguous, emptyRoom, emptyState, fromCache, type ChatState, type Presence, type Room, type Tick } from './state.ts';
-import { hasOlder, isTyping, otherMember, presenceIn, tickOf, unreadCount } from './view.ts';
+import { learn } from './members.ts';
+import { InFlight, outboxItem, sendFrame } from './outbox.ts';
+import { GroupRequests, type GroupRequest } from './requests.ts';
+import { contiguous, emptyRoom, emptyState, fromCache, type ChatState, type Member, type Presence, type Room, type Tick } from './state.ts';
+import {
+  eventText,
+  hasOlder,
+  isGroup,
+  isTyping,
+  nameIn,
+  otherMember,
+  presenceIn,
+  receiptsOf,
+  recipientsOf,
+  tickOf,
+  titleOf,
+  typingLine,
+  unreadCount,
+  type Receipts,
+} from './view.ts';
 
 /** Typing frames go out at most this often (ms) while someone types. */
 const TYPING_SEND_MS = 3000;
@@ -34,6 +51,10 @@ export class Chat {
   private readonly inFlight = new InFlight();
   private ticker: ReturnType<typeof setInterval> | null = null;
   private typingSentAt = 0;
+  private readonly requests = new GroupRequests();
+  /** Profiles looked up over HTTP this session, and the rooms waiting for lookups in flight. */
+  private readonly profiles = new Map<number, PublicUser>();
+  private readonly waiting = new Map<number, Set<string>>();
 
   get rooms(): Record<string, Room> {
     return this.state.rooms;
@@ -66,6 +87,7 @@ export class Chat {
         this.connection = s;
         if (s !== 'online') {
           this.inFlight.clear();
+          this.requests.failAll();
           // Without a socket nobody tells us who leaves: "online" would go stale, last-seen times do not.
           for (const [id, p] of Object.entries(this.state.presence)) if (p.online) delete this.state.presence[Number(id)];
         }
@@ -83,6 +105,7 @@ export class Chat {
 
   stop(): void {
     this.cache?.flush();
+    this.requests.failAll();
     this.socket?.stop();
     this.socket = null;
     if (this.ticker) clearInterval(this.ticker);
@@ -120,11 +143,83 @@ export class Chat {
     return otherMember(room, this.me?.id);
   }
 
+  /** The room's title: the group's name or the other member's name. */
+  title(room: Room): string {
+    return titleOf(room, this.me?.id);
+  }
+
+  isGroup(room: Room): boolean {
+    return isGroup(room);
+  }
+
+  /** A user's name as the room knows it. */
+  nameIn(room: Room, id: number): string {
+    return nameIn(room, id);
+  }
+
+  /** The sentence a group event shows inline. */
+  eventText(room: Room, m: Message & { event: RoomEvent }): string {
+    return eventText(room, m, this.me?.id);
+  }
+
+  /** Delivered to / read by N of M for an own message. */
+  receipts(room: Room, m: Message): Receipts {
+    return receiptsOf(room, m);
+  }
+
+  /** Who an own message is for (M): members but me who joined at or before it. */
+  recipients(room: Room, m: Message): Member[] {
+    return recipientsOf(room, m);
+  }
+
+  /** Who is typing, as a line for the header and the chat list; null when nobody is. */
+  typingLine(room: Room): string | null {
+    return typingLine(room, this.now);
+  }
+
+  /** This user's role in a group (undefined in a 1:1 room or a group they left). */
+  roleIn(room: Room): GroupRole | undefined {
+    return room.members.find((m) => m.id === this.me?.id)?.role;
+  }
+
+  /** Creates a group of `members` (not including me) named `name`; resolves with its room id once it is stored. */
+  async createGroup(name: string, members: PublicUser[]): Promise<string> {
+    const done = await this.requests.send(this.socket, { type: 'group.create', name, members: members.map((m) => m.id) });
+    const me = this.me!;
+    if (!this.state.rooms[done.room]) this.state.rooms[done.room] = { ...emptyRoom(done.room), kind: 'group', name };
+    const room = this.state.rooms[done.room]!;
+    const mine: PublicUser = { id: me.id, handle: me.handle, displayName: me.displayName };
+    if (room.members.length === 0) room.members = [{ ...mine, role: 'owner' }, ...members.map((m) => ({ ...m, role: 'member' as const }))];
+    learn(room, [mine, ...members]);
+    this.cache?.saveRooms();
+    return done.room;
+  }
+
+  /** Sends a group request (rename, add, remove, role, leave); resolves once it is applied, rejects with its error. */
+  async group(frame: Exclude<GroupRequest, { type: 'group.create' | 'group.members' }>): Promise<void> {
+    await this.requests.send(this.socket, frame);
+  }
+
+  /** Asks for a group's current members with their receipts (the answer updates the room). */
+  async loadMembers(roomId: string): Promise<void> {
+    await this.requests.send(this.socket, { type: 'group.members', room: roomId });
+  }
+
+  /** Mutes (or unmutes) a room's push notifications for this user. */
+  async mute(roomId: string, muted: boolean): Promise<void> {
+    const res = await api.muteRoom(roomId, muted);
+    const room = this.state.rooms[roomId];
+    if (room) room.muted = res.muted;
+    this.cache?.saveRooms();
+  }
+
   /** Queues a message in the outbox (kept across reloads) and sends it when the socket is up. */
   send(roomId: string, body: string): void {
     const room = this.state.rooms[roomId];
-    const to = room && this.other(room);
-    const item = to && outboxItem(roomId, to.id, body, crypto.randomUUID(), Date.now());
+    if (!room || room.left !== undefined) return;
+    const to = isGroup(room) ? undefined : this.other(room)?.id;
+    if (!isGroup(room) && to === undefined) return;
+    const item = outboxItem(roomId, to, body, crypto.randomUUID(), Date.now());
     if (!item) return;
     this.state.outbox.push(item);
     this.saveOutbox();
@@ -136,7 +231,8 @@ export class Chat {
   typing(roomId: string, active: boolean): void {
     if (active && Date.now() - this.typingSentAt < TYPING_SEND_MS) return;
     this.typingSentAt = active ? Date.now() : 0;
-    if (this.state.rooms[roomId]?.lastSeq) this.socket?.send({ type: 'typing', room: roomId, active });
+    const room = this.state.rooms[roomId];
+    if (room?.lastSeq && room.left === undefined) this.socket?.send({ type: 'typing', room: roomId, active });
   }
 
   /** Asks for the page of history before the oldest message held. */
@@ -184,6 +280,7 @@ export class Chat {
   };
 
   private onFrame(frame: ServerFrame): void {
+    this.requests.settle(frame);
     for (const effect of apply(this.state, frame, { me: this.me?.id ?? null, now: Date.now() })) this.run(effect);
   }
 
@@ -204,6 +301,9 @@ export class Chat {
       case 'read':
         if (this.openRoom === effect.room) this.markRead(effect.room);
         return;
+      case 'lookup':
+        for (const id of effect.users) this.lookup(effect.room, id);
+        return;
       default: {
         const never: never = effect;
         return never;
@@ -215,9 +315,33 @@ export class Chat {
   private flush(): void {
     if (this.connection !== 'online') return;
     for (const item of this.inFlight.due(this.state.outbox)) {
-      if (!this.socket?.send({ type: 'message.send', to: item.to, clientMsgId: item.clientMsgId, body: item.body })) return;
+      if (!this.socket?.send(sendFrame(item))) return;
       this.inFlight.mark(item.clientMsgId, Date.now());
     }
+  }
+
+  /** Fills in a user's profile in a room: from this session's lookups, else over HTTP (once per user). */
+  private lookup(roomId: string, id: number): void {
+    const known = this.profiles.get(id);
+    const room = this.state.rooms[roomId];
+    if (known && room) return void learn(room, [known]);
+    const rooms = this.waiting.get(id);
+    if (rooms) return void rooms.add(roomId);
+    this.waiting.set(id, new Set([roomId]));
+    api.user(id).then(
+      ({ user }) => {
+        const profile: PublicUser = { id: user.id, handle: user.handle, displayName: user.displayName };
+        this.profiles.set(id, profile);
+        for (const r of this.waiting.get(id) ?? []) {
+          const room = this.state.rooms[r];
+          if (room) learn(room, [profile]);
+        }
+        this.waiting.delete(id);
+        this.cache?.saveRooms();
+      },
+      // Unknown (a deleted account) or offline: the name stays "Someone" until the next sync asks again.
+      () => this.waiting.delete(id),
+    );
   }
 
   private saveOutbox(): void {

@@ -1,41 +1,138 @@
 /**
- * What the pages show, read from the chat state: the other member, unread counts, ticks, presence.
- * Pure reads; the store offers them bound to the signed-in user and the ticking clock.
+ * What the pages show, read from the chat state: titles, names, unread counts, ticks and receipts
+ * (N of M in a group), presence, who is typing, and the sentence for a group event. Pure reads; the
+ * store offers them bound to the signed-in user and the ticking clock.
  */
-import type { Message, PublicUser } from '../../../../protocol/frames.ts';
-import type { Presence, Room, Tick } from './state.ts';
+import type { Message, PublicUser, RoomEvent } from '../../../../protocol/frames.ts';
+import type { Member, Presence, Room, Tick } from './state.ts';
 
-/** The member who is not `me` (yourself in a room with only you). */
+export function isGroup(room: Room): boolean {
+  return room.kind === 'group';
+}
+
+/** The member who is not `me` (yourself in a room with only you); none in a group. */
 export function otherMember(room: Room, me: number | undefined): PublicUser | undefined {
+  if (isGroup(room)) return undefined;
   return room.members.find((m) => m.id !== me) ?? room.members[0];
 }
 
-/** Messages from others after what `me` has read. */
-export function unreadCount(room: Room, me: number | undefined): number {
-  const seen = room.read[String(me)] ?? 0;
-  return room.messages.filter((m) => m.seq > seen && m.sender !== me).length;
+/** A user's profile as the room knows it (current member or not). */
+export function personIn(room: Room, id: number): PublicUser | undefined {
+  const member = room.members.find((m) => m.id === id && m.handle);
+  return member ?? room.people?.[String(id)];
 }
 
-/** The ticks of an own message that reached the server: how far the other member got. */
-export function tickOf(room: Room, m: Message, me: number | undefined): Tick {
+/** The name to show for a user in a room: display name, else handle, else a placeholder until known. */
+export function nameIn(room: Room, id: number): string {
+  const p = personIn(room, id);
+  return p?.displayName || (p?.handle ? `@${p.handle}` : 'Someone');
+}
+
+/** A room's title: the group's name, or the other member's name. */
+export function titleOf(room: Room, me: number | undefined): string {
+  if (isGroup(room)) return room.name || 'Group';
   const other = otherMember(room, me);
-  if (!other) return 'sent';
-  if ((room.read[String(other.id)] ?? 0) >= m.seq) return 'read';
-  if ((room.delivered[String(other.id)] ?? 0) >= m.seq) return 'delivered';
+  return other?.displayName || other?.handle || 'Chat';
+}
+
+/** Messages from others after what `me` has read (group events do not count). */
+export function unreadCount(room: Room, me: number | undefined): number {
+  const seen = room.read[String(me)] ?? 0;
+  return room.messages.filter((m) => m.seq > seen && m.sender !== me && m.kind !== 'event').length;
+}
+
+/** Who a message at `seq` by `sender` is for: current members but the sender who joined at or before it. */
+export function recipientsOf(room: Room, m: Pick<Message, 'seq' | 'sender'>): Member[] {
+  return room.members.filter((x) => x.id !== m.sender && (x.joinedSeq ?? 0) <= m.seq);
+}
+
+export interface Receipts {
+  /** The members it is for (M). */
+  total: number;
+  /** Those whose devices have it, and those who read it (N of M each; readers are also in delivered). */
+  delivered: Member[];
+  read: Member[];
+}
+
+/** How far a message got among its recipients (docs/protocol.md, "Receipts and typing in groups"). */
+export function receiptsOf(room: Room, m: Pick<Message, 'seq' | 'sender'>): Receipts {
+  const to = recipientsOf(room, m);
+  return {
+    total: to.length,
+    delivered: to.filter((x) => (room.delivered[String(x.id)] ?? 0) >= m.seq || (room.read[String(x.id)] ?? 0) >= m.seq),
+    read: to.filter((x) => (room.read[String(x.id)] ?? 0) >= m.seq),
+  };
+}
+
+/** The ticks of an own message that reached the server: how far everyone it is for got. */
+export function tickOf(room: Room, m: Message, _me: number | undefined): Tick {
+  const r = receiptsOf(room, m);
+  if (r.total === 0) {
+    // Everyone it was for has left since: their watermarks stay, so it keeps the ticks it earned.
+    const others = (book: Record<string, number>) => Object.entries(book).some(([id, seq]) => Number(id) !== m.sender && seq >= m.seq);
+    return others(room.read) ? 'read' : others(room.delivered) ? 'delivered' : 'sent';
+  }
+  if (r.read.length === r.total) return 'read';
+  if (r.delivered.length === r.total) return 'delivered';
   return 'sent';
 }
 
-/** True while messages before the oldest held exist (seqs start at 1). */
+/** True while messages before the oldest held exist (the log starts at 1, or at this user's joining). */
 export function hasOlder(room: Room): boolean {
-  return (room.messages[0]?.seq ?? 1) > 1;
+  return (room.messages[0]?.seq ?? 1) > Math.max(1, room.joinedSeq ?? 1);
+}
+
+/** The members typing now, by user id (not `me`). */
+export function typingIn(room: Room, now: number): number[] {
+  return Object.entries(room.typing)
+    .filter(([, until]) => until > now)
+    .map(([id]) => Number(id));
 }
 
 export function isTyping(room: Room, now: number): boolean {
-  return room.typingUntil > now;
+  return typingIn(room, now).length > 0;
 }
 
-/** The presence of the other member of a room, when known. */
+/** "Alice is typing…", "Alice and Bob are typing…", "3 people are typing…" (groups); "typing…" (1:1). */
+export function typingLine(room: Room, now: number): string | null {
+  const ids = typingIn(room, now);
+  if (ids.length === 0) return null;
+  if (!isGroup(room)) return 'typing…';
+  const first = (id: number) => nameIn(room, id).split(/\s+/)[0]!;
+  if (ids.length === 1) return `${first(ids[0]!)} is typing…`;
+  if (ids.length === 2) return `${first(ids[0]!)} and ${first(ids[1]!)} are typing…`;
+  return `${ids.length} people are typing…`;
+}
+
+/** The presence of the other member of a 1:1 room, when known. */
 export function presenceIn(room: Room, me: number | undefined, presence: Record<number, Presence>): Presence | undefined {
   const other = otherMember(room, me);
   return other && other.id !== me ? presence[other.id] : undefined;
+}
+
+/** The sentence a group event shows inline: "Alice added Bob", "You left". */
+export function eventText(room: Room, m: Message & { event: RoomEvent }, me: number | undefined): string {
+  const who = (id: number, start: boolean) => (id === me ? (start ? 'You' : 'you') : nameIn(room, id));
+  const by = who(m.sender, true);
+  const e = m.event;
+  switch (e.type) {
+    case 'room.created':
+      return `${by} created the group “${e.name}”`;
+    case 'room.renamed':
+      return `${by} renamed the group to “${e.name}”`;
+    case 'member.added':
+      return `${by} added ${who(e.user, false)}`;
+    case 'member.removed':
+      return `${by} removed ${who(e.user, false)}`;
+    case 'member.left':
+      return `${who(e.user, true)} left`;
+    case 'member.role':
+      if (e.role === 'owner') return `${who(e.user, true)} ${e.user === me ? 'are' : 'is'} now the owner`;
+      if (e.role === 'admin') return `${by} made ${who(e.user, false)} an admin`;
+      return `${by} made ${who(e.user, false)} a member (no longer an admin)`;
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
 }
