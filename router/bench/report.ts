@@ -120,20 +120,27 @@ export function stepLine(label: string, s: MeasuredStep, grouped = false): strin
   );
 }
 
+/** The cells both results tables open with: rate, volume, latency, and the delivery checks. */
+function deliveryCells(s: TargetRun['steps'][number]): string[] {
+  return [
+    int(s.rate),
+    int(s.sent),
+    int(s.sustained),
+    ms(s.p50),
+    ms(s.p99),
+    ms(s.max),
+    fixed(s.expected ? s.delivered / s.expected : Number.NaN, 4),
+    String(s.duplicates),
+    String(s.orderViolations),
+  ];
+}
+
 /** The two tables of one target: results, then resources. */
 export function targetTables(run: TargetRun, cores: number): string {
   const results = run.groups ? groupResults(run) : table([
     ['offered/s', 'sent', 'delivered/s', 'p50 ms', 'p99 ms', 'max ms', 'deliv/sent', 'dups', 'order', 'acks', 'receipts', 'errors', 'server CPU%', 'bench CPU%'],
     ...run.steps.map((s) => [
-      int(s.rate),
-      int(s.sent),
-      int(s.sustained),
-      ms(s.p50),
-      ms(s.p99),
-      ms(s.max),
-      fixed(s.expected ? s.delivered / s.expected : Number.NaN, 4),
-      String(s.duplicates),
-      String(s.orderViolations),
+      ...deliveryCells(s),
       int(s.acks),
       int(s.receipts),
       String(s.errors),
@@ -214,15 +221,7 @@ function groupResults(run: TargetRun): string {
   return table([
     ['offered msgs/s', 'sent', 'frames/s', 'p50 ms', 'p99 ms', 'max ms', 'deliv/due', 'dups', 'order', 'strays', 'acks', 'receipts', 'errors', 'server CPU%', 'bench CPU%', 'other CPU%', 'server µs/frame', 'stack µs/frame'],
     ...run.steps.map((s) => [
-      int(s.rate),
-      int(s.sent),
-      int(s.sustained),
-      ms(s.p50),
-      ms(s.p99),
-      ms(s.max),
-      fixed(s.expected ? s.delivered / s.expected : Number.NaN, 4),
-      String(s.duplicates),
-      String(s.orderViolations),
+      ...deliveryCells(s),
       String(s.strays),
       int(s.acks),
       int(s.receipts),
