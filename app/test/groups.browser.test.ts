@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import type { BrowserContext, BrowserType, Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrSkip, freePort } from '../../test/support/browser.ts';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrSkip, freePort, settledScreenshot } from '../../test/support/browser.ts';
 import { modes, startNode, type Mode } from '../../test/support/router.harness.ts';
 import { buildAppIfStale } from '../scripts/build-if-stale.ts';
 
@@ -68,12 +68,10 @@ async function person(t: Test, chromium: BrowserType, origin: string, name: stri
 /** A screenshot at phone size and, with `desktop`, one at desktop size; only for the first mode run. */
 async function shot(p: Person, screen: string, desktop = false): Promise<void> {
   if (!shots) return;
-  await p.page.waitForTimeout(150);
-  await p.page.screenshot({ path: `${SHOTS}groups-${screen}-phone-${p.scheme}.png` });
+  await settledScreenshot(p.page, `${SHOTS}groups-${screen}-phone-${p.scheme}.png`);
   if (!desktop) return;
   await p.page.setViewportSize(DESKTOP);
-  await p.page.waitForTimeout(150);
-  await p.page.screenshot({ path: `${SHOTS}groups-${screen}-desktop-${p.scheme}.png` });
+  await settledScreenshot(p.page, `${SHOTS}groups-${screen}-desktop-${p.scheme}.png`);
   await p.page.setViewportSize(PHONE);
 }
 let shots = true;

@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrSkip, freePort } from '../../test/support/browser.ts';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrSkip, freePort, settledScreenshot } from '../../test/support/browser.ts';
 import type { BrowserContext, BrowserType, CDPSession, Page } from 'playwright-core';
 import { tableResolver } from '../../test/support/push.resolver.ts';
 import { startNode } from '../../test/support/router.harness.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { buildAppIfStale } from '../scripts/build-if-stale.ts';
 
 const SHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));
@@ -60,8 +61,7 @@ async function person(chromium: BrowserType, origin: string, name: string, color
 
 async function shot(p: Person, screen: string): Promise<void> {
   const scheme = p.name === 'Alice' ? 'light' : 'dark';
-  await p.page.waitForTimeout(150);
-  await p.page.screenshot({ path: `${SHOTS}${screen}-${scheme}.png` });
+  await settledScreenshot(p.page, `${SHOTS}${screen}-${scheme}.png`);
 }
 
 const closers: (() => Promise<void>)[] = [];
@@ -253,16 +253,10 @@ if (chromiumOrSkip(t, 'the PWA browser suite')) {
       await alice.page.getByRole('heading', { name: 'Chats' }).waitFor();
       await alice.cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg!.registrationId, data: payload });
       let shown: { title: string; body: string; url: string }[] = [];
-      for (let i = 0; i < 50 && shown.length === 0; i++) {
-        await alice.page.waitForTimeout(100);
-        shown = await notifications();
-      }
+      await waitFor(async () => (shown = await notifications()).length > 0, 30_000);
       t.same(shown, [{ title: 'Bob Example', body: 'pushed <i>text</i>', url: roomPath }], 'a push shows the sender and text, linking to the conversation');
       await alice.cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg!.registrationId, data: '' });
-      for (let i = 0; i < 50 && !shown.some((n) => n.title === 'Messenger'); i++) {
-        await alice.page.waitForTimeout(100);
-        shown = await notifications();
-      }
+      await waitFor(async () => (shown = await notifications()).some((n) => n.title === 'Messenger'), 30_000);
       t.ok(shown.some((n) => n.title === 'Messenger' && n.body === 'You have a new message'), 'an empty push shows a generic notification');
     });
 

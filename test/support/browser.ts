@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { Page } from 'playwright-core';
 import type { Test } from 'tap';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -35,4 +36,18 @@ export async function freePort(): Promise<number> {
   const { port } = srv.address() as { port: number };
   await new Promise((resolve) => srv.close(resolve));
   return port;
+}
+
+/**
+ * A screenshot once the page has settled: its fonts loaded and every running animation or
+ * transition finished (a condition, not a guess at how long they take on this machine).
+ */
+export async function settledScreenshot(page: Page, path: string): Promise<void> {
+  // A string, so this file needs no DOM types: it runs in the page.
+  await page.evaluate(`(async () => {
+    await document.fonts.ready;
+    await Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined)));
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  })()`);
+  await page.screenshot({ path });
 }
