@@ -5,7 +5,7 @@
  * Pure chat modules import the protocol by relative path, not `$protocol`, so their unit tests run
  * under plain tsx (which knows no SvelteKit aliases).
  */
-import type { GroupRole, Message, PublicUser, RoomKind } from '../../../../protocol/frames.ts';
+import type { GroupRole, Message, PublicUser, RoomSummary } from '../../../../protocol/frames.ts';
 import type { OutboxItem } from './outbox.ts';
 
 /** A current member of a room; in a group also their role and the seq from which they see the log. */
@@ -14,13 +14,11 @@ export interface Member extends PublicUser {
   joinedSeq?: number;
 }
 
-/** A room as the offline cache keeps it. */
-export interface CachedRoom {
-  room: string;
-  /** Absent in rooms cached before groups: `direct`. */
-  kind?: RoomKind;
-  /** Groups only: the current name. */
-  name?: string;
+/**
+ * A room as the offline cache keeps it: the server's summary of it (room, kind, name, lastSeq,
+ * watermarks, joinedSeq, left, muted), with members as this device knows them, and its messages.
+ */
+export interface CachedRoom extends Omit<RoomSummary, 'members'> {
   /** The current members (empty once this user left the group). */
   members: Member[];
   /**
@@ -33,16 +31,6 @@ export interface CachedRoom {
    * senders who left and of users named in events.
    */
   people?: Record<string, PublicUser>;
-  lastSeq: number;
-  /** Per member id: the highest seq that member's devices acknowledged / read. */
-  delivered: Record<string, number>;
-  read: Record<string, number>;
-  /** Groups only: the seq from which this user sees the log. */
-  joinedSeq?: number;
-  /** Groups only: the seq of this user's removal or leaving, the last entry they see. */
-  left?: number;
-  /** This user muted the room's push notifications. */
-  muted?: boolean;
   /** Sorted by seq, no duplicates. */
   messages: Message[];
 }
