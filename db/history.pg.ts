@@ -57,8 +57,21 @@ export class PgHistoryStore implements HistoryStore {
 
   async append(batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
     if (batch.length === 0) return [];
-    // 1:1 rooms keep their one-statement path; a batch holding a group entry checks membership too.
-    const once = batch.some((m) => roomKindOf(m.room) === 'group') ? () => this.#appendWithGroups(batch) : () => appendOnce(this.#append, batch);
+    const isGroup = batch.map((m) => roomKindOf(m.room) === 'group');
+    if (!isGroup.includes(true)) return this.#retried(() => appendOnce(this.#append, batch));
+    // 1:1 messages keep their one-statement path beside group entries, which check membership in a
+    // transaction of their own. The group part goes first: when it fails nothing was written, so the
+    // batcher may split and retry the batch as it does any other.
+    const groups = await this.#retried(() => this.#appendWithGroups(batch.filter((_, i) => isGroup[i])));
+    const direct = batch.filter((_, i) => !isGroup[i]);
+    const directs = direct.length > 0 ? await this.#retried(() => appendOnce(this.#append, direct)) : [];
+    let g = 0;
+    let d = 0;
+    return isGroup.map((group) => (group ? groups[g++] : directs[d++])!);
+  }
+
+  /** Runs one write, once more after a conflict a second attempt resolves (see RETRYABLE_CODES). */
+  async #retried(once: () => Promise<AppendOutcome[]>): Promise<AppendOutcome[]> {
     try {
       return await once();
     } catch (err) {
