@@ -34,8 +34,6 @@ export type RoomEvent =
   /** `user` now has `role` (promoted, demoted, or made owner when the owner left). */
   | { type: 'member.role'; user: number; role: GroupRole };
 
-export type RoomEventType = RoomEvent['type'];
-
 /**
  * An entry of a room's log as every client sees it. `seq` is gap-free per room; `ts` is server time
  * (ms). A text message has no `kind` (the shape of version 1's first messages, unchanged); a change

@@ -11,7 +11,7 @@
 import { spawn, type Ref } from 'nact';
 import { isHistoryContentError, type AppendOutcome, type GroupState, type HistoryStore } from '../../../db/history.port.ts';
 import type { RelationalStore, RoomRecord, Watermarks } from '../../../db/relational.port.ts';
-import { LIMITS, roomKindOf, type Message } from '../../../protocol/frames.ts';
+import { LIMITS, roomKindOf, type GroupLimits, type Message } from '../../../protocol/frames.ts';
 import { AppError, toAppError } from '../../../protocol/app-error.ts';
 import type { Logger } from '../../../kit/logger.ts';
 import type { Bus } from '../live/bus.port.ts';
@@ -22,7 +22,7 @@ import type { HistoryBatcher } from './history.batcher.ts';
 import type { HistoryReader } from './history.reader.ts';
 import type { WatermarkBatcher } from './watermark.batcher.ts';
 import { createGroup, listMembers, runGroupRequest, type GroupDeps, type GroupView } from './group.ops.ts';
-import type { GroupLimitsConfig, GroupRequest } from './group.rules.ts';
+import type { GroupRequest } from './group.rules.ts';
 
 /** What the chatroom actors of a node use: one object per node, shared by every room. */
 export interface ChatDeps {
@@ -32,7 +32,7 @@ export interface ChatDeps {
   /** The group commit messages are stored through. */
   batcher: Pick<HistoryBatcher, 'append' | 'appendAll'>;
   /** Members per group and groups per user (config). */
-  groupLimits: GroupLimitsConfig;
+  groupLimits: GroupLimits;
   watermarks: Pick<WatermarkBatcher, 'raise'>;
   reader: HistoryReader;
   bus: Pick<Bus, 'publish'>;

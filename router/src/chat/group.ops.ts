@@ -8,12 +8,12 @@
 import type { AppendOutcome, GroupState } from '../../../db/history.port.ts';
 import type { RelationalStore, Watermarks } from '../../../db/relational.port.ts';
 import { AppError, toAppError } from '../../../protocol/app-error.ts';
-import type { GroupMember, Message } from '../../../protocol/frames.ts';
+import type { GroupLimits, GroupMember, Message } from '../../../protocol/frames.ts';
 import type { Logger } from '../../../kit/logger.ts';
 import type { Bus } from '../live/bus.port.ts';
 import type { Connection } from '../socket/connection.ts';
 import type { HistoryBatcher } from './history.batcher.ts';
-import { createEntries, requestEntries, type GroupLimitsConfig, type GroupRequest } from './group.rules.ts';
+import { createEntries, requestEntries, type GroupRequest } from './group.rules.ts';
 
 /** How often a request decided on a stale group is decided again before giving up (`unavailable`). */
 const ATTEMPTS = 5;
@@ -23,7 +23,7 @@ export interface GroupDeps {
   relational: Pick<RelationalStore, 'getUsers' | 'countGroupsOf' | 'applyGroupEvents' | 'getRoom'>;
   batcher: Pick<HistoryBatcher, 'appendAll'>;
   bus: Pick<Bus, 'publish'>;
-  limits: GroupLimitsConfig;
+  limits: GroupLimits;
   /** The group as the log has it now (after a stale refusal). */
   groupState(room: string): Promise<GroupState | null>;
 }

@@ -7,16 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupState, NewMessage } from '../../../db/history.port.ts';
 import { AppError } from '../../../protocol/app-error.ts';
-import type { ClientFrame, GroupRole, RoomEvent } from '../../../protocol/frames.ts';
+import type { ClientFrame, GroupLimits, GroupRole, RoomEvent } from '../../../protocol/frames.ts';
 
 /** A group request as the room actor gets it (`group.create` has its own path). */
 export type GroupRequest = Extract<ClientFrame, { type: 'group.rename' | 'group.add' | 'group.remove' | 'group.role' | 'group.leave' }>;
 
-/** The group limits (config). */
-export interface GroupLimitsConfig {
-  membersMax: number;
-  perUserMax: number;
-}
 
 /** An event entry of `room` by `sender`, with the change it makes, for one request (`op`). */
 export function eventEntry(room: string, sender: number, event: RoomEvent, op: { expect: number }): NewMessage {
@@ -40,7 +35,7 @@ export function eventEntry(room: string, sender: number, event: RoomEvent, op: {
 }
 
 /** The entries that create a group: seq 1, `room.created`, the creator as owner. Checks the list only; users' existence is the caller's. */
-export function createEntries(room: string, creator: number, name: string, members: readonly number[], limits: GroupLimitsConfig): NewMessage[] {
+export function createEntries(room: string, creator: number, name: string, members: readonly number[], limits: GroupLimits): NewMessage[] {
   const unique = new Set(members);
   if (unique.size !== members.length || unique.has(creator)) throw new AppError('duplicate_member');
   if (members.length + 1 > limits.membersMax) throw new AppError('too_many_members', `a group has at most ${limits.membersMax} members`);
@@ -52,7 +47,7 @@ export function createEntries(room: string, creator: number, name: string, membe
  * The entries of a request by `sender` on `group` (its current members), or the AppError that
  * refuses it. Users' existence and the per-user limit are the caller's (they need the stores).
  */
-export function requestEntries(room: string, group: GroupState, sender: number, req: GroupRequest, limits: GroupLimitsConfig): NewMessage[] {
+export function requestEntries(room: string, group: GroupState, sender: number, req: GroupRequest, limits: GroupLimits): NewMessage[] {
   const members = new Map(group.members.map((m) => [m.user, m]));
   const me = members.get(sender);
   if (!me) throw new AppError('room_not_found');

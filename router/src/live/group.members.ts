@@ -36,11 +36,6 @@ export class GroupMembers {
     this.onError = onError;
   }
 
-  /** Groups known to this node. */
-  get size(): number {
-    return this.#rooms.size;
-  }
-
   /**
    * Calls `deliver` with the members who should get an event of `room`: `entry` is the log entry of
    * a message event (its membership change is applied: additions before delivery, so a new member
@@ -68,11 +63,6 @@ export class GroupMembers {
       return;
     }
     this.#deliver(known, deliver, entry);
-  }
-
-  /** Forgets a group (tests, or memory): the next event loads it again. */
-  forget(room: string): void {
-    this.#rooms.delete(room);
   }
 
   #deliver(e: Entry, deliver: (members: ReadonlySet<number>) => void, entry?: Message): void {
