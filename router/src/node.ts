@@ -22,7 +22,6 @@ import { ConnectionRegistry } from './socket/registry.ts';
 import { HistoryBatcher } from './chat/history.batcher.ts';
 import { apiRoutes } from './http/api.ts';
 import { httpApp } from './http/app.ts';
-import { callerOf, type CallerDeps } from './http/caller.ts';
 import { startMetricsListener, type MetricsListener } from './health/metrics.http.ts';
 import { readinessProbe } from './health/readiness.ts';
 import { startNotifications, type Notifications, type NotificationsOptions } from './notify/notifications.ts';
@@ -105,7 +104,8 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     (err, room) => log.warn({ err, room }, 'could not load a group\'s members for fan-out'),
   );
   stores.bus.subscribe(liveFanout(registry, metrics, groupMembers));
-  const callers: CallerDeps = { sessions: stores.sessions, relational: stores.relational, config, log };
+  // The HTTP guards and the WebSocket upgrade recognise a caller the same way, built once.
+  const { callerOf, ...api } = apiRoutes({ config, log, stores, notifications });
   const socket: SocketDeps = {
     config,
     log,
@@ -114,7 +114,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     presence: presenceNews,
     rooms,
     sync,
-    callerOf: (req) => callerOf(req, callers),
+    callerOf,
     groups: groupLimits,
     connections: { sendBufferMaxBytes: config.sendBufferMaxBytes, errorsSent: metrics.errorsSent, scheduler: options.scheduler },
     scheduler: options.scheduler,
@@ -124,7 +124,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const app = httpApp({
     config,
     log,
-    ...apiRoutes({ config, log, stores, notifications }),
+    ...api,
     draining: () => draining,
     // Every store a request or a socket may need; any one down makes the node unready.
     ready: readinessProbe(

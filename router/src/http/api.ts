@@ -3,6 +3,7 @@
  * PasskeyRoutesDeps, UsersDeps, PushDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
  * the node's stores and services; app.ts registers the result.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { authRoutes } from '../auth/auth.routes.ts';
 import { OAuthService } from '../auth/oauth.service.ts';
@@ -14,7 +15,7 @@ import type { Notifications } from '../notify/notifications.ts';
 import { pushRoutes } from '../notify/push.routes.ts';
 import type { Stores } from '../stores.ts';
 import { usersRoutes } from '../users/users.routes.ts';
-import { callerOf, edgeGuards } from './caller.ts';
+import { callerOf, edgeGuards, type Caller } from './caller.ts';
 import type { HttpDeps } from './app.ts';
 
 /** What the /api is built from. */
@@ -25,17 +26,19 @@ export interface ApiSources {
   notifications: Pick<Notifications, 'vapidPublicKey' | 'pushEndpoints'>;
 }
 
-/** The guards and route modules of the /api. */
-export function apiRoutes({ config, log, stores, notifications }: ApiSources): Pick<HttpDeps, 'guards' | 'routes'> {
+/** The guards and route modules of the /api, and how they recognise a caller (the WebSocket upgrade uses it too). */
+export function apiRoutes({ config, log, stores, notifications }: ApiSources): Pick<HttpDeps, 'guards' | 'routes'> & { callerOf: (req: IncomingMessage) => Promise<Caller | null> } {
   const callers = { sessions: stores.sessions, relational: stores.relational, config, log };
+  const caller = (req: IncomingMessage) => callerOf(req, callers);
   const sessions = { sessions: stores.sessions, bus: stores.bus, config };
   // One limiter serves passkeys and OAuth: its counts live in the store, so they share one budget anyway.
   const limiter = new SignInLimiter({ rateLimits: stores.rateLimits, config, log });
   const services = { auth: stores.auth, attempts: stores.attempts, config, log };
   return {
+    callerOf: caller,
     guards: edgeGuards(callers),
     routes: [
-      authRoutes({ ...sessions, auth: stores.auth, oauth: new OAuthService(services), limiter, callerOf: (req) => callerOf(req, callers), log }),
+      authRoutes({ ...sessions, auth: stores.auth, oauth: new OAuthService(services), limiter, callerOf: caller, log }),
       passkeyRoutes({ ...sessions, auth: stores.auth, passkeys: new PasskeyService(services), limiter }),
       usersRoutes({ auth: stores.auth }),
       pushRoutes({ notify: stores.notify, rooms: stores.relational, vapidPublicKey: notifications.vapidPublicKey, pushEndpoints: notifications.pushEndpoints, log }),
