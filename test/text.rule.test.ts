@@ -153,7 +153,7 @@ t.test('clipping counts code units and cuts between grapheme clusters', async (t
     const published: unknown[] = [];
     const notifier = new PushNotifier({
       tasks: { publish: async (task: unknown) => void published.push(task) } as never,
-      presence: { isOnline: async () => false } as never,
+      presence: { presenceOf: async () => new Map() } as never,
       registry: { ofUser: () => undefined } as never,
       log: { warn() {}, error() {} } as never,
       enabled: true,

@@ -33,11 +33,10 @@ export class PushNotifier {
   messageStored(message: Message, members: readonly number[], sender: PublicUser, room: RoomInfo = { kind: 'direct' }): void {
     // Events (members added, removed) are never pushed: they show when the app next opens the room.
     if (!this.deps.enabled || message.kind === 'event') return;
-    for (const member of members) {
-      if (member === message.sender || this.deps.registry.ofUser(member)) continue;
-      const p = this.#notify(member, message, sender, room).finally(() => this.#pending.delete(p));
-      this.#pending.add(p);
-    }
+    const absent = members.filter((member) => member !== message.sender && !this.deps.registry.ofUser(member));
+    if (absent.length === 0) return;
+    const p = this.#notify(absent, message, sender, room).finally(() => this.#pending.delete(p));
+    this.#pending.add(p);
   }
 
   /** Resolves when every enqueue started so far has settled (graceful shutdown). */
@@ -45,24 +44,34 @@ export class PushNotifier {
     await Promise.allSettled([...this.#pending]);
   }
 
-  async #notify(recipient: number, m: Message, sender: PublicUser, room: RoomInfo): Promise<void> {
+  /** One presence lookup for every absent member (a group's are many), then a task for each offline one. */
+  async #notify(absent: readonly number[], m: Message, sender: PublicUser, room: RoomInfo): Promise<void> {
+    let presence: Awaited<ReturnType<PresenceStore['presenceOf']>>;
     try {
-      if (await this.deps.presence.isOnline(recipient)) return;
-      const preview = m.body.length > PREVIEW_CHARS ? `${clipText(m.body, PREVIEW_CHARS)}…` : m.body;
-      await this.deps.tasks.publish(
-        newTask({
-          kind: 'push.message',
-          recipient,
-          sender: { id: sender.id, handle: sender.handle, displayName: sender.displayName },
-          room: m.room,
-          ...(room.kind === 'group' ? { roomKind: 'group' as const, roomName: room.name } : {}),
-          seq: m.seq,
-          messageId: m.id,
-          preview,
-        }),
-      );
+      presence = await this.deps.presence.presenceOf(absent);
     } catch (err) {
-      this.deps.log.warn({ err, room: m.room, seq: m.seq, recipient }, 'could not enqueue a push notification');
+      this.deps.log.warn({ err, room: m.room, seq: m.seq }, 'could not enqueue push notifications: presence is unavailable');
+      return;
     }
+    const preview = m.body.length > PREVIEW_CHARS ? `${clipText(m.body, PREVIEW_CHARS)}…` : m.body;
+    const offline = absent.filter((recipient) => !presence.get(recipient)?.online);
+    await Promise.all(
+      offline.map((recipient) =>
+        this.deps.tasks
+          .publish(
+            newTask({
+              kind: 'push.message',
+              recipient,
+              sender: { id: sender.id, handle: sender.handle, displayName: sender.displayName },
+              room: m.room,
+              ...(room.kind === 'group' ? { roomKind: 'group' as const, roomName: room.name } : {}),
+              seq: m.seq,
+              messageId: m.id,
+              preview,
+            }),
+          )
+          .catch((err: unknown) => this.deps.log.warn({ err, room: m.room, seq: m.seq, recipient }, 'could not enqueue a push notification')),
+      ),
+    );
   }
 }
