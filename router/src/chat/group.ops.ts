@@ -13,7 +13,7 @@ import type { Logger } from '../../../kit/logger.ts';
 import type { Bus } from '../live/bus.port.ts';
 import type { Connection } from '../socket/connection.ts';
 import type { HistoryBatcher } from './history.batcher.ts';
-import { createEntries, requestEntries, type GroupRequest } from './group.rules.ts';
+import { createEntries, membershipChange, requestEntries, type GroupRequest } from './group.rules.ts';
 
 /** How often a request decided on a stale group is decided again before giving up (`unavailable`). */
 const ATTEMPTS = 5;
@@ -113,29 +113,15 @@ async function stored(view: GroupView, outcomes: AppendOutcome[], conn: Connecti
 }
 
 /** A stored event's change, applied to a group's state (what the store did in the commit). */
-export function applyEntry(group: GroupState, m: Message): void {
-  const e = m.event;
-  if (!e) return;
-  const set = (user: number, role: GroupState['members'][number]['role']) => {
+function applyEntry(group: GroupState, m: Message): void {
+  const change = m.event && membershipChange(m.event);
+  if (!change) return;
+  for (const { user, role } of change.set ?? []) {
     const current = group.members.find((x) => x.user === user);
     if (current) current.role = role;
     else group.members.push({ user, role, joinedSeq: m.seq });
-  };
-  switch (e.type) {
-    case 'room.created':
-      for (const { user, role } of e.members) set(user, role);
-      break;
-    case 'member.added':
-    case 'member.role':
-      set(e.user, e.role);
-      break;
-    case 'member.removed':
-    case 'member.left':
-      group.members = group.members.filter((x) => x.user !== e.user);
-      break;
-    case 'room.renamed':
-      return;
   }
+  if (change.remove) group.members = group.members.filter((x) => !change.remove!.includes(x.user));
   group.version = Math.max(group.version, m.seq);
 }
 

@@ -5,7 +5,7 @@
  * (`op.expect`), so a decision is never applied to a group other than the one it was made on.
  */
 import { randomUUID } from 'node:crypto';
-import type { GroupState, NewMessage } from '../../../db/history.port.ts';
+import type { GroupState, MembershipChange, NewMessage } from '../../../db/history.port.ts';
 import { AppError } from '../../../protocol/app-error.ts';
 import type { ClientFrame, GroupLimits, GroupRole, RoomEvent } from '../../../protocol/frames.ts';
 
@@ -13,24 +13,27 @@ import type { ClientFrame, GroupLimits, GroupRole, RoomEvent } from '../../../pr
 export type GroupRequest = Extract<ClientFrame, { type: 'group.rename' | 'group.add' | 'group.remove' | 'group.role' | 'group.leave' }>;
 
 
-/** An event entry of `room` by `sender`, with the change it makes, for one request (`op`). */
-export function eventEntry(room: string, sender: number, event: RoomEvent, op: { expect: number }): NewMessage {
-  const entry: NewMessage = { room, sender, body: '', clientMsgId: `ev-${randomUUID()}`, event, op };
+/** What an event does to a group's members; a rename changes none. */
+export function membershipChange(event: RoomEvent): MembershipChange | undefined {
   switch (event.type) {
     case 'room.created':
-      entry.change = { set: event.members };
-      break;
+      return { set: event.members };
     case 'member.added':
     case 'member.role':
-      entry.change = { set: [{ user: event.user, role: event.role }] };
-      break;
+      return { set: [{ user: event.user, role: event.role }] };
     case 'member.removed':
     case 'member.left':
-      entry.change = { remove: [event.user] };
-      break;
+      return { remove: [event.user] };
     case 'room.renamed':
-      break;
+      return undefined;
   }
+}
+
+/** An event entry of `room` by `sender`, with the change it makes, for one request (`op`). */
+function eventEntry(room: string, sender: number, event: RoomEvent, op: { expect: number }): NewMessage {
+  const entry: NewMessage = { room, sender, body: '', clientMsgId: `ev-${randomUUID()}`, event, op };
+  const change = membershipChange(event);
+  if (change) entry.change = change;
   return entry;
 }
 

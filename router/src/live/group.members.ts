@@ -8,6 +8,7 @@
  * Best effort, like all live delivery: `sync` and history decide what a member sees.
  */
 import type { Message } from '../../../protocol/frames.ts';
+import { membershipChange } from '../chat/group.rules.ts';
 
 /** A group's members as the relational store has them, and the seq of the last membership event written there. */
 export type LoadMembers = (room: string) => Promise<{ members: number[]; version: number } | null>;
@@ -109,18 +110,6 @@ export class GroupMembers {
 
 /** The members a log entry sets and removes. */
 function changeOf(m: Message): { set?: number[]; remove?: number[] } | undefined {
-  const e = m.event;
-  if (!e) return undefined;
-  switch (e.type) {
-    case 'room.created':
-      return { set: e.members.map((x) => x.user) };
-    case 'member.added':
-    case 'member.role':
-      return { set: [e.user] };
-    case 'member.removed':
-    case 'member.left':
-      return { remove: [e.user] };
-    case 'room.renamed':
-      return undefined;
-  }
+  const change = m.event && membershipChange(m.event);
+  return change && { ...(change.set ? { set: change.set.map((x) => x.user) } : {}), ...(change.remove ? { remove: change.remove } : {}) };
 }
