@@ -22,11 +22,11 @@ export class ChatCache {
   private readonly outboxKey: string;
   private readonly roomsKey: string;
 
-  /** `rooms` is called when a batched write happens and returns plain data (no proxies). */
-  constructor(
-    userId: number,
-    private readonly rooms: () => Room[],
-  ) {
+  private readonly rooms: () => CachedRoom[];
+
+  /** `rooms` is called when a batched write happens and returns what to keep, as plain data (no proxies). */
+  constructor(userId: number, rooms: () => CachedRoom[]) {
+    this.rooms = rooms;
     this.outboxKey = `outbox:${userId}`;
     this.roomsKey = `rooms:${userId}`;
   }
@@ -55,7 +55,7 @@ export class ChatCache {
     if (!this.timer) return;
     clearTimeout(this.timer);
     this.timer = null;
-    writeStored(this.roomsKey, this.rooms().map(toCached));
+    writeStored(this.roomsKey, this.rooms());
   }
 
   /** Drops a pending write and everything cached (sign-out). */

@@ -7,7 +7,8 @@
 import type { GroupMember, Message, MemberPresence, PublicUser, RoomEvent } from '../../../../protocol/frames.ts';
 import type { Member, Room } from './state.ts';
 
-const profile = ({ id, handle, displayName }: PublicUser): PublicUser => ({ id, handle, displayName });
+/** Just the public profile of a user (or of anything shaped like one, such as the signed-in user). */
+export const profile = ({ id, handle, displayName }: PublicUser): PublicUser => ({ id, handle, displayName });
 
 /** Remembers profiles under `room.people`, so names outlive membership. */
 export function learn(room: Room, users: PublicUser[]): void {

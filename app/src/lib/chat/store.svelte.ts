@@ -9,8 +9,8 @@ import { api, type User } from '../api.ts';
 import { ChatSocket, type ConnectionState } from '../socket.ts';
 import { storage } from '../storage.ts';
 import { apply, OLDER_REF, type Effect } from './apply.ts';
-import { ChatCache } from './cache.ts';
-import { learn } from './members.ts';
+import { ChatCache, toCached } from './cache.ts';
+import { learn, profile } from './members.ts';
 import { InFlight, outboxItem, sendFrame } from './outbox.ts';
 import { GroupRequests, type GroupRequest } from './requests.ts';
 import { contiguous, emptyRoom, emptyState, fromCache, type ChatState, type Member, type Presence, type Room, type Tick } from './state.ts';
@@ -76,7 +76,8 @@ export class Chat {
     this.me = user;
     this.signedOut = false;
     storage.setMe(user);
-    this.cache = new ChatCache(user.id, () => Object.values($state.snapshot(this.state.rooms)));
+    // Trimmed to what the cache keeps before the copy, so loaded older pages are not copied only to be dropped.
+    this.cache = new ChatCache(user.id, () => Object.values(this.state.rooms).map((r) => $state.snapshot(toCached(r))));
     const rooms: Record<string, Room> = {};
     for (const r of this.cache.loadRooms()) rooms[r.room] = fromCache(r);
     this.state.rooms = rooms;
@@ -131,9 +132,7 @@ export class Chat {
     const me = this.me!;
     const id = directRoomId(me.id, other.id);
     if (!this.state.rooms[id]) {
-      const mine: PublicUser = { id: me.id, handle: me.handle, displayName: me.displayName };
-      const theirs: PublicUser = { id: other.id, handle: other.handle, displayName: other.displayName };
-      this.state.rooms[id] = emptyRoom(id, [mine, theirs]);
+      this.state.rooms[id] = emptyRoom(id, [profile(me), profile(other)]);
       this.cache?.saveRooms();
     }
     return id;
@@ -188,7 +187,7 @@ export class Chat {
     const me = this.me!;
     if (!this.state.rooms[done.room]) this.state.rooms[done.room] = { ...emptyRoom(done.room), kind: 'group', name };
     const room = this.state.rooms[done.room]!;
-    const mine: PublicUser = { id: me.id, handle: me.handle, displayName: me.displayName };
+    const mine = profile(me);
     if (room.members.length === 0) room.members = [{ ...mine, role: 'owner' }, ...members.map((m) => ({ ...m, role: 'member' as const }))];
     learn(room, [mine, ...members]);
     this.cache?.saveRooms();
@@ -330,11 +329,11 @@ export class Chat {
     this.waiting.set(id, new Set([roomId]));
     api.user(id).then(
       ({ user }) => {
-        const profile: PublicUser = { id: user.id, handle: user.handle, displayName: user.displayName };
-        this.profiles.set(id, profile);
+        const known = profile(user);
+        this.profiles.set(id, known);
         for (const r of this.waiting.get(id) ?? []) {
           const room = this.state.rooms[r];
-          if (room) learn(room, [profile]);
+          if (room) learn(room, [known]);
         }
         this.waiting.delete(id);
         this.cache?.saveRooms();
