@@ -14,7 +14,7 @@
  * at fault fails alone with that error; every other message is stored once. Any other failure
  * rejects every message of the batch that is not yet stored, as its outcome is unknown.
  */
-import type { Scheduler, Timer } from '../../../db/clock.ts';
+import { systemScheduler, type Scheduler, type Timer } from '../../../db/clock.ts';
 import { isHistoryContentError, type AppendOutcome, type HistoryStore, type NewMessage } from '../../../db/history.port.ts';
 
 /**
@@ -22,15 +22,10 @@ import { isHistoryContentError, type AppendOutcome, type HistoryStore, type NewM
  * 2 ms wait needs; only differences of it are read, never the epoch.
  */
 const monotonic: Scheduler = {
+  ...systemScheduler,
   now: () => performance.now(),
-  after(ms, fn) {
-    const handle = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(handle) };
-  },
-  every(ms, fn) {
-    const handle = setInterval(fn, ms);
-    return { cancel: () => clearInterval(handle) };
-  },
+  // A batch's wait keeps the process alive: messages are waiting on it.
+  after: (ms, fn) => systemScheduler.after(ms, fn, { keepAlive: true }),
 };
 
 interface Pending {
