@@ -39,15 +39,16 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * A screenshot once the page has settled: its fonts loaded and every running animation or
+ * A screenshot once the page has settled: its fonts loaded and every running finite animation or
  * transition finished (a condition, not a guess at how long they take on this machine).
  */
 export async function settledScreenshot(page: Page, path: string): Promise<void> {
   // A string, so this file needs no DOM types: it runs in the page.
   await page.evaluate(`(async () => {
     await document.fonts.ready;
-    await Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined)));
-    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    // Finite ones only: an endless animation (a pulsing badge, a pending clock) never finishes.
+    const finite = document.getAnimations().filter((a) => Number.isFinite(a.effect?.getComputedTiming().endTime ?? Infinity));
+    await Promise.all(finite.map((a) => a.finished.catch(() => undefined)));
   })()`);
   await page.screenshot({ path });
 }
