@@ -47,6 +47,15 @@ export const ERROR_CODES = {
   duplicate_member: { status: 400, text: 'a user is listed twice, or the sender lists themselves' },
   too_many_members: { status: 409, text: 'the group would have more members than the limit' },
   too_many_groups: { status: 409, text: 'a user would be in more groups than the limit' },
+  message_not_found: { status: 404, text: 'no message with that seq in this room that you can see' },
+  not_sender: { status: 403, text: 'only the sender may do this to the message' },
+  not_editable: { status: 409, text: 'only your own text messages can be edited, not a forwarded one' },
+  edit_window_closed: { status: 409, text: 'the message is too old to edit' },
+  message_deleted: { status: 409, text: 'the message was deleted' },
+  invalid_reaction: { status: 400, text: 'that emoji is not one of the reactions this server offers' },
+  too_many_reactions: { status: 409, text: 'you already have the most reactions allowed on this message' },
+  invalid_query: { status: 400, text: 'the search query is empty, too long or has no word to search for' },
+  invalid_cursor: { status: 400, text: 'the paging cursor is not one this search returned' },
 } as const satisfies Record<string, { status: number; text: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

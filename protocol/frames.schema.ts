@@ -24,10 +24,33 @@ const messageSend = z.strictObject({
   clientMsgId,
   /** The text rule of bodies (text.ts); length is checked separately so an over-long body gets its own error code. */
   body: textSchema('body'),
+  /** A reply: the seq of a message (not an event) of the same room the sender can see. */
+  replyTo: seq.min(1).optional(),
 });
+
+/** A message of a room the sender is a member of, named by its seq. */
+const target = { ref, room: roomId, seq: seq.min(1) };
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
   messageSend,
+  /**
+   * Copies a message the sender can see (`from`) into another room as a new message marked
+   * forwarded, answered `message.sent` like `message.send` (same `to`/`room` rule, same idempotency).
+   */
+  z.strictObject({
+    type: z.literal('message.forward'),
+    ref,
+    to: userId.optional(),
+    room: roomId.optional(),
+    clientMsgId,
+    from: z.strictObject({ room: roomId, seq: seq.min(1) }),
+  }),
+  /** The sender replaces the body of their own text message, within the edit window. Answered `message.changed`. */
+  z.strictObject({ type: z.literal('message.edit'), ...target, body: textSchema('body') }),
+  /** `everyone`: the sender (or a group's owner or admin) erases it for all; `me`: hidden on the caller's devices only. */
+  z.strictObject({ type: z.literal('message.delete'), ...target, for: z.enum(['everyone', 'me']) }),
+  /** Puts (`on`) or takes off one of `REACTIONS`; answered `message.changed`. */
+  z.strictObject({ type: z.literal('message.react'), ...target, emoji: z.string().max(16), on: z.boolean() }),
   /** "I have every message of this room up to `seq`" (cumulative): drives the delivered tick. */
   z.strictObject({ type: z.literal('message.ack'), room: roomId, seq }),
   /** "I have shown every message of this room up to `seq`" (cumulative): drives the read tick. */

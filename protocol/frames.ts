@@ -6,9 +6,9 @@
  */
 import type { ErrorCode } from './errors.ts';
 
-import type { LIMITS } from './limits.ts';
+import type { LIMITS, Reaction } from './limits.ts';
 
-export { LIMITS, PROTOCOL_VERSION, SUBPROTOCOL } from './limits.ts';
+export { LIMITS, PROTOCOL_VERSION, REACTIONS, SUBPROTOCOL, type Reaction } from './limits.ts';
 export type { ClientFrame, ClientFrameType } from './frames.schema.ts';
 
 /** A room is a 1:1 conversation (`LOWER-HIGHER`) or a named group (`g-…`). */
@@ -35,6 +35,37 @@ export type RoomEvent =
   | { type: 'member.role'; user: number; role: GroupRole };
 
 /**
+ * A change to an earlier message, as an entry of the room's log (`Message.kind === 'event'`) in 1:1
+ * rooms and groups alike. `seq` names the message it changes; the entry's `sender` made the change.
+ * A client applies it to that message only when the entry's seq is above the message's `rev` (a
+ * message read after the change already shows it).
+ */
+export type MessageChange =
+  /** The new body (the latest edit wins). Once the message is deleted, the store erases this body too: `''`. */
+  | { type: 'message.edited'; seq: number; body: string }
+  /** Deleted for everyone: the message becomes a tombstone (empty body, no reactions). */
+  | { type: 'message.deleted'; seq: number }
+  /** The entry's sender put `emoji` on the message (`on`) or took it off. */
+  | { type: 'message.reacted'; seq: number; emoji: Reaction; on: boolean };
+
+/** Every event a log entry may carry: a change to a group, or a change to a message. */
+export type LogEvent = RoomEvent | MessageChange;
+
+/** True for an entry that changes an earlier message (its event's type starts with `message.`). */
+export function isMessageChange(event: LogEvent | undefined): event is MessageChange {
+  return event !== undefined && event.type.startsWith('message.');
+}
+
+/** What a reply shows of the message it answers: who wrote it and how it starts, as it is now. */
+export interface ReplyPreview {
+  seq: number;
+  sender: number;
+  /** The start of the original's current body (`LIMITS.replyPreviewLength` code units at most); `''` once deleted. */
+  preview: string;
+  deleted?: true;
+}
+
+/**
  * An entry of a room's log as every client sees it. `seq` is gap-free per room; `ts` is server time
  * (ms). A text message has no `kind` (the shape of version 1's first messages, unchanged); a change
  * to a group has `kind: 'event'`, its `event`, an empty `body` and a server-made `clientMsgId`.
@@ -48,7 +79,22 @@ export interface Message {
   clientMsgId: string;
   ts: number;
   kind?: 'event';
-  event?: RoomEvent;
+  event?: LogEvent;
+  /** A reply: the message it answers, in this room, as it is when read (a deletion erases the preview). */
+  replyTo?: ReplyPreview;
+  /** A forwarded copy: who wrote the original and their display name then. The source room is never told. */
+  forwarded?: { sender: number; name: string };
+  /**
+   * The seq of the last entry that changed this message (an edit, deletion or reaction); absent
+   * when none did. A change entry with a seq at or below it is already part of this state.
+   */
+  rev?: number;
+  /** When the body was last edited (ms). */
+  editedAt?: number;
+  /** Deleted for everyone: `body` is `''`, nothing else of it is kept. */
+  deleted?: true;
+  /** Who reacted with what, per emoji in order of reacting; absent when nobody did. */
+  reactions?: Partial<Record<Reaction, number[]>>;
 }
 
 export interface PublicUser {
@@ -84,6 +130,8 @@ export interface RoomSummary {
   read: Record<string, number>;
   /** Groups only: the seq from which this user sees the log. */
   joinedSeq?: number;
+  /** The seqs this user deleted for themselves in this room (the newest `LIMITS.hiddenPerRoomMax`); absent when none. */
+  hidden?: number[];
   /** Groups only, a group the user was removed from or left: the seq of that entry, the last they see. */
   left?: number;
   /** True when the user muted the room's push notifications (`PUT /api/rooms/:room/mute`). */
@@ -116,6 +164,8 @@ export type ServerFrame =
       limits: typeof LIMITS;
       /** Added within version 1; the server always sends it. */
       groups?: GroupLimits;
+      /** Added within version 1; the server always sends it. How long a message stays editable (EDIT_WINDOW_MS), ms. */
+      editWindowMs?: number;
     }
   | { type: 'message.sent'; ref: string; room: string; id: string; seq: number; ts: number; duplicate: boolean }
   | { type: 'message.new'; message: Message }
@@ -132,6 +182,17 @@ export type ServerFrame =
   | { type: 'group.done'; ref?: string; room: string; seq: number }
   /** The answer to `group.members`: the current members with their roles and receipt watermarks. */
   | { type: 'group.members'; ref?: string; room: string; name: string; lastSeq: number; members: GroupMember[] }
+  /**
+   * The answer to `message.edit`, `message.delete` (for everyone) and `message.react`: `seq` is the
+   * entry that made the change, or the message's `rev` when it already was in that state (a retry,
+   * which changes nothing). The entry itself arrives as `message.new`, on this socket too.
+   */
+  | { type: 'message.changed'; ref?: string; room: string; target: number; seq: number }
+  /**
+   * `message.delete` for me: sent to every socket of the user (the one that asked gets its `ref`).
+   * The message is hidden on each of their devices; nobody else is told.
+   */
+  | { type: 'message.hidden'; ref?: string; room: string; seq: number }
   | { type: 'pong'; ref?: string }
   | { type: 'error'; code: ErrorCode; message: string; ref?: string };
 

@@ -143,6 +143,29 @@ export interface RoomMuteResponse {
   muted: boolean;
 }
 
+// Search
+
+/**
+ * `GET /api/search?q=…&room=…&cursor=…&limit=…`: the caller's messages matching every word of `q`
+ * (the last word also as a prefix), newest first, in the rooms the caller is in (or `room` only), from
+ * the seq they joined to the seq they left, never deleted ones or ones they deleted for themselves,
+ * by their current (edited) text. `cursor` is `next` of the previous page of the same query.
+ */
+export interface SearchResponse {
+  results: SearchHit[];
+  /** Present when there may be more: pass it as `cursor` with the same `q` and `room`. */
+  next?: string;
+}
+
+/** One message found. The snippet is plain text: `marks` are [start, end) offsets into it (UTF-16) of each match, never markup. */
+export interface SearchHit {
+  room: string;
+  seq: number;
+  sender: number;
+  ts: number;
+  snippet: { text: string; marks: Array<[number, number]> };
+}
+
 // Health
 
 /** `GET /healthz`. */

@@ -22,4 +22,22 @@ export const LIMITS = {
   maxFragments: 1024,
   /** Most user ids in one `group.create` or `group.add`; a larger group is built with several `group.add`. */
   groupUsersPerFrame: 1000,
+  /** Most distinct reactions one user may have on one message. */
+  reactionsPerUserMax: 3,
+  /** Longest preview of the original a reply carries, in UTF-16 code units. */
+  replyPreviewLength: 100,
+  /** Most "deleted for me" seqs per room `sync.done` lists (the newest). */
+  hiddenPerRoomMax: 1000,
+  /** Longest search query, in UTF-16 code units (`GET /api/search`). */
+  searchQueryMax: 256,
+  /** Most results in one search page. */
+  searchPageMax: 50,
 } as const;
+
+/**
+ * The emoji a reaction may be, in the order the app offers them (docs/protocol.md, "Message
+ * actions"); the server refuses any other. A user may have up to `LIMITS.reactionsPerUserMax` of
+ * them on one message.
+ */
+export const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏', '🔥', '👎'] as const;
+export type Reaction = (typeof REACTIONS)[number];

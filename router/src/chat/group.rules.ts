@@ -7,14 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupState, MembershipChange, NewMessage } from '../../../db/history.port.ts';
 import { AppError } from '../../../protocol/app-error.ts';
-import type { ClientFrame, GroupLimits, GroupRole, RoomEvent } from '../../../protocol/frames.ts';
+import type { ClientFrame, GroupLimits, GroupRole, LogEvent, RoomEvent } from '../../../protocol/frames.ts';
 
 /** A group request as the room actor gets it (`group.create` has its own path). */
 export type GroupRequest = Extract<ClientFrame, { type: 'group.rename' | 'group.add' | 'group.remove' | 'group.role' | 'group.leave' }>;
 
 
 /** What an event does to a group's members; a rename changes none. */
-export function membershipChange(event: RoomEvent): MembershipChange | undefined {
+export function membershipChange(event: LogEvent): MembershipChange | undefined {
   switch (event.type) {
     case 'room.created':
       return { set: event.members };
@@ -25,6 +25,9 @@ export function membershipChange(event: RoomEvent): MembershipChange | undefined
     case 'member.left':
       return { remove: [event.user] };
     case 'room.renamed':
+    case 'message.edited':
+    case 'message.deleted':
+    case 'message.reacted':
       return undefined;
   }
 }

@@ -172,6 +172,13 @@ async function route(frame: ClientFrame, conn: Connection, deps: ConnectionActor
     case 'group.members':
       deps.rooms.tell(frame.room, { type: 'members', conn, ...(frame.ref ? { ref: frame.ref } : {}) });
       return;
+    case 'message.forward':
+    case 'message.edit':
+    case 'message.delete':
+    case 'message.react':
+      // Message actions arrive with the protocol; until the chatroom handles them they are refused as unknown.
+      conn.fail(new AppError('unknown_type', `${frame.type} is not handled yet`), frame.ref);
+      return;
     default:
       frame satisfies never;
   }
