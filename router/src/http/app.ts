@@ -85,7 +85,10 @@ export function httpApp({ config, log, guards, routes, ready, draining }: HttpDe
         etag: true,
         gzip: true,
         brotli: true,
-        setHeaders: (res) => {
+        setHeaders: (res, pathname) => {
+          // A build names its hashed assets by content, so a browser may keep them for good; the
+          // shell, the manifest and the service worker name no version and are revalidated on each use.
+          res.setHeader('Cache-Control', pathname.startsWith('/_app/immutable/') ? 'public, max-age=31536000, immutable' : 'no-cache');
           res.setHeader('Content-Security-Policy', csp);
           res.setHeader('X-Content-Type-Options', 'nosniff');
           res.setHeader('Referrer-Policy', 'same-origin');
