@@ -282,6 +282,16 @@ if (chromiumOrSkip(t, 'the PWA browser suite')) {
       await bob.page.addInitScript('globalThis.__name = (f) => f');
     });
 
+    await t.test('an address the app does not know says so and leads back to the chats', async (t) => {
+      await bob.page.goto(`${origin}/no/such/screen`);
+      await bob.page.getByTestId('error-page').waitFor();
+      t.equal(await bob.page.getByRole('heading', { name: 'Page not found' }).count(), 1, 'the screen names the problem');
+      await shot(bob, 'not-found');
+      await bob.page.getByTestId('error-page').getByRole('link', { name: 'Back to chats' }).click();
+      await bob.page.locator('[data-testid=chat-row]').first().waitFor();
+      t.pass('the link leads back to the chat list');
+    });
+
     await t.test('sign out returns to the sign-in screen', async (t) => {
       await bob.page.goto(`${origin}/settings`);
       await bob.page.getByRole('heading', { name: 'Settings' }).waitFor();
