@@ -290,6 +290,7 @@ if (chromiumOrSkip(t, 'the PWA browser suite')) {
       await bob.page.getByTestId('error-page').getByRole('link', { name: 'Back to chats' }).click();
       await bob.page.locator('[data-testid=chat-row]').first().waitFor();
       t.pass('the link leads back to the chat list');
+      t.equal(await bob.page.getByTestId('preview').first().innerText(), 'You: written on the train', 'the preview of his own last message reads "You: " and the text, with the space');
     });
 
     await t.test('sign out returns to the sign-in screen', async (t) => {
