@@ -215,6 +215,28 @@ if (chromiumOrSkip(t, 'the PWA browser suite')) {
       t.match(csp, /frame-ancestors 'none'/, 'which forbids framing');
     });
 
+    await t.test('a push service that never answers leaves the rest of settings usable and times out with a sentence', async (t) => {
+      // The browser's clock is the test's: the switch's timeout passes when the test says so.
+      await bob.page.clock.install();
+      await bob.page.goto(`${origin}/settings`);
+      await bob.page.evaluate(() => {
+        PushManager.prototype.subscribe = () => new Promise<PushSubscription>(() => undefined);
+      });
+      const toggle = bob.page.getByRole('switch', { name: /Notify me/ });
+      await toggle.click();
+      await bob.page.getByText('Turning notifications on…').waitFor();
+      t.ok(await toggle.isDisabled(), 'the switch waits for the browser');
+      t.notOk(await toggle.isChecked(), 'and does not show a state it does not have');
+      for (const name of ['Add a passkey', 'Sign out', 'Sign out everywhere']) {
+        t.ok(await bob.page.getByRole('button', { name, exact: true }).isEnabled(), `"${name}" stays usable meanwhile`);
+      }
+      await bob.page.clock.fastForward(30_000);
+      await bob.page.getByRole('alert').filter({ hasText: 'push service did not answer' }).waitFor();
+      t.ok(await toggle.isEnabled(), 'after the timeout the switch can be tried again');
+      t.notOk(await toggle.isChecked(), 'and is off');
+      await shot(bob, 'settings-push-timeout');
+    });
+
     await t.test('settings turn push on and a push shows a notification unless its chat is open', async (t) => {
       // Headless Chromium refuses pushManager.subscribe: only that call is stubbed.
       await alice.page.evaluate(() => {

@@ -26,6 +26,22 @@ export async function pushEnabled(): Promise<boolean> {
   return Boolean(await (await registration()).pushManager.getSubscription());
 }
 
+/**
+ * How long turning notifications on or off may take. Without a reachable push service the browser's
+ * subscribe never settles (a network without Google's push servers, some privacy browsers), and the
+ * settings screen must say so instead of waiting for ever.
+ */
+export const PUSH_SWITCH_TIMEOUT_MS = 20_000;
+
+/** `work`, or a rejection saying the push service did not answer once `ms` have passed. */
+export function withinPushTimeout<T>(work: Promise<T>, ms = PUSH_SWITCH_TIMEOUT_MS): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('The browser’s push service did not answer. Check the connection and try again.')), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Asks for permission (call from a click), subscribes and sends the subscription to the router. */
 export async function enablePush(): Promise<void> {
   if (!pushSupported()) throw new Error('This browser cannot show push notifications.');
