@@ -195,6 +195,8 @@ if (chromiumOrSkip(t, 'the PWA browser suite')) {
       await bob.page.goto(`${origin}/`).catch(() => undefined);
       await bob.page.locator('[data-testid=chat-row]').first().waitFor({ timeout: 10_000 });
       t.pass('offline, the app shell opens on the cached chat list');
+      await bob.page.locator('[data-testid=connection][data-state=offline]').waitFor();
+      t.equal(await bob.page.getByTestId('connection').innerText(), 'Offline', 'and says it is offline once its first attempt fails, not "Connecting…" for ever');
       await shot(bob, 'chats-offline');
       await bob.page.goto(`${origin}${roomPath}`).catch(() => undefined);
       await bob.context.setOffline(false);

@@ -77,7 +77,10 @@ export class ChatSocket {
   private connect(): void {
     if (this.stopped) return;
     if (!navigator.onLine) return this.setState('offline');
-    this.setState('connecting');
+    // After an attempt that never got through, the app is offline for the user, whatever
+    // navigator.onLine claims (it says online behind a dead network or when the server is down):
+    // the retries go on quietly and "Connecting…" is shown again only when a reconnect has a chance.
+    if (this.attempt === 0 || this.state !== 'offline') this.setState('connecting');
     const ws = new WebSocket(this.url, SUBPROTOCOL);
     this.ws = ws;
     ws.onmessage = (ev) => {
@@ -110,12 +113,14 @@ export class ChatSocket {
   }
 
   private dropped(): void {
+    const wasOnline = this.state === 'online';
     const ws = this.ws;
     this.ws = null;
     if (ws) ws.onmessage = ws.onclose = null;
     this.clearTimers();
     if (this.stopped) return;
-    this.setState(navigator.onLine ? 'connecting' : 'offline');
+    // A socket that was up is being reconnected; one that never got through means no way to the server.
+    this.setState(navigator.onLine && wasOnline ? 'connecting' : 'offline');
     if (!navigator.onLine) return; // 'online' reconnects
     const delay = Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** this.attempt);
     this.attempt++;
