@@ -102,7 +102,15 @@ if (chromiumOrSkip(t, 'the PWA browser suite')) {
         await p.page.waitForURL('**/signin');
         await shot(p, 'signin');
         await p.page.getByRole('tab', { name: 'Create account' }).click();
+        const create = p.page.getByRole('button', { name: 'Create account with a passkey' });
+        for (const [typed, why] of [['a b', /only have the letters a–z/], ['ab', /at least 3/], ['x'.repeat(33), /at most 32/]] as const) {
+          await p.page.getByLabel('Handle').fill(typed);
+          t.match(await p.page.getByTestId('handle-problem').innerText(), why, `a handle like "${typed.slice(0, 8)}" is refused with a reason`);
+          t.ok(await create.isDisabled(), 'and cannot be submitted');
+          if (typed === 'a b') await shot(p, 'signup-bad-handle');
+        }
         await p.page.getByLabel('Handle').fill(p.handle);
+        t.equal(await p.page.getByTestId('handle-problem').count(), 0, 'a good handle shows no problem');
         await p.page.getByLabel('Your name').fill(`${p.name} Example`);
         await shot(p, 'signup');
         await p.page.getByRole('button', { name: 'Create account with a passkey' }).click();
