@@ -148,4 +148,12 @@ t.test('search over HTTP', async (t) => {
     t.equal(second.next, undefined, 'and nothing after it');
     t.ok(asked.every((u) => u === bob.id), 'asked about the searching user only');
   });
+
+  t.test('the route skips what its caller deleted for themselves, and only for them', async (t) => {
+    const room = await direct(ann, bob);
+    const [kept, hidden] = await send(room, bob.id, 'quince jam', 'quince tart');
+    await relational.hideMessage(ann.id, room, hidden!);
+    t.same(where(await found(ann, `q=quince&room=${room}`)), [`${room}#${kept}`], 'ann no longer finds the one she hid');
+    t.same(where(await found(bob, `q=quince&room=${room}`)), [`${room}#${kept}`, `${room}#${hidden}`].sort(), 'bob still finds both');
+  });
 });

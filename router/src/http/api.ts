@@ -43,7 +43,17 @@ export function apiRoutes({ config, log, stores, notifications }: ApiSources): P
       authRoutes({ ...sessions, auth: stores.auth, oauth: new OAuthService(services), limiter, callerOf: caller, log }),
       passkeyRoutes({ ...sessions, auth: stores.auth, passkeys: new PasskeyService(services), limiter }),
       usersRoutes({ auth: stores.auth }),
-      searchRoutes({ searches: new SearchService({ search: stores.search, rooms: stores.relational }) }),
+      searchRoutes({
+        searches: new SearchService({
+          search: stores.search,
+          rooms: stores.relational,
+          // What the caller deleted for themselves is not found again.
+          hiddenFor: async (user, found) => {
+            const hidden = await stores.relational.hiddenOf(user, [...new Set(found.map((f) => f.room))]);
+            return found.filter((f) => hidden.get(f.room)?.includes(f.seq));
+          },
+        }),
+      }),
       pushRoutes({ notify: stores.notify, rooms: stores.relational, vapidPublicKey: notifications.vapidPublicKey, pushEndpoints: notifications.pushEndpoints, log }),
     ],
   };
