@@ -325,6 +325,19 @@ if (chromiumOrSkip(t, 'the PWA browser suite')) {
       t.equal(await bob.page.getByTestId('preview').first().innerText(), 'You: written on the train', 'the preview of his own last message reads "You: " and the text, with the space');
     });
 
+    // Alice: her page still has the virtual authenticator she signed up with.
+    await t.test('refusals in settings are said in the app\'s words, never the browser\'s or the server\'s', async (t) => {
+      await alice.page.goto(`${origin}/settings`);
+      await alice.page.getByRole('button', { name: 'Add a passkey' }).click();
+      const alert = alice.page.locator('main > p[role=alert]');
+      await alert.waitFor();
+      t.equal(await alert.innerText(), 'This device already holds a passkey for this account. Use another device or password manager.', 'a second passkey on the same authenticator: our sentence, not "The authenticator was previously registered"');
+      await alice.page.getByRole('button', { name: /^Remove passkey/ }).click();
+      await alert.filter({ hasText: 'only way' }).waitFor();
+      t.equal(await alert.innerText(), 'This is your only way to sign in. Add another passkey or account first.', 'removing the last passkey: our sentence, not the server\'s lower-case text');
+      await shot(alice, 'settings-refusal');
+    });
+
     await t.test('sign out returns to the sign-in screen', async (t) => {
       await bob.page.goto(`${origin}/settings`);
       await bob.page.getByRole('heading', { name: 'Settings' }).waitFor();

@@ -27,6 +27,7 @@ import type {
   UserResponse,
   VapidKeyResponse,
 } from '$protocol/http.ts';
+import { sentenceFor } from './errors.ts';
 
 export type User = UserProfileJson;
 export type Passkey = PasskeyJson;
@@ -54,11 +55,15 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError('network', 'You are offline or the server is unreachable.', 0);
+    throw new ApiError('network', 'You are offline or the server cannot be reached. Try again once connected.', 0);
   }
   if (res.status === 204) return undefined as T;
   const json = (await res.json().catch(() => ({}))) as Partial<ErrorResponse>;
-  if (!res.ok) throw new ApiError(json.error?.code ?? 'internal', json.error?.message ?? res.statusText, res.status);
+  // The message is the app's sentence for the code (errors.ts), never the server's developer text.
+  if (!res.ok) {
+    const code = json.error?.code ?? 'internal';
+    throw new ApiError(code, sentenceFor(code), res.status);
+  }
   return json as T;
 }
 
