@@ -50,28 +50,26 @@ export async function revealMessage(room: string, seq: number): Promise<boolean>
 
 /**
  * For the conversation's scroller, whose message rows carry `data-seq`: scrolls each message revealed
- * in `room` to the middle of the view. Leaving the conversation clears the highlight.
+ * in `room` to the middle of the view.
  */
 export function showsRevealed(room: string): Attachment<HTMLElement> {
   return (scroller) => {
     const at = revealed.is(room, revealed.seq) ? revealed.seq : 0;
-    const count = untrack(() => revealed.count);
-    if (at) {
-      // After the pages just loaded are laid out and the conversation has kept (or not) its place.
-      void tick()
-        .then(tick)
-        .then(() => scroller.querySelector(`[data-seq="${at}"]`)?.scrollIntoView({ block: 'center' }));
-    }
-    return () => {
-      // Torn down for a new reveal (the count moved): keep it; for leaving the conversation: forget it.
-      if (untrack(() => revealed.count) === count) revealed.clear();
-    };
+    if (!at) return;
+    // After the pages just loaded are laid out and the conversation has kept (or not) its place.
+    void tick()
+      .then(tick)
+      .then(() => scroller.querySelector(`[data-seq="${at}"]`)?.scrollIntoView({ block: 'center' }));
   };
 }
 
-/** For the conversation: reveals message `seq` (its `?seq=`, from a search result) once it opens. */
+/**
+ * For the conversation: reveals message `seq` (its `?seq=`, from a search result) once it opens, and
+ * forgets the highlight when it closes. Reads no state, so it runs again only for another room or seq.
+ */
 export function revealsOnOpen(room: string, seq: number): Attachment<HTMLElement> {
   return () => {
     if (seq > 0) untrack(() => void revealMessage(room, seq));
+    return () => revealed.clear();
   };
 }
