@@ -37,12 +37,13 @@ import {
 } from './history.mongo.errors.ts';
 import { HistoryContentError, type AppendOutcome, type GroupState, type HistoryStore, type Message, type NewMessage } from './history.port.ts';
 import { runTransaction } from './mongo.transaction.ts';
+import { messageWords } from './search.mongo.ts';
 import { appendTransactionOptions, DEFAULT_MONGO_TIMEOUTS, mongoClientOptions, type MongoTimeouts } from './history.mongo.options.ts';
 
 export type { CounterRepair, MongoTimeouts };
 
-/** A stored message with its id as the document's `_id`. */
-type MessageDoc = Omit<Message, 'id'> & { _id: string };
+/** A stored message with its id as the document's `_id`; a text message also with its words, for search (search.mongo.ts). */
+type MessageDoc = Omit<Message, 'id'> & { _id: string; words?: string[] };
 
 export interface MongoHistoryOptions extends Partial<MongoTimeouts> {
   /** The database; default the one named in the URL (MongoDB's `test` without one). */
@@ -52,6 +53,9 @@ export interface MongoHistoryOptions extends Partial<MongoTimeouts> {
 }
 
 const NAMESPACE_EXISTS = 48;
+
+/** Reads of history leave out the words search keeps (a copy of the body's). */
+const NO_WORDS = { words: 0 } as const;
 
 /**
  * Server codes of a write refused for what it holds: InvalidBSON 22, DocumentValidationFailure 121,
@@ -174,6 +178,11 @@ export class MongoHistoryStore implements HistoryStore {
     });
   }
 
+  /** The database this store keeps its collections in, for the search store over the same messages (search.mongo.ts). */
+  get database(): Db {
+    return this.#db;
+  }
+
   async groupState(room: string): Promise<GroupState | null> {
     const counter = await this.#counters.findOne({ _id: { $eq: room } });
     if (!counter?.version) return null;
@@ -232,7 +241,7 @@ export class MongoHistoryStore implements HistoryStore {
   async after(room: string, after: number, limit: number): Promise<Message[]> {
     if (limit <= 0) return [];
     const docs = await this.#messages
-      .find({ room: { $eq: room }, seq: { $gt: after } })
+      .find({ room: { $eq: room }, seq: { $gt: after } }, { projection: NO_WORDS })
       .sort({ seq: 1 })
       .limit(limit)
       .toArray();
@@ -243,7 +252,7 @@ export class MongoHistoryStore implements HistoryStore {
     if (limit <= 0) return [];
     const filter: Filter<MessageDoc> =
       before === undefined ? { room: { $eq: room } } : { room: { $eq: room }, seq: { $lt: before } };
-    const docs = await this.#messages.find(filter).sort({ seq: -1 }).limit(limit).toArray();
+    const docs = await this.#messages.find(filter, { projection: NO_WORDS }).sort({ seq: -1 }).limit(limit).toArray();
     return docs.map(toMessage);
   }
 
@@ -313,6 +322,8 @@ function toDoc(m: Message): MessageDoc {
   if (m.event) {
     doc.kind = 'event';
     doc.event = m.event;
+  } else {
+    doc.words = messageWords(m.body);
   }
   return doc;
 }

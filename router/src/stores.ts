@@ -27,6 +27,9 @@ import type { TaskQueue } from '../../workers/tasks/queue.port.ts';
 import { MongoHistoryStore } from '../../db/history.mongo.ts';
 import { PgHistoryStore } from '../../db/history.pg.ts';
 import type { HistoryStore } from '../../db/history.port.ts';
+import { MongoSearchStore } from '../../db/search.mongo.ts';
+import { PgSearchStore } from '../../db/search.pg.ts';
+import type { SearchStore } from '../../db/search.port.ts';
 import type { RelationalStore } from '../../db/relational.port.ts';
 import { KnexRelationalStore } from '../../db/relational.store.ts';
 import { openRelational } from '../../db/relational.ts';
@@ -43,6 +46,8 @@ export interface Stores {
   knex: Knex;
   relational: RelationalStore;
   history: HistoryStore;
+  /** Search over the history, in the same database as history. */
+  search: SearchStore;
   sessions: SessionStore;
   /** Passkeys, provider identities and profiles. */
   auth: AuthStore;
@@ -74,13 +79,16 @@ export async function openStores(config: Readonly<Config>, log: Logger, { schedu
   const knex = await openRelational({ databaseUrl: config.databaseUrl, dataDir });
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
-    const history = config.mongoUrl
+    const mongoHistory = config.mongoUrl
       ? await MongoHistoryStore.open(config.mongoUrl, {
           ...config.mongo,
           onCounterRepair: (repair) => log.warn({ repair }, 'history: a room counter was behind its messages (a restore?) and was raised'),
         })
-      : new PgHistoryStore(knex);
+      : undefined;
+    const history: HistoryStore = mongoHistory ?? new PgHistoryStore(knex);
     opened.push(history);
+    // Search reads the messages where history keeps them, on the same connection.
+    const search: SearchStore = mongoHistory ? await MongoSearchStore.open(mongoHistory.database) : new PgSearchStore(knex);
     const sessions = config.redisUrl
       ? RedisSessionStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}sess:`, onError: (err) => log.warn({ err }, 'redis error'), clock: scheduler })
       : new MemorySessionStore({ clock: scheduler });
@@ -122,6 +130,7 @@ export async function openStores(config: Readonly<Config>, log: Logger, { schedu
       knex,
       relational: new KnexRelationalStore(knex),
       history,
+      search,
       sessions,
       auth: new KnexAuthStore(knex),
       attempts,

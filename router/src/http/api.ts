@@ -1,6 +1,6 @@
 /**
  * The /api of a router node: every feature's routes, each given only what it uses (AuthDeps,
- * PasskeyRoutesDeps, UsersDeps, PushDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
+ * PasskeyRoutesDeps, UsersDeps, PushDeps, SearchRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
  * the node's stores and services; app.ts registers the result.
  */
 import type { IncomingMessage } from 'node:http';
@@ -14,6 +14,8 @@ import type { Config } from '../config.ts';
 import type { Notifications } from '../notify/notifications.ts';
 import { pushRoutes } from '../notify/push.routes.ts';
 import type { Stores } from '../stores.ts';
+import { searchRoutes } from '../search/search.routes.ts';
+import { SearchService } from '../search/search.service.ts';
 import { usersRoutes } from '../users/users.routes.ts';
 import { callerOf, edgeGuards, type Caller } from './caller.ts';
 import type { HttpDeps } from './app.ts';
@@ -22,7 +24,7 @@ import type { HttpDeps } from './app.ts';
 export interface ApiSources {
   config: Readonly<Config>;
   log: Logger;
-  stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'attempts' | 'rateLimits' | 'notify' | 'bus'>;
+  stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'attempts' | 'rateLimits' | 'notify' | 'bus' | 'search'>;
   notifications: Pick<Notifications, 'vapidPublicKey' | 'pushEndpoints'>;
 }
 
@@ -41,6 +43,7 @@ export function apiRoutes({ config, log, stores, notifications }: ApiSources): P
       authRoutes({ ...sessions, auth: stores.auth, oauth: new OAuthService(services), limiter, callerOf: caller, log }),
       passkeyRoutes({ ...sessions, auth: stores.auth, passkeys: new PasskeyService(services), limiter }),
       usersRoutes({ auth: stores.auth }),
+      searchRoutes({ searches: new SearchService({ search: stores.search, rooms: stores.relational }) }),
       pushRoutes({ notify: stores.notify, rooms: stores.relational, vapidPublicKey: notifications.vapidPublicKey, pushEndpoints: notifications.pushEndpoints, log }),
     ],
   };
