@@ -117,7 +117,7 @@ async function shownAndHighlighted(p: Person, seq: number): Promise<void> {
     (seq) => {
       const el = document.querySelector(`[data-testid=message][data-seq="${seq}"]`);
       const scroller = document.querySelector('main.messages');
-      if (!el || !scroller || !el.classList.contains('found')) return false;
+      if (!el || !scroller || !el.classList.contains('flash')) return false;
       const a = el.getBoundingClientRect();
       const b = scroller.getBoundingClientRect();
       return a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
@@ -190,7 +190,7 @@ if (chromiumOrSkip(t, 'the search browser suite')) {
       await count.filter({ hasText: /^2 of 3$/ }).waitFor(WAIT);
       await shownAndHighlighted(alice, RHUBARB_SEQS[1]!);
       t.pass('Enter: the older match, "2 of 3", loaded from earlier history, scrolled to and highlighted');
-      t.equal(await alice.page.locator('[data-testid=message].found').count(), 1, 'only the match on screen is highlighted');
+      t.equal(await alice.page.locator('[data-testid=message].flash').count(), 1, 'only the match on screen is highlighted');
 
       await bar.getByRole('button', { name: 'Older match' }).click();
       await count.filter({ hasText: /^3 of 3$/ }).waitFor(WAIT);
@@ -211,7 +211,7 @@ if (chromiumOrSkip(t, 'the search browser suite')) {
 
       await box.fill('nothing like this anywhere');
       await count.filter({ hasText: 'No results' }).waitFor(WAIT);
-      t.equal(await alice.page.locator('[data-testid=message].found').count(), 0, 'no results: nothing highlighted');
+      t.equal(await alice.page.locator('[data-testid=message].flash').count(), 0, 'no results: nothing highlighted');
       await box.press('Escape');
       await bar.waitFor({ state: 'detached', ...WAIT });
       t.pass('Esc closes the bar');

@@ -38,7 +38,7 @@ export const revealed = new Revealed();
  */
 export async function revealMessage(room: string, seq: number): Promise<boolean> {
   const ask = ++asked;
-  const held = await chat.loadUntil(room, seq);
+  const held = await chat.reveal(room, seq);
   // A later reveal that finished first wins: a slow one (many pages back) does not move the view after it.
   if (held && ask === asked) {
     revealed.room = room;

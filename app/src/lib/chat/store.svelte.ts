@@ -254,7 +254,7 @@ export class Chat {
    * not a message here (deleted, an event), it is before what this user may see, or the connection
    * went away.
    */
-  async loadUntil(roomId: string, seq: number): Promise<boolean> {
+  async reveal(roomId: string, seq: number): Promise<boolean> {
     for (;;) {
       const room = this.state.rooms[roomId];
       const oldest = room?.messages[0]?.seq;
