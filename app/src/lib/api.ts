@@ -21,6 +21,7 @@ import type {
   RequestOptionsResponse,
   RoomMuteRequest,
   RoomMuteResponse,
+  SearchResponse,
   SignOutEverywhereResponse,
   SignupOptionsRequest,
   UserProfileJson,
@@ -45,7 +46,8 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** `signal` aborts the call: it then rejects with the abort's DOMException, not an ApiError. */
+async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -53,8 +55,10 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
       credentials: 'same-origin',
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
     });
-  } catch {
+  } catch (e) {
+    if (signal?.aborted) throw e;
     throw new ApiError('network', 'You are offline or the server cannot be reached. Try again once connected.', 0);
   }
   if (res.status === 204) return undefined as T;
@@ -98,5 +102,13 @@ export const api = {
   // What the browser's PushSubscription.toJSON() gives; the router checks it is a PushSubscriptionRequest.
   addPushSubscription: (sub: PushSubscriptionJSON) => call<PushSubscriptionResponse>('POST', '/api/push/subscriptions', sub),
   muteRoom: (room: string, muted: boolean) => call<RoomMuteResponse>('PUT', `/api/rooms/${encodeURIComponent(room)}/mute`, { muted } satisfies RoomMuteRequest),
+  /** One page of messages matching `q`, in all the user's rooms or in `room` only; `cursor` is the previous page's `next`. */
+  search(params: { q: string; room?: string; cursor?: string; limit?: number }, signal?: AbortSignal) {
+    const query = new URLSearchParams({ q: params.q });
+    if (params.room) query.set('room', params.room);
+    if (params.cursor) query.set('cursor', params.cursor);
+    if (params.limit) query.set('limit', String(params.limit));
+    return call<SearchResponse>('GET', `/api/search?${query}`, undefined, signal);
+  },
   removePushSubscription: (endpoint: string) => call<void>('DELETE', '/api/push/subscriptions', { endpoint } satisfies PushUnsubscribeRequest),
 };

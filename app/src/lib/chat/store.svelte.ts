@@ -4,7 +4,7 @@
  * file only runs what it asks for. After every (re)connect it resyncs, flushes the outbox in order
  * with the same clientMsgIds, and acks and reads what arrives.
  */
-import { directRoomId, type GroupRole, type Message, type PublicUser, type RoomEvent, type ServerFrame } from '$protocol/frames.ts';
+import { directRoomId, LIMITS, type GroupRole, type Message, type PublicUser, type RoomEvent, type ServerFrame } from '$protocol/frames.ts';
 import { api, type User } from '../api.ts';
 import { ChatSocket, type ConnectionState } from '../socket.ts';
 import { storage } from '../storage.ts';
@@ -55,6 +55,8 @@ export class Chat {
   /** Profiles looked up over HTTP this session, and the rooms waiting for lookups in flight. */
   private readonly profiles = new Map<number, PublicUser>();
   private readonly waiting = new Map<number, Set<string>>();
+  /** Conditions awaited by `until`, checked after every frame and connection change. */
+  private readonly watchers = new Set<() => void>();
 
   get rooms(): Record<string, Room> {
     return this.state.rooms;
@@ -89,9 +91,12 @@ export class Chat {
         if (s !== 'online') {
           this.inFlight.clear();
           this.requests.failAll();
+          // An earlier page asked for on the old socket never comes: let the next ask go out.
+          for (const room of Object.values(this.state.rooms)) room.loadingOlder = false;
           // Without a socket nobody tells us who leaves: "online" would go stale, last-seen times do not.
           for (const [id, p] of Object.entries(this.state.presence)) if (p.online) delete this.state.presence[Number(id)];
         }
+        this.watch();
       },
       signedOut: () => (this.signedOut = true),
     });
@@ -125,6 +130,7 @@ export class Chat {
     this.cache = null;
     this.me = null;
     this.state = emptyState();
+    this.watch();
   }
 
   /** The room with `other`, created locally until its first message creates it on the server. */
@@ -234,12 +240,33 @@ export class Chat {
     if (room?.lastSeq && room.left === undefined) this.socket?.send({ type: 'typing', room: roomId, active });
   }
 
-  /** Asks for the page of history before the oldest message held. */
-  loadOlder(roomId: string): void {
+  /** Asks for the page of history (`limit` messages, default 50) before the oldest message held. */
+  loadOlder(roomId: string, limit = 50): void {
     const room = this.state.rooms[roomId];
     const oldest = room?.messages[0]?.seq;
     if (!room || room.loadingOlder || !oldest || oldest <= 1) return;
-    if (this.socket?.send({ type: 'history.get', ref: `${OLDER_REF}${roomId}`, room: roomId, before: oldest, limit: 50 })) room.loadingOlder = true;
+    if (this.socket?.send({ type: 'history.get', ref: `${OLDER_REF}${roomId}`, room: roomId, before: oldest, limit })) room.loadingOlder = true;
+  }
+
+  /**
+   * Loads earlier pages of a room until the message at `seq` is held. Resolves true once it is;
+   * false when it cannot be: nothing held yet to page back from, the seq is within what is held but
+   * not a message here (deleted, an event), it is before what this user may see, or the connection
+   * went away.
+   */
+  async reveal(roomId: string, seq: number): Promise<boolean> {
+    for (;;) {
+      const room = this.state.rooms[roomId];
+      const oldest = room?.messages[0]?.seq;
+      if (!room || oldest === undefined) return false;
+      if (oldest <= seq) return room.messages.some((m) => m.seq === seq);
+      if (!hasOlder(room)) return false;
+      this.loadOlder(roomId, LIMITS.historyPageMax);
+      if (!room.loadingOlder) return false;
+      await this.until(() => !this.state.rooms[roomId]?.loadingOlder);
+      // No progress (the page was refused or the socket dropped): stop rather than ask forever.
+      if ((this.state.rooms[roomId]?.messages[0]?.seq ?? oldest) >= oldest) return false;
+    }
   }
 
   hasOlder(room: Room): boolean {
@@ -281,6 +308,24 @@ export class Chat {
   private onFrame(frame: ServerFrame): void {
     this.requests.settle(frame);
     for (const effect of apply(this.state, frame, { me: this.me?.id ?? null, now: Date.now() })) this.run(effect);
+    this.watch();
+  }
+
+  /** Resolves once `done()` holds: checked now, then after every frame and connection change. */
+  private until(done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        this.watchers.delete(check);
+        resolve();
+      };
+      this.watchers.add(check);
+    });
+  }
+
+  private watch(): void {
+    for (const check of [...this.watchers]) check();
   }
 
   private run(effect: Effect): void {
