@@ -8,6 +8,7 @@
  * it (an edit at 80 skipped because a reaction at 90 set rev 90). Pure: no socket, storage or clock.
  */
 import { isMessageChange, LIMITS, type Message, type MessageChange, type Reaction } from '../../../../protocol/frames.ts';
+import { clipText } from '../../../../protocol/text.ts';
 import { contiguous, type CachedRoom } from './state.ts';
 
 /** A log entry that changes an earlier message. */
@@ -17,9 +18,9 @@ export function isChange(m: Message): m is ChangeEntry {
   return m.kind === 'event' && isMessageChange(m.event);
 }
 
-/** What a reply shows of an original whose body is now `body` (the server cuts it the same way). */
+/** What a reply shows of an original whose body is now `body`: its start, cut between characters as the server cuts it. */
 export function previewOf(body: string): string {
-  return body.slice(0, LIMITS.replyPreviewLength);
+  return clipText(body, LIMITS.replyPreviewLength);
 }
 
 /**
@@ -42,8 +43,8 @@ export function applyChange(messages: Message[], entry: ChangeEntry): boolean {
     case 'message.deleted':
       next.body = '';
       next.deleted = true;
-      // Nothing else of it is kept (what the server's tombstone holds too).
-      for (const k of ['reactions', 'editedAt', 'replyTo', 'forwarded'] as const) delete next[k];
+      // What the server's tombstone keeps: no reactions, no edit time, no forwarded marker.
+      for (const k of ['reactions', 'editedAt', 'forwarded'] as const) delete next[k];
       quoteOf(messages, e.seq, (q) => ({ ...q, preview: '', deleted: true }));
       break;
     case 'message.reacted':

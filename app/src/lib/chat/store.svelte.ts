@@ -26,6 +26,7 @@ import {
   lastEditable,
   nameIn,
   otherMember,
+  personIn,
   presenceIn,
   receiptsOf,
   recipientsOf,
@@ -248,7 +249,8 @@ export class Chat {
     const source = this.state.rooms[from];
     const m = source?.messages.find((x) => x.seq === seq);
     if (!source || !m || m.kind !== undefined || m.deleted) return false;
-    const origin = m.forwarded ?? { sender: m.sender, name: nameIn(source, m.sender) };
+    // As the server marks it: the first author, by display name.
+    const origin = m.forwarded ?? { sender: m.sender, name: personIn(source, m.sender)?.displayName ?? '' };
     return this.queue(toRoom, (to, id) => outboxItem(toRoom, to, m.body, id, Date.now(), { forward: { room: from, seq, from: origin } }));
   }
 
