@@ -4,7 +4,8 @@
  * the same batch — and which seq each new one gets. A store supplies the three I/O steps and runs
  * this inside its own transaction.
  */
-import { roomKindOf } from '../protocol/frames.ts';
+import { isMessageChange, roomKindOf } from '../protocol/frames.ts';
+import { judgeChanges, replyPreviewOf, settleChanges, targetKey, targetsOf, type MemberAt, type TargetKey, type TargetWrite } from './history.changes.ts';
 import type { AppendOutcome, GroupState, Message, NewMessage } from './history.port.ts';
 import { uuid7 } from './uuid7.ts';
 
@@ -23,6 +24,14 @@ export interface AppendSteps {
   insert(stored: readonly Message[]): Promise<void>;
   /** Groups only: writes the groups whose members changed, after `reserveSeqs`. */
   saveGroups?(writes: readonly GroupWrite[]): Promise<void>;
+  /**
+   * Needed when a batch holds a message change or a reply: the entries at these keys (sorted), in
+   * their current state, read so that no other commit changes them before this one ends (a row
+   * lock, or documents this commit writes).
+   */
+  loadTargets?(keys: readonly TargetKey[]): Promise<Message[]>;
+  /** Writes the changed messages' new state (and erases a deleted one's edits), after `insert`. */
+  saveTargets?(writes: readonly TargetWrite[]): Promise<void>;
 }
 
 /** A group's state after a commit, and the users whose membership it touched (set or removed). */
@@ -48,6 +57,8 @@ interface GroupVerdicts {
   accepted: Array<{ index: number; joined: number[] }>;
   /** Each group's membership version before the batch. */
   loaded: Map<string, number>;
+  /** The sender of each accepted message change, as a member at that point of the batch. */
+  memberAt: Map<number, MemberAt>;
 }
 
 /**
@@ -75,6 +86,7 @@ async function judgeGroups(batch: readonly NewMessage[], fresh: Set<number>, ste
   const loaded = new Map([...groups].map(([room, g]) => [room, g.version]));
   const refused = new Map<number, AppendOutcome>();
   const accepted: GroupVerdicts['accepted'] = [];
+  const memberAt = new Map<number, MemberAt>();
   const decided = new Map<object, boolean>();
   for (const i of indexes) {
     const m = batch[i]!;
@@ -90,6 +102,10 @@ async function judgeGroups(batch: readonly NewMessage[], fresh: Set<number>, ste
       refused.set(i, { kind: 'refused', reason: m.op ? 'stale' : 'not_member' });
       fresh.delete(i);
       continue;
+    }
+    if (isMessageChange(m.event)) {
+      const member = g.members.get(m.sender)!;
+      memberAt.set(i, { role: member.role, joinedSeq: member.joinedSeq === -1 ? Infinity : member.joinedSeq });
     }
     const joined: number[] = [];
     if (m.change) {
@@ -108,7 +124,7 @@ async function judgeGroups(batch: readonly NewMessage[], fresh: Set<number>, ste
     }
     accepted.push({ index: i, joined });
   }
-  return { groups, refused, accepted, loaded };
+  return { groups, refused, accepted, loaded, memberAt };
 }
 
 /** With the seqs known: each accepted group entry's version, new members' joinedSeq, and what to write. */
@@ -155,6 +171,14 @@ export async function appendBatch(batch: readonly NewMessage[], steps: AppendSte
     fresh.add(i);
   });
   const verdicts = await judgeGroups(batch, fresh, steps);
+  const ts = Date.now();
+  const keys = targetsOf(batch, fresh);
+  let targets: Map<string, Message> | undefined;
+  if (keys.length > 0) {
+    if (!steps.loadTargets || !steps.saveTargets) throw new Error('this history store cannot change messages');
+    targets = new Map((await steps.loadTargets(keys)).map((m) => [targetKey(m.room, m.seq), m]));
+  }
+  const changes = targets && judgeChanges(batch, fresh, targets, verdicts?.memberAt ?? new Map(), ts);
   const perRoom = new Map<string, number>();
   for (const i of fresh) perRoom.set(batch[i]!.room, (perRoom.get(batch[i]!.room) ?? 0) + 1);
 
@@ -162,16 +186,24 @@ export async function appendBatch(batch: readonly NewMessage[], steps: AppendSte
   if (fresh.size > 0) {
     const sortedRooms = new Map([...perRoom].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const next = await steps.reserveSeqs(sortedRooms);
-    const ts = Date.now();
     const seqs = new Map<number, number>();
     const stored = [...fresh].map((i): Message => {
       const m = batch[i]!;
       const seq = next.get(m.room)!;
       next.set(m.room, seq + 1);
       seqs.set(i, seq);
-      return toStored(m, uuid7(), seq, ts);
+      const message = toStored(m, uuid7(), seq, ts);
+      // The preview as the commit leaves the original (a reply is never to an entry of its own batch).
+      const original = m.replyTo !== undefined ? changes?.targets.get(targetKey(m.room, m.replyTo))?.message : undefined;
+      if (original) message.replyTo = replyPreviewOf(original);
+      return message;
     });
     await steps.insert(stored);
+    if (changes) {
+      const settled = settleChanges(changes, (i) => seqs.get(i)!);
+      if (settled.writes.length > 0) await steps.saveTargets!(settled.writes);
+      for (const [i, outcome] of settled.unchanged) changes.refused.set(i, outcome);
+    }
     for (const message of stored) byKey.set(keyOf(message), message);
     if (verdicts) {
       const settled = settleGroups(batch, verdicts, (i) => seqs.get(i)!);
@@ -181,6 +213,9 @@ export async function appendBatch(batch: readonly NewMessage[], steps: AppendSte
   }
 
   const outcomes = judge(batch, byKey, fresh);
+  // A change that changed nothing, in a batch that stored nothing, still needs its target's rev.
+  if (changes && fresh.size === 0) for (const [i, outcome] of settleChanges(changes, () => 0).unchanged) changes.refused.set(i, outcome);
+  for (const [i, outcome] of changes?.refused ?? []) outcomes[i] = outcome;
   if (verdicts) {
     for (const [i, refusal] of verdicts.refused) outcomes[i] = refusal;
     for (const [i, version] of versions ?? []) {
@@ -191,13 +226,14 @@ export async function appendBatch(batch: readonly NewMessage[], steps: AppendSte
   return outcomes;
 }
 
-/** A new entry as stored: the input, its id, seq and time, and an event's kind and event. */
+/** A new entry as stored: the input, its id, seq and time, an event's kind and event, a forward's origin. */
 export function toStored(m: NewMessage, id: string, seq: number, ts: number): Message {
   const message: Message = { id, room: m.room, seq, sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, ts };
   if (m.event) {
     message.kind = 'event';
     message.event = m.event;
   }
+  if (m.forwarded) message.forwarded = m.forwarded;
   return message;
 }
 

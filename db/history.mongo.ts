@@ -23,7 +23,9 @@ import {
   MongoServerError,
   MongoServerSelectionError,
 } from 'mongodb';
+import { isMessageChange } from '../protocol/frames.ts';
 import { appendBatch } from './history.batch.ts';
+import { replyPreviewOf, type TargetKey, type TargetWrite } from './history.changes.ts';
 import { type CounterDoc, type CounterRepair, raiseCounters } from './history.mongo.counters.ts';
 import {
   appendConflictOf,
@@ -41,8 +43,14 @@ import { appendTransactionOptions, DEFAULT_MONGO_TIMEOUTS, mongoClientOptions, t
 
 export type { CounterRepair, MongoTimeouts };
 
-/** A stored message with its id as the document's `_id`. */
-type MessageDoc = Omit<Message, 'id'> & { _id: string };
+/**
+ * A stored message with its id as the document's `_id`; a reply keeps only its original's seq (the
+ * preview is read from the original as it is now), a change entry the seq of its target (`targetSeq`).
+ */
+type MessageDoc = Omit<Message, 'id' | 'replyTo'> & { _id: string; replyTo?: number; targetSeq?: number };
+
+/** Index of the change entries naming a message: a deletion erases its edits' bodies through it. */
+const INDEX_TARGET = 'room_targetSeq';
 
 export interface MongoHistoryOptions extends Partial<MongoTimeouts> {
   /** The database; default the one named in the URL (MongoDB's `test` without one). */
@@ -109,6 +117,7 @@ export class MongoHistoryStore implements HistoryStore {
     await this.#messages.createIndexes([
       { key: { room: 1, seq: 1 }, name: INDEX_ROOM_SEQ, unique: true },
       { key: { room: 1, sender: 1, clientMsgId: 1 }, name: INDEX_MESSAGE_KEY, unique: true },
+      { key: { room: 1, targetSeq: 1 }, name: INDEX_TARGET, partialFilterExpression: { targetSeq: { $exists: true } } },
     ]);
   }
 
@@ -154,7 +163,7 @@ export class MongoHistoryStore implements HistoryStore {
   /** One attempt: derives everything afresh, so a retry of the transaction starts clean. */
   #appendIn(session: ClientSession, batch: readonly NewMessage[], lookup: boolean): Promise<AppendOutcome[]> {
     return appendBatch(batch, {
-      findExisting: async (b) => (lookup ? (await this.#findExisting(session, b)).map(toMessage) : []),
+      findExisting: async (b) => (lookup ? await this.#withReplies(await this.#findExisting(session, b), session) : []),
       // A group's members live in its counter document: this commit bumps that document, so a
       // commit that changed them since this read makes this one fail with a write conflict and
       // run again, on the new members.
@@ -171,7 +180,42 @@ export class MongoHistoryStore implements HistoryStore {
           await this.#counters.updateOne({ _id: { $eq: room } }, { $set: { version: state.version, members: state.members } }, { session });
         }
       },
+      // A change writes its target in this transaction, so a commit that changed the same message
+      // since this read makes one of them fail with a write conflict and run again, on the new state.
+      loadTargets: async (keys) => (await this.#messages.find(targetsFilter(keys), { session }).toArray()).map((d) => toMessage(d)),
+      saveTargets: (writes) => this.#saveTargets(session, writes),
     });
+  }
+
+  /** The changed messages' new state; a deletion also erases the bodies of the edits naming it. */
+  async #saveTargets(session: ClientSession, writes: readonly TargetWrite[]): Promise<void> {
+    for (const { target: m, erase } of writes) {
+      const set: Partial<MessageDoc> = { body: m.body, rev: m.rev! };
+      const unset: Record<string, ''> = {};
+      for (const field of ['editedAt', 'deleted', 'reactions', 'forwarded'] as const) {
+        if (m[field] === undefined) unset[field] = '';
+        else Object.assign(set, { [field]: m[field] });
+      }
+      await this.#messages.updateOne({ room: { $eq: m.room }, seq: { $eq: m.seq } }, { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) }, { session });
+      if (erase) {
+        await this.#messages.updateMany(
+          { room: { $eq: m.room }, targetSeq: { $eq: m.seq }, 'event.type': { $eq: 'message.edited' } },
+          { $set: { 'event.body': '' } },
+          { session },
+        );
+      }
+    }
+  }
+
+  /** Documents as messages, each reply with the preview of its original as it is now (one query per room). */
+  async #withReplies(docs: readonly MessageDoc[], session?: ClientSession): Promise<Message[]> {
+    const keys = docs.flatMap((d) => (d.replyTo !== undefined ? [{ room: d.room, seq: d.replyTo }] : []));
+    const originals = new Map<string, MessageDoc>();
+    if (keys.length > 0) {
+      const found = await this.#messages.find(targetsFilter(keys), { ...(session ? { session } : {}), projection: { room: 1, seq: 1, sender: 1, body: 1, deleted: 1 } }).toArray();
+      for (const o of found) originals.set(`${o.room}\u0000${o.seq}`, o);
+    }
+    return docs.map((d) => toMessage(d, d.replyTo !== undefined ? (originals.get(`${d.room}\u0000${d.replyTo}`) ?? null) : undefined));
   }
 
   async groupState(room: string): Promise<GroupState | null> {
@@ -236,7 +280,13 @@ export class MongoHistoryStore implements HistoryStore {
       .sort({ seq: 1 })
       .limit(limit)
       .toArray();
-    return docs.map(toMessage);
+    return this.#withReplies(docs);
+  }
+
+  async at(room: string, seqs: readonly number[]): Promise<Message[]> {
+    if (seqs.length === 0) return [];
+    const docs = await this.#messages.find({ room: { $eq: room }, seq: { $in: [...seqs] } }).sort({ seq: 1 }).toArray();
+    return this.#withReplies(docs);
   }
 
   async before(room: string, before: number | undefined, limit: number): Promise<Message[]> {
@@ -244,7 +294,7 @@ export class MongoHistoryStore implements HistoryStore {
     const filter: Filter<MessageDoc> =
       before === undefined ? { room: { $eq: room } } : { room: { $eq: room }, seq: { $lt: before } };
     const docs = await this.#messages.find(filter).sort({ seq: -1 }).limit(limit).toArray();
-    return docs.map(toMessage);
+    return this.#withReplies(docs);
   }
 
   async lastSeq(room: string): Promise<number> {
@@ -308,20 +358,41 @@ function classify(err: unknown): unknown {
   return content ? new HistoryContentError('MongoDB refused the batch\'s content', { cause: err }) : err;
 }
 
+/** The messages at these keys: one `$in` of seqs per room. */
+function targetsFilter(keys: readonly TargetKey[]): Filter<MessageDoc> {
+  const perRoom = new Map<string, number[]>();
+  for (const k of keys) perRoom.set(k.room, [...(perRoom.get(k.room) ?? []), k.seq]);
+  const branches: Filter<MessageDoc>[] = [...perRoom].map(([room, seqs]) => ({ room: { $eq: room }, seq: { $in: seqs } }));
+  return branches.length === 1 ? branches[0]! : { $or: branches };
+}
+
 function toDoc(m: Message): MessageDoc {
   const doc: MessageDoc = { _id: m.id, room: m.room, seq: m.seq, sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, ts: m.ts };
   if (m.event) {
     doc.kind = 'event';
     doc.event = m.event;
+    if (isMessageChange(m.event)) doc.targetSeq = m.event.seq;
   }
+  if (m.replyTo) doc.replyTo = m.replyTo.seq;
+  if (m.forwarded) doc.forwarded = m.forwarded;
   return doc;
 }
 
-function toMessage(d: MessageDoc): Message {
+/**
+ * A document as a message in its current state; `original` is a reply's original (null: not found,
+ * shown as deleted), undefined for anything else.
+ */
+function toMessage(d: MessageDoc, original?: Pick<MessageDoc, 'seq' | 'sender' | 'body' | 'deleted'> | null): Message {
   const m: Message = { id: d._id, room: d.room, seq: d.seq, sender: d.sender, body: d.body, clientMsgId: d.clientMsgId, ts: d.ts };
   if (d.event) {
     m.kind = 'event';
     m.event = d.event;
+  }
+  if (d.replyTo !== undefined) {
+    m.replyTo = original ? replyPreviewOf(original) : { seq: d.replyTo, sender: 0, preview: '', deleted: true };
+  }
+  for (const field of ['forwarded', 'rev', 'editedAt', 'deleted', 'reactions'] as const) {
+    if (d[field] !== undefined && d[field] !== null) Object.assign(m, { [field]: d[field] });
   }
   return m;
 }

@@ -4,8 +4,9 @@
  * and its row lock orders concurrent appends to a room, also across router nodes.
  */
 import type { Knex } from 'knex';
-import { roomKindOf, type GroupRole, type RoomEvent } from '../protocol/frames.ts';
+import { isMessageChange, roomKindOf, type GroupRole, type LogEvent } from '../protocol/frames.ts';
 import { appendBatch, keyOf, outcomesOf, type GroupWrite } from './history.batch.ts';
+import { replyPreviewOf, type TargetKey, type TargetWrite } from './history.changes.ts';
 import { HistoryContentError, type AppendOutcome, type GroupState, type HistoryStore, type Message, type NewMessage } from './history.port.ts';
 import { prepare, type PreparedStatement } from './relational.prepared.ts';
 import { uuid7 } from './uuid7.ts';
@@ -26,7 +27,17 @@ const RETRYABLE_CODES = new Set(['23505', '40P01', '40001']);
  */
 const CONTENT_CLASSES = new Set(['22', '54']);
 
-const COLUMNS = ['room_id', 'seq', 'id', 'sender', 'body', 'client_msg_id', 'ts', 'event'] as const;
+const COLUMNS = ['room_id', 'seq', 'id', 'sender', 'body', 'client_msg_id', 'ts', 'event', 'forwarded', 'rev', 'edited_at', 'deleted', 'reactions', 'reply_to'] as const;
+
+/** A message with its reply's original as it is now (`r_*`, null when it is not a reply). */
+type ReadRow = MessageRow & { r_sender?: number | null; r_body?: string | null; r_deleted?: boolean | null };
+
+/** Messages in their current state, each reply with its original's current sender, body and tombstone. */
+function readMessages(db: Knex | Knex.Transaction): Knex.QueryBuilder {
+  return db('history_messages as m')
+    .leftJoin('history_messages as r', (j) => j.on('r.room_id', 'm.room_id').andOn('r.seq', 'm.reply_to'))
+    .select([...COLUMNS.map((c) => `m.${c}`), 'r.sender as r_sender', 'r.body as r_body', 'r.deleted as r_deleted']);
+}
 
 interface MessageRow {
   room_id: string;
@@ -36,8 +47,14 @@ interface MessageRow {
   body: string;
   client_msg_id: string;
   ts: number | string;
-  /** A group's event entry; null (or absent, from the append function) for a text message. */
-  event?: RoomEvent | null;
+  /** An event entry's event; null (or absent, from the append function) for a text message. */
+  event?: LogEvent | null;
+  forwarded?: { sender: number; name: string } | null;
+  rev?: number | string | null;
+  edited_at?: number | string | null;
+  deleted?: boolean;
+  reactions?: Record<string, number[]> | null;
+  reply_to?: number | string | null;
 }
 
 /** A stored message comes back as its input position and seq; an existing one whole, without `ord`. */
@@ -57,11 +74,13 @@ export class PgHistoryStore implements HistoryStore {
 
   async append(batch: readonly NewMessage[]): Promise<AppendOutcome[]> {
     if (batch.length === 0) return [];
-    const isGroup = batch.map((m) => roomKindOf(m.room) === 'group');
+    // Plain 1:1 messages keep their one-statement path. A room with a group entry, a reply, a forward
+    // or a message change in the batch goes, all of it (its seqs follow the batch's order), through a
+    // transaction that checks membership and judges changes. That part goes first: when it fails
+    // nothing was written, so the batcher may split and retry the batch as it does any other.
+    const slow = new Set(batch.filter(needsTransaction).map((m) => m.room));
+    const isGroup = batch.map((m) => slow.has(m.room));
     if (!isGroup.includes(true)) return this.#retried(() => appendOnce(this.#append, batch));
-    // 1:1 messages keep their one-statement path beside group entries, which check membership in a
-    // transaction of their own. The group part goes first: when it fails nothing was written, so the
-    // batcher may split and retry the batch as it does any other.
     const groups = await this.#retried(() => this.#appendWithGroups(batch.filter((_, i) => isGroup[i])));
     const direct = batch.filter((_, i) => !isGroup[i]);
     const directs = direct.length > 0 ? await this.#retried(() => appendOnce(this.#append, direct)) : [];
@@ -90,9 +109,7 @@ export class PgHistoryStore implements HistoryStore {
       appendBatch(batch, {
         findExisting: async (b) => {
           const keys = [...new Map(b.map((m) => [keyOf(m), m])).values()];
-          const rows: MessageRow[] = await trx('history_messages')
-            .select(COLUMNS)
-            .whereIn(['room_id', 'sender', 'client_msg_id'], keys.map((m) => [m.room, m.sender, m.clientMsgId]));
+          const rows: ReadRow[] = await readMessages(trx).whereIn(['m.room_id', 'm.sender', 'm.client_msg_id'], keys.map((m) => [m.room, m.sender, m.clientMsgId]));
           return rows.map(toMessage);
         },
         loadGroups: async (rooms) => {
@@ -125,10 +142,24 @@ export class PgHistoryStore implements HistoryStore {
         },
         insert: async (stored) => {
           await trx('history_messages').insert(
-            stored.map((m) => ({ room_id: m.room, seq: m.seq, id: m.id, sender: m.sender, body: m.body, client_msg_id: m.clientMsgId, ts: m.ts, event: m.event ? JSON.stringify(m.event) : null })),
+            stored.map((m) => ({
+              room_id: m.room,
+              seq: m.seq,
+              id: m.id,
+              sender: m.sender,
+              body: m.body,
+              client_msg_id: m.clientMsgId,
+              ts: m.ts,
+              event: m.event ? JSON.stringify(m.event) : null,
+              target_seq: isMessageChange(m.event) ? m.event.seq : null,
+              reply_to: m.replyTo?.seq ?? null,
+              forwarded: m.forwarded ? JSON.stringify(m.forwarded) : null,
+            })),
           );
         },
         saveGroups: (writes) => saveGroups(trx, writes),
+        loadTargets: (keys) => loadTargets(trx, keys),
+        saveTargets: (writes) => saveTargets(trx, writes),
       }),
     );
   }
@@ -145,20 +176,21 @@ export class PgHistoryStore implements HistoryStore {
 
   async after(room: string, after: number, limit: number): Promise<Message[]> {
     if (limit <= 0) return [];
-    const rows: MessageRow[] = await this.#db('history_messages')
-      .select(COLUMNS)
-      .where('room_id', room)
-      .andWhere('seq', '>', after)
-      .orderBy('seq', 'asc')
-      .limit(limit);
+    const rows: ReadRow[] = await readMessages(this.#db).where('m.room_id', room).andWhere('m.seq', '>', after).orderBy('m.seq', 'asc').limit(limit);
+    return rows.map(toMessage);
+  }
+
+  async at(room: string, seqs: readonly number[]): Promise<Message[]> {
+    if (seqs.length === 0) return [];
+    const rows: ReadRow[] = await readMessages(this.#db).where('m.room_id', room).whereIn('m.seq', [...seqs]).orderBy('m.seq', 'asc');
     return rows.map(toMessage);
   }
 
   async before(room: string, before: number | undefined, limit: number): Promise<Message[]> {
     if (limit <= 0) return [];
-    const query = this.#db('history_messages').select(COLUMNS).where('room_id', room);
-    if (before !== undefined) query.andWhere('seq', '<', before);
-    const rows: MessageRow[] = await query.orderBy('seq', 'desc').limit(limit);
+    const query = readMessages(this.#db).where('m.room_id', room);
+    if (before !== undefined) query.andWhere('m.seq', '<', before);
+    const rows: ReadRow[] = await query.orderBy('m.seq', 'desc').limit(limit);
     return rows.map(toMessage);
   }
 
@@ -215,7 +247,12 @@ async function appendOnce(run: PreparedStatement<AppendRow>, batch: readonly New
   return outcomesOf(batch, outcomes.filter(Boolean).map((o) => o.message!), existing);
 }
 
-function toMessage(row: MessageRow): Message {
+/** Entries the one-statement append cannot write: a group's, a reply, a forward, a message change. */
+function needsTransaction(m: NewMessage): boolean {
+  return roomKindOf(m.room) === 'group' || m.event !== undefined || m.replyTo !== undefined || m.forwarded !== undefined;
+}
+
+function toMessage(row: ReadRow): Message {
   const message: Message = {
     id: row.id,
     room: row.room_id,
@@ -229,7 +266,49 @@ function toMessage(row: MessageRow): Message {
     message.kind = 'event';
     message.event = row.event;
   }
+  if (row.reply_to != null) {
+    const seq = Number(row.reply_to);
+    message.replyTo = row.r_sender == null ? { seq, sender: 0, preview: '', deleted: true } : replyPreviewOf({ seq, sender: Number(row.r_sender), body: row.r_body ?? '', ...(row.r_deleted ? { deleted: true } : {}) });
+  }
+  if (row.forwarded) message.forwarded = row.forwarded;
+  if (row.rev != null) message.rev = Number(row.rev);
+  if (row.edited_at != null) message.editedAt = Number(row.edited_at);
+  if (row.deleted) message.deleted = true;
+  if (row.reactions && Object.keys(row.reactions).length > 0) message.reactions = row.reactions;
   return message;
+}
+
+/** The targets of a batch's changes and replies, locked (sorted by key) until the commit ends. */
+async function loadTargets(trx: Knex.Transaction, keys: readonly TargetKey[]): Promise<Message[]> {
+  const rows: MessageRow[] = await trx('history_messages')
+    .select(COLUMNS)
+    .whereIn(['room_id', 'seq'], keys.map((k) => [k.room, k.seq]))
+    .orderBy(['room_id', 'seq'])
+    .forUpdate();
+  return rows.map(toMessage);
+}
+
+/** The changed messages' new state; a deletion also erases the bodies of the edits naming it. */
+async function saveTargets(trx: Knex.Transaction, writes: readonly TargetWrite[]): Promise<void> {
+  for (const { target: m, erase } of writes) {
+    await trx('history_messages')
+      .where({ room_id: m.room, seq: m.seq })
+      .update({
+        body: m.body,
+        rev: m.rev ?? null,
+        edited_at: m.editedAt ?? null,
+        deleted: m.deleted === true,
+        reactions: m.reactions ? JSON.stringify(m.reactions) : null,
+        forwarded: m.forwarded ? JSON.stringify(m.forwarded) : null,
+      });
+    if (erase) {
+      await trx.raw(
+        `UPDATE history_messages SET event = jsonb_set(event, '{body}', '""'::jsonb), body = ''
+          WHERE room_id = ? AND target_seq = ? AND event->>'type' = 'message.edited'`,
+        [m.room, m.seq],
+      );
+    }
+  }
 }
 
 /** The members a commit touched, as it left them, and each group's new version. */

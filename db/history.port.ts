@@ -3,7 +3,7 @@
  * Two implementations keep the same contract (db/test/history.contract.ts): PostgreSQL
  * (history.pg.ts, also on PGlite) and MongoDB (history.mongo.ts).
  */
-import type { GroupRole, Message, RoomEvent } from '../protocol/frames.ts';
+import type { GroupRole, LogEvent, Message } from '../protocol/frames.ts';
 
 export type { Message };
 
@@ -16,8 +16,18 @@ export interface NewMessage {
   sender: number;
   body: string;
   clientMsgId: string;
-  /** A change to the group, stored with the entry and returned with it (`kind: 'event'`). */
-  event?: RoomEvent;
+  /**
+   * A change to the group or to an earlier message (`MessageChange`), stored with the entry and
+   * returned with it (`kind: 'event'`). A message change is judged and applied to its target in the
+   * commit that would give it its seq (history.batch.ts, `judgeChanges`); its body is `''`.
+   */
+  event?: LogEvent;
+  /** A reply: the seq of a message of the same room (the router checked that the sender may see it). */
+  replyTo?: number;
+  /** A forwarded copy: the original's sender and their display name when forwarded. */
+  forwarded?: { sender: number; name: string };
+  /** A `message.edited` entry: the target must have been sent at or after this time (ms; the edit window). */
+  editableSince?: number;
   /** What the entry does to the group's members, applied in the commit that stores it. */
   change?: MembershipChange;
   /**
@@ -46,14 +56,26 @@ export interface GroupState {
  *   right after it (its own seq for an entry with a change).
  * - `duplicate`: (room, sender, clientMsgId) was stored before with the same body; the original is returned.
  * - `conflict`: that clientMsgId was stored before with a different body; the original is returned, nothing stored.
- * - `refused` (groups only; nothing stored, no seq used): `not_member`, the sender of a message is not
- *   a member at its seq, or the group does not exist; `stale`, the membership moved since the request's `op.expect`.
+ * - `unchanged` (message changes only): the target already is in the state the change asks for (the
+ *   same body, deleted twice, a reaction already on or off); nothing stored, no seq used, and
+ *   `message` is the target as it is (its `rev` names the entry that made that state).
+ * - `refused` (nothing stored, no seq used): in groups, `not_member`, the sender of an entry is not
+ *   a member at its seq, or the group does not exist; `stale`, the membership moved since the
+ *   request's `op.expect`. For a message change, one of `ChangeRefusal`.
  */
 export type AppendOutcome =
   | { kind: 'stored'; message: Message; version?: number }
   | { kind: 'duplicate'; message: Message; version?: number }
   | { kind: 'conflict'; message: Message }
-  | { kind: 'refused'; reason: 'not_member' | 'stale'; message?: undefined };
+  | { kind: 'unchanged'; message: Message }
+  | { kind: 'refused'; reason: 'not_member' | 'stale' | ChangeRefusal; message?: undefined };
+
+/**
+ * Why the store refused a message change, named as the error code the client gets: no such message
+ * (or an event, or before the sender joined the group), someone else's, a forwarded copy edited,
+ * too old to edit, deleted already, or a fourth reaction.
+ */
+export type ChangeRefusal = 'message_not_found' | 'not_sender' | 'not_editable' | 'edit_window_closed' | 'message_deleted' | 'too_many_reactions';
 
 export interface HistoryStore {
   /**
@@ -65,10 +87,16 @@ export interface HistoryStore {
    * any other rejection leaves the outcome unknown (the batch may have been stored).
    */
   append(batch: readonly NewMessage[]): Promise<AppendOutcome[]>;
-  /** Messages of a room with `seq > after`, oldest first, at most `limit`. */
+  /**
+   * Messages of a room with `seq > after`, oldest first, at most `limit`. Every read returns messages
+   * in their current state (edited body and `editedAt`, tombstone, reactions, `rev`) and a reply's
+   * preview of its original as the original is now; change entries stay in place (gap-free pages).
+   */
   after(room: string, after: number, limit: number): Promise<Message[]>;
   /** Messages of a room with `seq < before` (all when undefined), newest first, at most `limit`. */
   before(room: string, before: number | undefined, limit: number): Promise<Message[]>;
+  /** The entries of a room with these seqs, in their current state, ascending; missing seqs are left out. */
+  at(room: string, seqs: readonly number[]): Promise<Message[]>;
   /** The highest seq of a room, 0 when it has none. */
   lastSeq(room: string): Promise<number>;
   /** A group's current members and membership version, as the log decides them; null for no such group. */

@@ -67,6 +67,13 @@ export interface RelationalStore {
   countGroupsOf(userIds: readonly number[]): Promise<Map<number, number>>;
   /** Mutes or unmutes a room's notifications for a current member; false when they are not one. */
   setMuted(room: string, userId: number, muted: boolean): Promise<boolean>;
+  /** Hides a message on the user's own devices ("delete for me"); hiding it again changes nothing. */
+  hideMessage(userId: number, room: string, seq: number): Promise<void>;
+  /**
+   * The seqs the user hid in each of `rooms`, ascending; with `perRoomMax`, only the newest that many
+   * of each room. Rooms with none are absent.
+   */
+  hiddenOf(userId: number, rooms: readonly string[], perRoomMax?: number): Promise<Map<string, number[]>>;
   /** Raises watermarks (never lowers them), many at once. */
   raiseWatermarks(updates: readonly WatermarkUpdate[]): Promise<void>;
   ping(): Promise<void>;

@@ -193,6 +193,27 @@ export class KnexRelationalStore implements RelationalStore {
     return rows.length > 0;
   }
 
+  async hideMessage(userId: number, room: string, seq: number): Promise<void> {
+    await this.db('hidden_messages').insert({ user_id: userId, room_id: room, seq }).onConflict(['user_id', 'room_id', 'seq']).ignore();
+  }
+
+  async hiddenOf(userId: number, rooms: readonly string[], perRoomMax?: number): Promise<Map<string, number[]>> {
+    const hidden = new Map<string, number[]>();
+    if (rooms.length === 0) return hidden;
+    // Newest first per room, numbered, so a room with many hidden seqs sends only its newest.
+    const rows: Array<{ room_id: string; seq: number | string }> = (
+      await this.db.raw(
+        `SELECT room_id, seq FROM (
+           SELECT room_id, seq, row_number() OVER (PARTITION BY room_id ORDER BY seq DESC) AS n
+             FROM hidden_messages WHERE user_id = ? AND room_id = ANY(?::text[])
+         ) h WHERE n <= ? ORDER BY room_id, seq`,
+        [userId, [...rooms], perRoomMax ?? Number.MAX_SAFE_INTEGER] as Knex.Value[],
+      )
+    ).rows;
+    for (const r of rows) hidden.set(r.room_id, [...(hidden.get(r.room_id) ?? []), Number(r.seq)]);
+    return hidden;
+  }
+
   async raiseWatermarks(updates: readonly WatermarkUpdate[]): Promise<void> {
     if (updates.length === 0) return;
     // One statement for the whole batch; GREATEST keeps a late, lower watermark from moving back.

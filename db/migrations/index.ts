@@ -9,6 +9,7 @@ import * as m003 from './003_push.ts';
 import * as m004 from './004_history_id_not_indexed.ts';
 import * as m005 from './005_history_append_function.ts';
 import * as m006 from './006_groups.ts';
+import * as m007 from './007_message_actions.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const all: Record<string, Migration> = {
   '004_history_id_not_indexed': m004,
   '005_history_append_function': m005,
   '006_groups': m006,
+  '007_message_actions': m007,
 };
 
 export const migrations: Knex.MigrationSource<string> = {

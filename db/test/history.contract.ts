@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
 import type { AppendOutcome, HistoryStore, NewMessage } from '../history.port.ts';
+import { historyActionsContract } from './history.actions.contract.ts';
 import { poisonBodyFor, type OpenedStore } from './history.stores.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -27,6 +28,8 @@ const seqs = (outcomes: AppendOutcome[]) => outcomes.map((o) => o.message!.seq);
 export async function historyContract(t: Test, makeStore: () => Promise<OpenedStore>): Promise<void> {
   const { store, close } = await makeStore();
   t.teardown(close);
+
+  historyActionsContract(t, store);
 
   t.test('the store answers a ping', async (t) => {
     await t.resolves(store.ping(), 'ping resolves');

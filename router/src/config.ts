@@ -43,6 +43,7 @@ const schema = z.object({
   ROOM_IDLE_MS: int(5 * 60_000, 1000, 24 * 3600_000),
   GROUP_MEMBERS_MAX: int(1000, 2, 100_000),
   GROUPS_PER_USER_MAX: int(500, 1, 100_000),
+  EDIT_WINDOW_MS: int(48 * 3600_000, 0, 10 * 365 * 24 * 3600_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 600_000),
   STATIC_DIR: z.string().default('app/build'),
   LOG_LEVEL: commonFields.LOG_LEVEL,
@@ -139,6 +140,8 @@ export interface Config {
   groupMembersMax: number;
   /** Most groups one user may be a member of (announced in `hello`). Default 500. */
   groupsPerUserMax: number;
+  /** How long after sending a message its sender may edit it (announced in `hello`). Default 48 h. */
+  editWindowMs: number;
   /** Longest graceful shutdown before exiting anyway. Default 10 s. */
   shutdownTimeoutMs: number;
   /** The built PWA served at /. Default app/build. */
@@ -230,6 +233,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     roomIdleMs: e.ROOM_IDLE_MS,
     groupMembersMax: e.GROUP_MEMBERS_MAX,
     groupsPerUserMax: e.GROUPS_PER_USER_MAX,
+    editWindowMs: e.EDIT_WINDOW_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     staticDir: e.STATIC_DIR,
     logLevel: e.LOG_LEVEL,

@@ -11,7 +11,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnStateless, start, stop } from 'nact';
-import type { Scheduler } from '../../db/clock.ts';
+import { systemScheduler, type Scheduler } from '../../db/clock.ts';
 import { runActorsOnMicrotasks } from './actor.scheduling.ts';
 import type { ChatDeps } from './chat/chatroom.actor.ts';
 import { ChatroomDirectory } from './chat/chatroom.directory.ts';
@@ -93,7 +93,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const presenceNews = new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log, clock: options.scheduler });
   const reader = new HistoryReader(stores.history);
   const groupLimits = { membersMax: config.groupMembersMax, perUserMax: config.groupsPerUserMax };
-  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, metrics, groupLimits };
+  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, metrics, groupLimits, editWindowMs: config.editWindowMs, clock: options.scheduler ?? systemScheduler };
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs, chat);
   const sync: SyncDeps = { relational: stores.relational, history: stores.history, reader, presence: stores.presence, log };
   const groupMembers = new GroupMembers(
@@ -114,6 +114,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     presence: presenceNews,
     rooms,
     sync,
+    forward: { history: stores.history, relational: stores.relational },
     callerOf,
     groups: groupLimits,
     connections: { sendBufferMaxBytes: config.sendBufferMaxBytes, errorsSent: metrics.errorsSent, scheduler: options.scheduler },

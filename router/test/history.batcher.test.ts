@@ -20,7 +20,7 @@ function gatedRecordingStore() {
             resolve(
               batch.map((m) => ({
                 kind: 'stored',
-                message: { ...m, id: String(++seq), seq, ts: 0 },
+                message: { room: m.room, sender: m.sender, body: m.body, clientMsgId: m.clientMsgId, id: String(++seq), seq, ts: 0 },
               })),
             ),
         });

@@ -67,6 +67,7 @@ function socketOf(t: Test, rate: RateLimit = DEFAULTS) {
     // The frames of these tests are pings: none reaches a room or reads for a sync.
     rooms: { tell: () => t.fail('a frame reached a room') },
     sync: {} as SyncDeps,
+    forward: {} as ConnectionActorDeps['forward'],
   };
   const ws = new RecordingSocket();
   const conn = new Connection('c1', { id: 7, handle: 'flo', displayName: 'Flo' }, 's1', ws as unknown as WebSocket, {

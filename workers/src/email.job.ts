@@ -45,7 +45,7 @@ export async function unreadOf(deps: Pick<DigestDeps, 'relational' | 'history'>,
     const read = room.read[userId] ?? 0;
     const last = await deps.history.lastSeq(room.id);
     if (last <= read) continue;
-    const messages = (await deps.history.after(room.id, read, 50)).filter((m) => m.sender !== userId);
+    const messages = (await deps.history.after(room.id, read, 50)).filter((m) => m.sender !== userId && m.kind !== 'event' && !m.deleted);
     if (messages.length === 0) continue;
     out.push({ room: room.id, messages: messages.slice(-PER_ROOM), count: messages.length });
   }

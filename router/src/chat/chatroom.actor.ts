@@ -9,7 +9,7 @@
  * acknowledged can be lost, because nothing is acknowledged before the store has it.
  */
 import { spawn, type Ref } from 'nact';
-import { isHistoryContentError, type AppendOutcome, type GroupState, type HistoryStore } from '../../../db/history.port.ts';
+import { isHistoryContentError, type AppendOutcome, type GroupState, type HistoryStore, type NewMessage } from '../../../db/history.port.ts';
 import type { RelationalStore, RoomRecord, Watermarks } from '../../../db/relational.port.ts';
 import { LIMITS, roomKindOf, type GroupLimits, type Message } from '../../../protocol/frames.ts';
 import { AppError, toAppError } from '../../../protocol/app-error.ts';
@@ -23,12 +23,14 @@ import type { HistoryReader } from './history.reader.ts';
 import type { WatermarkBatcher } from './watermark.batcher.ts';
 import { createGroup, listMembers, runGroupRequest, type GroupDeps, type GroupView } from './group.ops.ts';
 import type { GroupRequest } from './group.rules.ts';
+import { canSee, changeMessage, hideMessage, type ActionDeps, type ChangeRequest } from './message.actions.ts';
+import type { Clock } from '../../../db/clock.ts';
 
 /** What the chatroom actors of a node use: one object per node, shared by every room. */
 export interface ChatDeps {
   log: Logger;
-  relational: Pick<RelationalStore, 'getRoom' | 'openDirectRoom' | 'membershipOf' | 'applyGroupEvents' | 'getUsers' | 'countGroupsOf'>;
-  history: Pick<HistoryStore, 'lastSeq' | 'groupState' | 'after'>;
+  relational: Pick<RelationalStore, 'getRoom' | 'openDirectRoom' | 'membershipOf' | 'applyGroupEvents' | 'getUsers' | 'countGroupsOf' | 'hideMessage'>;
+  history: Pick<HistoryStore, 'lastSeq' | 'groupState' | 'after' | 'at'>;
   /** The group commit messages are stored through. */
   batcher: Pick<HistoryBatcher, 'append' | 'appendAll'>;
   /** Members per group and groups per user (config). */
@@ -39,10 +41,19 @@ export interface ChatDeps {
   /** Queues push notifications for a stored message. */
   notifier: Pick<PushNotifier, 'messageStored'>;
   metrics: Pick<RouterMetrics, 'messagesStored'>;
+  /** How long a message stays editable (EDIT_WINDOW_MS), ms. */
+  editWindowMs: number;
+  /** The time the edit window is measured on. */
+  clock: Clock;
 }
 
 export type RoomMsg =
-  | { type: 'send'; conn: Connection; ref: string; to?: number; clientMsgId: string; body: string }
+  /** A message: a reply names its original (`replyTo`), a forward carries the source's body and author (connection actor). */
+  | { type: 'send'; conn: Connection; ref: string; to?: number; clientMsgId: string; body: string; replyTo?: number; forwarded?: { sender: number; name: string } }
+  /** An edit, a deletion for everyone or a reaction (message.actions.ts). */
+  | { type: 'change'; conn: Connection; ref?: string; req: ChangeRequest }
+  /** "Delete for me". */
+  | { type: 'hide'; conn: Connection; ref?: string; seq: number }
   | { type: 'receipt'; conn: Connection; kind: 'delivered' | 'read'; seq: number }
   | { type: 'typing'; conn: Connection; active: boolean }
   | { type: 'history'; conn: Connection; ref?: string; before?: number; after?: number; limit?: number }
@@ -172,13 +183,19 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
   switch (msg.type) {
     case 'send': {
       const { ref } = msg;
+      // A reply's original must be a message of this room the sender sees; awaited, so the room's
+      // messages still reach the group commit in the order they came (only replies pay the read).
+      if (msg.replyTo !== undefined && !(await canSee(room, conn.user.id, msg.replyTo, deps))) return conn.fail(new AppError('message_not_found'), ref);
+      const entry: NewMessage = { room: room.id, sender: conn.user.id, body: msg.body, clientMsgId: msg.clientMsgId };
+      if (msg.replyTo !== undefined) entry.replyTo = msg.replyTo;
+      if (msg.forwarded) entry.forwarded = msg.forwarded;
       // Not awaited: the actor goes on taking messages while the batch is written. The outcome is
       // handled in this continuation rather than sent back through the mailbox: it touches nothing
       // of the actor's state but `lastSeq`, which only rises, so a mailbox hop would buy nothing and
       // cost a dispatch per message (and a wait behind the room's queued sends). Outcomes of
       // one room arrive in submission order (the batcher keeps a room in one batch at a time), and
       // a reset of the actor does not stop them: nothing acknowledged depends on the actor living.
-      deps.batcher.append({ room: room.id, sender: conn.user.id, body: msg.body, clientMsgId: msg.clientMsgId }).then(
+      deps.batcher.append(entry).then(
         (outcome) => onPersisted(room, conn, ref, outcome, deps),
         (err) => onNotPersisted(room, conn, ref, err, deps),
       );
@@ -204,8 +221,26 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
     }
     case 'members':
       return listMembers({ id: room.id, group: room.group!, lastSeq: room.lastSeq }, room, conn, msg.ref, groupDeps(deps));
+    case 'change':
+      return changeMessage(room, conn, msg.ref, msg.req, (outcome) => {
+        if (outcome.message.seq > room.lastSeq) room.lastSeq = outcome.message.seq;
+        publishEntry(room, outcome.message, undefined, outcome.version, deps);
+      }, deps);
+    case 'hide':
+      return hideMessage(room, conn, msg.ref, msg.seq, deps);
     case 'group.create':
       return;
+  }
+}
+
+/** A stored entry to every member's sockets but `origin` (which was answered): a group's by its membership version, a 1:1 room's by its two members. */
+function publishEntry(room: LoadedRoom, m: Message, origin: string | undefined, version: number | undefined, deps: ChatDeps): void {
+  const from = origin !== undefined ? { origin } : {};
+  if (room.group) {
+    // Each node knows a group's members (live/group.members.ts): the event carries the version it was stored under, not the list.
+    deps.bus.publish({ kind: 'message', room: m.room, members: [], ...from, message: m, ...(version !== undefined ? { version } : {}) });
+  } else {
+    deps.bus.publish({ kind: 'message', room: m.room, members: room.members, ...from, message: m });
   }
 }
 
@@ -217,6 +252,7 @@ function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: A
     void refreshGroup(room, deps);
     return;
   }
+  if (outcome.kind === 'unchanged') throw new Error('a message came back unchanged');
   const m: Message = outcome.message;
   if (outcome.kind === 'conflict') {
     conn.fail(new AppError('conflict', 'this clientMsgId was used for a different message'), ref);
@@ -230,12 +266,7 @@ function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: A
   // it (a lost reply, a timeout, a crash between commit and ack), and then nothing published it.
   // A second copy costs little: clients keep messages by (room, seq), a push task has the same key
   // as the first (the worker skips a key done) and the notification the same tag (it replaces).
-  if (room.group) {
-    // Each node knows a group's members (live/group.members.ts): the event carries the version it was stored under, not the list.
-    deps.bus.publish({ kind: 'message', room: m.room, members: [], origin: conn.id, message: m, ...(outcome.version !== undefined ? { version: outcome.version } : {}) });
-  } else {
-    deps.bus.publish({ kind: 'message', room: m.room, members: room.members, origin: conn.id, message: m });
-  }
+  publishEntry(room, m, conn.id, outcome.version, deps);
   // After the ack and off the actor's path: presence lookups and the enqueue never delay anyone.
   // A member whose device reported having a repeated message needs no notification for it.
   const notify = duplicate ? room.members.filter((u) => (room.delivered[u] ?? 0) < m.seq) : room.members;

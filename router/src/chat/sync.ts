@@ -4,7 +4,7 @@
  * room's members, last seq and receipt watermarks. Rooms the client names but is not a member of
  * are ignored: membership comes from the store, never from the request.
  */
-import type { ClientFrame, GroupRole, RoomSummary } from '../../../protocol/frames.ts';
+import { LIMITS, type ClientFrame, type GroupRole, type RoomSummary } from '../../../protocol/frames.ts';
 import type { HistoryStore } from '../../../db/history.port.ts';
 import type { PresenceStore, UserPresence } from '../../../db/presence.port.ts';
 import type { RelationalStore } from '../../../db/relational.port.ts';
@@ -14,7 +14,7 @@ import type { HistoryReader } from './history.reader.ts';
 
 /** What a sync reads: one object per node, shared by every connection. */
 export interface SyncDeps {
-  relational: Pick<RelationalStore, 'roomsOf' | 'getUsers'>;
+  relational: Pick<RelationalStore, 'roomsOf' | 'getUsers' | 'hiddenOf'>;
   history: Pick<HistoryStore, 'lastSeq'>;
   reader: HistoryReader;
   presence: Pick<PresenceStore, 'presenceOf'>;
@@ -79,7 +79,11 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDe
   }
 
   const ids = [...new Set(summaries.flatMap((s) => s.memberIds))];
-  const [users, presence] = await Promise.all([deps.relational.getUsers(ids), presenceOf(ids, deps)]);
+  const [users, presence, hidden] = await Promise.all([
+    deps.relational.getUsers(ids),
+    presenceOf(ids, deps),
+    deps.relational.hiddenOf(conn.user.id, summaries.map((s) => s.room), LIMITS.hiddenPerRoomMax),
+  ]);
   const members = new Map(
     users.map((u) => {
       const p = presence.get(u.id);
@@ -93,6 +97,7 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDe
     ...(frame.ref ? { ref: frame.ref } : {}),
     rooms: summaries.map(({ memberIds, roles, joined, ...s }) => ({
       ...s,
+      ...(hidden.has(s.room) ? { hidden: hidden.get(s.room)! } : {}),
       members: memberIds.flatMap((id) => {
         const m = members.get(id);
         if (!m) return [];

@@ -60,6 +60,8 @@ function isBusEvent(x: unknown): x is BusEvent {
       return addressed && typeof e.user === 'number' && typeof e.active === 'boolean';
     case 'presence':
       return addressed && typeof e.user === 'number' && typeof e.online === 'boolean' && (e.lastSeen === undefined || typeof e.lastSeen === 'number');
+    case 'hidden':
+      return typeof e.user === 'number' && typeof e.room === 'string' && typeof e.seq === 'number' && (e.origin === undefined || typeof e.origin === 'string');
     case 'session.ended':
       return typeof e.user === 'number' && Array.isArray(e.sessions) && e.sessions.every((s) => typeof s === 'string');
     default:

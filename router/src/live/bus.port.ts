@@ -22,6 +22,8 @@ export type BusEvent =
   | (Addressed & { kind: 'typing'; user: number; active: boolean })
   /** `user` came online or went offline; `members` are their contacts, `room` is ''. */
   | (Addressed & { kind: 'presence'; user: number; online: boolean; lastSeen?: number })
+  /** `user` deleted a message for themselves: every socket of theirs but `origin`, on any node, gets `message.hidden`. */
+  | { kind: 'hidden'; user: number; room: string; seq: number; origin?: string }
   /** Every socket of these sessions, on any node, must close (sign-out). */
   | { kind: 'session.ended'; user: number; sessions: string[] };
 

@@ -10,7 +10,7 @@ import type { GroupMembers } from './group.members.ts';
 import type { ConnectionRegistry } from '../socket/registry.ts';
 import type { RouterMetrics } from '../health/metrics.ts';
 
-type Addressed = Exclude<BusEvent, { kind: 'session.ended' }>;
+type Addressed = Exclude<BusEvent, { kind: 'session.ended' | 'hidden' }>;
 
 /** Returns the bus handler that fans events out to local sockets. */
 export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics, groups: GroupMembers): (event: BusEvent) => void {
@@ -19,6 +19,12 @@ export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics,
       for (const id of event.sessions) {
         for (const conn of [...(registry.ofSession(id) ?? [])]) conn.close('session_ended');
       }
+      return;
+    }
+    if (event.kind === 'hidden') {
+      // Only the user's own devices are told; the socket that asked was answered with its ref.
+      const text = JSON.stringify({ type: 'message.hidden', room: event.room, seq: event.seq } satisfies ServerFrame);
+      for (const conn of registry.ofUser(event.user) ?? []) if (conn.id !== event.origin) conn.sendText(text);
       return;
     }
     if (event.kind !== 'presence' && roomKindOf(event.room) === 'group') {

@@ -58,7 +58,7 @@ export class GroupMembers {
     }
     // A change is applied by its own seq, user by user, so changes need no order; a message stored
     // under a membership this node has not seen yet waits for a reload.
-    if (!entry?.event && (version ?? 0) > known.version) {
+    if (!(entry && changeOf(entry)) && (version ?? 0) > known.version) {
       known.waiting = [() => this.#deliver(known, deliver, entry)];
       this.#reload(room, known);
       return;

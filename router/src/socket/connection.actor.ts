@@ -14,6 +14,7 @@ import { AppError } from '../../../protocol/app-error.ts';
 import type { Logger } from '../../../kit/logger.ts';
 import type { ChatroomDirectory } from '../chat/chatroom.directory.ts';
 import { syncRooms, type SyncDeps } from '../chat/sync.ts';
+import { forwardOf, type ForwardDeps } from '../chat/message.actions.ts';
 import type { RouterMetrics } from '../health/metrics.ts';
 import type { Connection } from './connection.ts';
 import type { RefusalWindow } from './refusal.window.ts';
@@ -29,6 +30,8 @@ export interface ConnectionActorDeps {
   rooms: Pick<ChatroomDirectory, 'tell'>;
   /** What a `sync` reads. */
   sync: SyncDeps;
+  /** What a `message.forward` reads of its source. */
+  forward: ForwardDeps;
 }
 
 export type ConnectionMsg = { type: 'frame'; text: string };
@@ -115,19 +118,23 @@ export function decode(text: string): Decoded {
   return { ok: false, error: new AppError('invalid_frame', `${where}: ${what}`), ...withRef };
 }
 
+/** The room a `message.send` or `message.forward` goes to, or the refusal of its `to`/`room`. */
+function destination(frame: { to?: number | undefined; room?: string | undefined }, me: number): string | AppError {
+  if ((frame.to === undefined) === (frame.room === undefined)) return new AppError('invalid_frame', 'exactly one of to and room is required');
+  if (frame.to === me) return new AppError('invalid_recipient');
+  return frame.to !== undefined ? directRoomId(me, frame.to) : frame.room!;
+}
+
 async function route(frame: ClientFrame, conn: Connection, deps: ConnectionActorDeps): Promise<void> {
   const me = conn.user.id;
   switch (frame.type) {
     case 'message.send': {
       const ref = frame.ref ?? frame.clientMsgId;
-      if ((frame.to === undefined) === (frame.room === undefined)) {
-        return conn.fail(new AppError('invalid_frame', 'exactly one of to and room is required'), ref);
-      }
+      const room = destination(frame, me);
+      if (room instanceof AppError) return conn.fail(room, ref);
       if (frame.body.length > LIMITS.maxBodyLength) {
         return conn.fail(new AppError('body_too_long', `the body is longer than ${LIMITS.maxBodyLength}`), ref);
       }
-      if (frame.to === me) return conn.fail(new AppError('invalid_recipient'), ref);
-      const room = frame.to !== undefined ? directRoomId(me, frame.to) : frame.room!;
       deps.rooms.tell(room, {
         type: 'send',
         conn,
@@ -135,9 +142,38 @@ async function route(frame: ClientFrame, conn: Connection, deps: ConnectionActor
         clientMsgId: frame.clientMsgId,
         body: frame.body,
         ...(frame.to !== undefined ? { to: frame.to } : {}),
+        ...(frame.replyTo !== undefined ? { replyTo: frame.replyTo } : {}),
       });
       return;
     }
+    case 'message.forward': {
+      const ref = frame.ref ?? frame.clientMsgId;
+      const room = destination(frame, me);
+      if (room instanceof AppError) return conn.fail(room, ref);
+      // Read here, one socket's frames at a time, so the target room's actor is not held up by it.
+      let copy: Awaited<ReturnType<typeof forwardOf>>;
+      try {
+        copy = await forwardOf(me, frame.from, deps.forward);
+      } catch (err) {
+        if (!(err instanceof AppError)) deps.log.error({ err }, 'could not read a forward\'s source');
+        return conn.fail(err instanceof AppError ? err : new AppError('unavailable', 'retry'), ref);
+      }
+      deps.rooms.tell(room, { type: 'send', conn, ref, clientMsgId: frame.clientMsgId, ...copy, ...(frame.to !== undefined ? { to: frame.to } : {}) });
+      return;
+    }
+    case 'message.edit':
+      deps.rooms.tell(frame.room, { type: 'change', conn, ...(frame.ref ? { ref: frame.ref } : {}), req: { type: frame.type, seq: frame.seq, body: frame.body } });
+      return;
+    case 'message.react':
+      deps.rooms.tell(frame.room, { type: 'change', conn, ...(frame.ref ? { ref: frame.ref } : {}), req: { type: frame.type, seq: frame.seq, emoji: frame.emoji, on: frame.on } });
+      return;
+    case 'message.delete':
+      if (frame.for === 'me') {
+        deps.rooms.tell(frame.room, { type: 'hide', conn, ...(frame.ref ? { ref: frame.ref } : {}), seq: frame.seq });
+      } else {
+        deps.rooms.tell(frame.room, { type: 'change', conn, ...(frame.ref ? { ref: frame.ref } : {}), req: { type: frame.type, seq: frame.seq } });
+      }
+      return;
     case 'message.ack':
     case 'message.read':
       deps.rooms.tell(frame.room, { type: 'receipt', conn, kind: frame.type === 'message.ack' ? 'delivered' : 'read', seq: frame.seq });
@@ -171,13 +207,6 @@ async function route(frame: ClientFrame, conn: Connection, deps: ConnectionActor
       return;
     case 'group.members':
       deps.rooms.tell(frame.room, { type: 'members', conn, ...(frame.ref ? { ref: frame.ref } : {}) });
-      return;
-    case 'message.forward':
-    case 'message.edit':
-    case 'message.delete':
-    case 'message.react':
-      // Message actions arrive with the protocol; until the chatroom handles them they are refused as unknown.
-      conn.fail(new AppError('unknown_type', `${frame.type} is not handled yet`), frame.ref);
       return;
     default:
       frame satisfies never;

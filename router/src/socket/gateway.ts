@@ -21,7 +21,7 @@ import type { ConnectionRegistry } from './registry.ts';
 
 /** What the WebSocket edge uses: its own needs, and what it hands every connection and its actor. */
 export interface SocketDeps extends ConnectionActorDeps {
-  config: Pick<Config, 'allowedOrigins' | 'heartbeatMs'>;
+  config: Pick<Config, 'allowedOrigins' | 'heartbeatMs' | 'editWindowMs'>;
   registry: ConnectionRegistry;
   metrics: Pick<RouterMetrics, 'framesIn' | 'framesRateLimited'>;
   /** Told when a user's sockets open and close. */
@@ -138,7 +138,7 @@ function adopt(ws: GatewaySocket, auth: Authenticated, gateway: GatewayState): v
   ws.on('pong', onPong);
   ws.on('error', onError);
   ws.on('close', onClose);
-  conn.reply({ type: 'hello', v: PROTOCOL_VERSION, user: auth.user, connectionId: conn.id, limits: LIMITS, groups: deps.groups });
+  conn.reply({ type: 'hello', v: PROTOCOL_VERSION, user: auth.user, connectionId: conn.id, limits: LIMITS, groups: deps.groups, editWindowMs: deps.config.editWindowMs });
 }
 
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
