@@ -119,14 +119,19 @@ async function choose(d: Device, message: Locator, action: string): Promise<void
   await menu(d).waitFor({ state: 'hidden', ...WAIT });
 }
 
-/** What a device renders of the conversation, per shown message: everything a bubble says. */
-async function rendered(d: Device, withMine = true): Promise<string[]> {
-  return d.page.locator('[data-testid=message][data-seq]').evaluateAll((els, mine) =>
+/**
+ * What a device renders of the conversation, per shown message: everything a bubble says. Across
+ * users (`sameUser` false) what differs by who looks is left out: whose reaction is mine, and the
+ * quoted sender's name ("You" to its author).
+ */
+async function rendered(d: Device, sameUser = true): Promise<string[]> {
+  return d.page.locator('[data-testid=message][data-seq]').evaluateAll((els, same) =>
     els.map((el) => {
       const text = (sel: string) => el.querySelector(sel)?.textContent?.trim() ?? '';
-      const chips = [...el.querySelectorAll('[data-testid=reaction]')].map((c) => `${c.getAttribute('data-emoji')}${c.getAttribute('data-count')}${mine && c.getAttribute('data-mine') === 'true' ? '*' : ''}`);
-      return [el.getAttribute('data-seq'), text('.body'), text('[data-testid=edited]'), el.hasAttribute('data-deleted') ? 'deleted' : '', text('[data-testid=quote]'), text('[data-testid=forwarded]'), chips.join(' ')].join(' | ');
-    }), withMine);
+      const chips = [...el.querySelectorAll('[data-testid=reaction]')].map((c) => `${c.getAttribute('data-emoji')}${c.getAttribute('data-count')}${same && c.getAttribute('data-mine') === 'true' ? '*' : ''}`);
+      const quote = same ? text('[data-testid=quote]') : text('[data-testid=quote] .text');
+      return [el.getAttribute('data-seq'), text('.body'), text('[data-testid=edited]'), el.hasAttribute('data-deleted') ? 'deleted' : '', quote, text('[data-testid=forwarded]'), chips.join(' ')].join(' | ');
+    }), sameUser);
 }
 
 /** Waits until `d` renders what `like` renders (from `d`'s oldest shown message on), then returns both. */
@@ -185,8 +190,9 @@ if (chromiumOrSkip(t, 'the message actions browser suite')) {
         await composer(alice).press('Enter');
       }
       await bubble(alice, `filler ${FILLERS}`).and(alice.page.locator(':not([data-status=pending])')).waitFor(WAIT);
+      // Opened from the chat list, so they keep every message they got live (a reload keeps the latest 50).
       for (const d of [bob, bob2]) {
-        await d.page.goto(`${origin}${roomPath}`);
+        await d.page.locator(`[data-testid=chat-row][data-handle="alice_${tag}"]`).click(WAIT);
         await bubble(d, `filler ${FILLERS}`).waitFor(WAIT);
       }
       // The third device opens the chat only now: it gets the latest 50, not the question.
@@ -214,7 +220,7 @@ if (chromiumOrSkip(t, 'the message actions browser suite')) {
       for (const d of [alice, bob, bob2]) {
         const quote = bubble(d, 'At the station').getByTestId('quote');
         await quote.waitFor(WAIT);
-        t.match(await quote.textContent(), /Alice Example\s*Where shall we meet\?/, `${d.name} sees the quote`);
+        t.match(await quote.textContent(), d === alice ? /^You\s*Where shall we meet\?$/ : /^Alice Example\s*Where shall we meet\?$/, `${d.name} sees the quote`);
       }
       t.equal(await bob.page.getByTestId('reply-bar').count(), 0, 'the reply bar is gone once sent');
     });
@@ -247,8 +253,12 @@ if (chromiumOrSkip(t, 'the message actions browser suite')) {
       await bubble(alice, 'Oops, wrong chat').locator('.bubble').click({ button: 'right' });
       await menu(alice).waitFor({ state: 'visible' });
       await shot(alice, 'menu-desktop');
+      await alice.page.keyboard.press('Escape');
+      await menu(alice).waitFor({ state: 'hidden' });
       await alice.page.setViewportSize(PHONE);
+      await openMenu(alice, bubble(alice, 'Oops, wrong chat'));
       await menu(alice).getByRole('button', { name: 'Delete…' }).click();
+      await shot(alice, 'delete-choice');
       await menu(alice).getByRole('button', { name: 'Delete for everyone' }).click();
       for (const d of [alice, bob, bob2]) await d.page.locator(`[data-testid=message][data-seq="${seq}"] [data-testid=tombstone]`).waitFor(WAIT);
       t.equal(await bob.page.getByText('Oops, wrong chat').count(), 0, 'the text is gone for Bob');
@@ -267,10 +277,13 @@ if (chromiumOrSkip(t, 'the message actions browser suite')) {
     await t.test('they react and un-react: chips and counts on both sides', async (t) => {
       // A long press opens the menu on a touch screen.
       const question = bubble(bob, 'Meet at 10?');
+      await question.scrollIntoViewIfNeeded();
       const box = (await question.locator('.bubble').boundingBox())!;
-      await question.locator('.bubble').dispatchEvent('pointerdown', { pointerType: 'touch', clientX: box.x + 10, clientY: box.y + 10, isPrimary: true });
+      const touch = await bob.context.newCDPSession(bob.page);
+      const point = { x: box.x + 12, y: box.y + 12 };
+      await touch.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point] });
       await menu(bob).waitFor({ state: 'visible', ...WAIT });
-      await question.locator('.bubble').dispatchEvent('pointerup', { pointerType: 'touch' });
+      await touch.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
       await shot(bob, 'menu', true);
       await menu(bob).getByRole('button', { name: 'React 👍' }).click();
       await choose(alice, bubble(alice, 'Meet at 10?'), 'React 👍');
@@ -330,11 +343,12 @@ if (chromiumOrSkip(t, 'the message actions browser suite')) {
       const original = bubble(bob3, 'Where shall we meet?');
       await original.and(bob3.page.locator('.flash')).waitFor(WAIT);
       t.ok(await original.isVisible(), 'the original is loaded from history, shown and highlighted');
-      const inView = await original.evaluate((el) => {
-        const r = el.getBoundingClientRect();
-        return r.top >= 0 && r.bottom <= innerHeight;
-      });
-      t.ok(inView, 'and scrolled into view');
+      await bob3.page.waitForFunction(() => {
+        const el = [...document.querySelectorAll('[data-testid=message]')].find((m) => m.querySelector('.body')?.textContent === 'Where shall we meet?');
+        const r = el?.getBoundingClientRect();
+        return r !== undefined && r.top >= 0 && r.bottom <= innerHeight;
+      }, undefined, WAIT);
+      t.pass('and scrolled into view');
     });
 
     await t.test('screenshots of the conversation with every kind of bubble', async () => {
