@@ -55,6 +55,11 @@ async function device(t: Test, chromium: BrowserType, origin: string, name: stri
   const page = context.pages()[0] ?? (await context.newPage());
   // tsx compiles this file with esbuild's keepNames, whose __name helper the page lacks.
   await page.addInitScript('globalThis.__name = (f) => f');
+  page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
+  page.on('console', (m) => {
+    // The sign-in screen's first look at /api/me is a 401 by design.
+    if (m.type() === 'error' && !m.text().includes('401 (Unauthorized)')) pageErrors.push(`${name} console: ${m.text()}`);
+  });
   return { name, origin, context, page, scheme };
 }
 
@@ -86,6 +91,8 @@ async function online(d: Device): Promise<void> {
 }
 
 let shots = true;
+/** Uncaught errors and console errors of every page: none is expected. */
+const pageErrors: string[] = [];
 /** A screenshot at phone size and, with `desktop`, one at desktop size. */
 async function shot(d: Device, screen: string, desktop = false): Promise<void> {
   if (!shots) return;
@@ -252,7 +259,7 @@ if (chromiumOrSkip(t, 'the message actions browser suite')) {
       await alice.page.setViewportSize(DESKTOP);
       await bubble(alice, 'Oops, wrong chat').locator('.bubble').click({ button: 'right' });
       await menu(alice).waitFor({ state: 'visible' });
-      await shot(alice, 'menu-desktop');
+      if (shots) await settledScreenshot(alice.page, `${SHOTS}actions-menu-desktop-${alice.scheme}.png`);
       await alice.page.keyboard.press('Escape');
       await menu(alice).waitFor({ state: 'hidden' });
       await alice.page.setViewportSize(PHONE);
@@ -355,6 +362,11 @@ if (chromiumOrSkip(t, 'the message actions browser suite')) {
       await alice.page.locator('[data-testid=message]').last().scrollIntoViewIfNeeded();
       await shot(alice, 'conversation', true);
       await shot(bob, 'conversation', true);
+      await shot(bob3, 'conversation-third-device', true);
+    });
+
+    await t.test('no page had an error', async (t) => {
+      t.same(pageErrors, [], 'no uncaught error and no console error on any page');
     });
   });
 }
