@@ -327,6 +327,7 @@ if (chromiumOrSkip(t, 'the message actions browser suite')) {
       const copy = bubble(alice, 'At the station');
       await copy.getByTestId('forwarded').waitFor(WAIT);
       t.equal(await copy.getByTestId('forwarded').textContent(), 'Forwarded from Bob Example', 'Alice sees who wrote it first');
+      await shot(alice, 'forwarded', true);
       await alice.page.goto(`${origin}${roomPath}`);
       await bubble(alice, 'Meet at 10?').waitFor(WAIT);
     });
