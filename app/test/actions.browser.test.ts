@@ -316,7 +316,7 @@ if (chromiumOrSkip(t, 'the message actions browser suite')) {
     });
 
     await t.test('Bob forwards a message to the group: the marker on the target room', async (t) => {
-      await choose(bob, bubble(bob, 'At the station'), 'Forward');
+      await choose(bob, bubble(bob, 'Meet at 10?'), 'Forward');
       const sheet = bob.page.getByTestId('forward-sheet');
       await sheet.waitFor({ state: 'visible', ...WAIT });
       await shot(bob, 'forward');
@@ -324,9 +324,10 @@ if (chromiumOrSkip(t, 'the message actions browser suite')) {
       await bob.page.getByTestId('notice').filter({ hasText: `Forwarded to ${group}.` }).waitFor(WAIT);
       await alice.page.goto(`${origin}/`);
       await alice.page.locator(`[data-testid=chat-row][data-group="${group}"]`).click();
-      const copy = bubble(alice, 'At the station');
+      const copy = bubble(alice, 'Meet at 10?');
       await copy.getByTestId('forwarded').waitFor(WAIT);
-      t.equal(await copy.getByTestId('forwarded').textContent(), 'Forwarded from Bob Example', 'Alice sees who wrote it first');
+      t.equal(await copy.getByTestId('forwarded').textContent(), 'Forwarded from Alice Example', 'Alice sees who wrote it first: herself');
+      t.equal(await copy.getByTestId('edited').count(), 0, 'a forward is a new message, not an edited one');
       await shot(alice, 'forwarded', true);
       await alice.page.goto(`${origin}${roomPath}`);
       await bubble(alice, 'Meet at 10?').waitFor(WAIT);
