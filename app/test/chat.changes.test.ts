@@ -6,9 +6,10 @@
  * hides. Replies and forwards go out through the outbox. The same in Chromium: actions.browser.test.ts.
  */
 import t from 'tap';
-import type { Message, MessageChange, Reaction } from '../../protocol/frames.ts';
+import type { ClientFrame, Message, MessageChange, Reaction } from '../../protocol/frames.ts';
 import { apply, type Effect } from '../src/lib/chat/apply.ts';
 import { isFinalRefusal, outboxItem, sendFrame } from '../src/lib/chat/outbox.ts';
+import { RequestError, Requests } from '../src/lib/chat/requests.ts';
 import { emptyRoom, emptyState, type ChatState, type Room } from '../src/lib/chat/state.ts';
 import { canDeleteForAll, canEdit, chipsOf, lastEditable, shownIn, unreadCount } from '../src/lib/chat/view.ts';
 
@@ -260,4 +261,34 @@ t.test('what a person may do to a message', async (t) => {
   t.notOk(canDeleteForAll(group, msg(2), ME), 'a member may not');
   live(s, mine, msg(2), msg(3, ME, { forwarded: { sender: BOB, name: 'Bob' } }));
   t.equal(lastEditable(room(s), ME, NOW, WINDOW)?.seq, 1, 'Up arrow edits the newest own message that can be edited');
+});
+
+t.test('edit, delete and react requests', async (t) => {
+  const socket = (up = true) => {
+    const frames: ClientFrame[] = [];
+    return { frames, send: (f: ClientFrame) => (frames.push(f), up) };
+  };
+
+  t.test('are settled by message.changed or message.hidden carrying their ref', async (t) => {
+    const requests = new Requests();
+    const s = socket();
+    const edit = requests.send(s, { type: 'message.edit', room: ROOM, seq: 1, body: 'x' });
+    const hide = requests.send(s, { type: 'message.delete', room: ROOM, seq: 2, for: 'me' });
+    requests.settle({ type: 'message.changed', ref: (s.frames[0] as { ref: string }).ref, room: ROOM, target: 1, seq: 3 });
+    requests.settle({ type: 'message.hidden', ref: (s.frames[1] as { ref: string }).ref, room: ROOM, seq: 2 });
+    t.same(await edit, { type: 'message.changed', ref: (s.frames[0] as { ref: string }).ref, room: ROOM, target: 1, seq: 3 }, 'the edit resolves with its answer');
+    t.equal((await hide).type, 'message.hidden', 'delete for me resolves with message.hidden');
+  });
+
+  t.test('a refusal rejects with a sentence a person can read; offline is refused at once', async (t) => {
+    const requests = new Requests();
+    const s = socket();
+    const react = requests.send(s, { type: 'message.react', room: ROOM, seq: 1, emoji: '🔥', on: true });
+    requests.settle({ type: 'error', code: 'too_many_reactions', message: 'limit', ref: (s.frames[0] as { ref: string }).ref });
+    const refused = await react.catch((e: unknown) => e);
+    t.ok(refused instanceof RequestError && refused.code === 'too_many_reactions', 'rejected with the code');
+    t.equal((refused as RequestError).message, 'You can put at most 3 reactions on a message. Take one off first.', 'and a sentence');
+    const offline = await requests.send(socket(false), { type: 'message.delete', room: ROOM, seq: 1, for: 'everyone' }).catch((e: unknown) => e);
+    t.ok(offline instanceof RequestError && offline.code === 'offline', 'nothing is queued offline');
+  });
 });
