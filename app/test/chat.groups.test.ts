@@ -9,7 +9,7 @@ import type { Message, RoomEvent, RoomSummary } from '../../protocol/frames.ts';
 import { apply, TYPING_SHOW_MS, type Effect } from '../src/lib/chat/apply.ts';
 import { learn } from '../src/lib/chat/members.ts';
 import { outboxItem, sendFrame } from '../src/lib/chat/outbox.ts';
-import { GroupRequests, RequestError } from '../src/lib/chat/requests.ts';
+import { Requests, RequestError } from '../src/lib/chat/requests.ts';
 import { emptyState, type ChatState, type Room } from '../src/lib/chat/state.ts';
 import { eventText, hasOlder, receiptsOf, tickOf, titleOf, typingLine, unreadCount } from '../src/lib/chat/view.ts';
 
@@ -244,7 +244,7 @@ t.test('event sentences', async (t) => {
   const state = synced();
   const r = room(state);
   const say = (event: RoomEvent, sender = ME) => eventText(r, ev(9, event, sender) as Message & { event: RoomEvent }, ME);
-  t.equal(say(created.event!), 'You created the group “Climbing”', 'created');
+  t.equal(say(created.event as RoomEvent), 'You created the group “Climbing”', 'created');
   t.equal(say({ type: 'room.renamed', name: 'X' }, BOB), 'Bob Builder renamed the group to “X”', 'renamed');
   t.equal(say({ type: 'member.added', user: CAROL, role: 'member' }, BOB), 'Bob Builder added Carol C', 'added');
   t.equal(say({ type: 'member.added', user: ME, role: 'member' }, BOB), 'Bob Builder added you', 'added me');
@@ -278,7 +278,7 @@ t.test('group requests', async (t) => {
   };
 
   t.test('resolve with the answer that carries their ref', async (t) => {
-    const requests = new GroupRequests();
+    const requests = new Requests();
     const s = socket();
     const done = requests.send(s, { type: 'group.rename', room: G, name: 'New' });
     const ref = (s.frames[0] as { ref: string }).ref;
@@ -289,7 +289,7 @@ t.test('group requests', async (t) => {
   });
 
   t.test('reject with the error that carries their ref', async (t) => {
-    const requests = new GroupRequests();
+    const requests = new Requests();
     const s = socket();
     const done = requests.send(s, { type: 'group.remove', room: G, user: BOB });
     requests.settle({ type: 'error', code: 'not_admin', message: 'only admins', ref: (s.frames[0] as { ref: string }).ref });
@@ -297,7 +297,7 @@ t.test('group requests', async (t) => {
   });
 
   t.test('fail when the socket cannot take them or goes away', async (t) => {
-    const requests = new GroupRequests();
+    const requests = new Requests();
     const refused = await requests.send(socket(false), { type: 'group.leave', room: G }).catch((e: unknown) => e);
     t.ok(refused instanceof RequestError && refused.code === 'offline', 'offline at once');
     const waiting = requests.send(socket(), { type: 'group.leave', room: G });

@@ -4,6 +4,7 @@
  * store runs in order. No socket, storage, clock or runes here, so every rule is a unit test away.
  */
 import { isRoomEvent, LIMITS, type ClientFrame, type Message, type RoomSummary, type ServerFrame } from '../../../../protocol/frames.ts';
+import { hide, isChange, previewOf, settleChanges } from './changes.ts';
 import { applyEvent, takeMembers, unknownPeople } from './members.ts';
 import { isFinalRefusal } from './outbox.ts';
 import { contiguous, emptyRoom, type ChatState, type Room } from './state.ts';
@@ -51,6 +52,9 @@ export function apply(state: ChatState, frame: ServerFrame, ctx: ApplyContext): 
       const item = state.outbox.find((o) => o.clientMsgId === frame.ref);
       if (!item || ctx.me === null) break;
       const message: Message = { id: frame.id, room: frame.room, seq: frame.seq, sender: ctx.me, body: item.body, clientMsgId: item.clientMsgId, ts: frame.ts };
+      // The sending socket gets no message.new of its own message: build what the others get.
+      if (item.forward) message.forwarded = item.forward.from;
+      if (item.replyTo) message.replyTo = quote(state.rooms[frame.room]?.messages ?? [], item.replyTo);
       merge(state, frame.room, [message], ctx, effects);
       break;
     }
@@ -75,6 +79,7 @@ export function apply(state: ChatState, frame: ServerFrame, ctx: ApplyContext): 
     case 'sync.done':
       for (const s of frame.rooms) {
         const room = summary(state, s);
+        if (s.hidden) hide(room, s.hidden);
         const users = unknownPeople(room);
         if (users.length > 0) effects.push({ type: 'lookup', room: s.room, users });
       }
@@ -125,7 +130,14 @@ export function apply(state: ChatState, frame: ServerFrame, ctx: ApplyContext): 
       effects.push({ type: 'save' });
       break;
     }
-    // The entries a group request wrote come as message.new; the store settles the request itself.
+    case 'message.hidden': {
+      // Deleted "for me" on some device of this user: hidden on every one.
+      const room = state.rooms[frame.room];
+      if (room && hide(room, [frame.seq])) effects.push({ type: 'save' });
+      break;
+    }
+    // The entries a request wrote come as message.new; the store settles the request itself.
+    case 'message.changed':
     case 'group.done':
     case 'pong':
       break;
@@ -159,6 +171,13 @@ function summary(state: ChatState, s: RoomSummary): Room {
   return room;
 }
 
+/** A reply's quote of its original as held now (deleted or edited since the reply was written), else as written. */
+function quote(messages: Message[], written: NonNullable<Message['replyTo']>): NonNullable<Message['replyTo']> {
+  const original = messages.find((m) => m.seq === written.seq);
+  if (!original) return written;
+  return original.deleted ? { seq: original.seq, sender: original.sender, preview: '', deleted: true } : { seq: original.seq, sender: original.sender, preview: previewOf(original.body) };
+}
+
 /**
  * Adds messages to a room by seq, whatever order they come in (a seq held already keeps its
  * message), clears them from the outbox, and acks (and maybe reads) those from others.
@@ -169,17 +188,26 @@ function merge(state: ChatState, roomId: string, incoming: Message[], ctx: Apply
   if (!state.rooms[roomId]) state.rooms[roomId] = emptyRoom(roomId);
   const room = state.rooms[roomId]!;
   const bySeq = new Map(room.messages.map((m) => [m.seq, m]));
+  const arrived = new Set<number>();
   let fromOthers = false;
   let refetch = false;
   for (const m of incoming) {
-    if (!bySeq.has(m.seq)) bySeq.set(m.seq, m);
-    if (isRoomEvent(m)) refetch = applyEvent(room, m, m.event, ctx.me) || refetch;
+    const held = bySeq.get(m.seq);
+    // A message read in a later state (a history page after changes) replaces the one held.
+    if (!held || (m.rev ?? 0) > (held.rev ?? 0)) {
+      bySeq.set(m.seq, m);
+      arrived.add(m.seq);
+    }
+    const change = isChange(m);
+    if (!change && isRoomEvent(m)) refetch = applyEvent(room, m, m.event, ctx.me) || refetch;
     if (m.sender !== ctx.me) {
       fromOthers = true;
-      delete room.typing[String(m.sender)];
+      // A reaction or an edit is not the end of someone's typing.
+      if (!change) delete room.typing[String(m.sender)];
     }
   }
   room.messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  settleChanges(room, arrived);
   room.lastSeq = Math.max(room.lastSeq, room.messages.at(-1)!.seq);
   const ids = new Set(incoming.map((m) => m.clientMsgId));
   if (state.outbox.some((o) => ids.has(o.clientMsgId))) {

@@ -3,7 +3,7 @@
  * (the cache keeps them) and go out again with the same clientMsgId until a `message.sent` or the
  * message itself comes back, so the server stores each exactly once. Time comes in as a parameter.
  */
-import { LIMITS, type ClientFrame } from '../../../../protocol/frames.ts';
+import { LIMITS, type ClientFrame, type Message, type ReplyPreview } from '../../../../protocol/frames.ts';
 import type { ErrorCode } from '../../../../protocol/errors.ts';
 import { textProblem } from '../../../../protocol/text.ts';
 
@@ -13,9 +13,21 @@ export interface OutboxItem {
   room: string;
   /** The recipient of a 1:1 message (its room may not exist on the server yet); absent for a group, sent by `room`. */
   to?: number;
+  /** The text; for a forward, the original's (shown while it waits). */
   body: string;
   /** When it was written (ms); shown as its time until the server's `ts` replaces it. */
   createdAt: number;
+  /** A reply: the message it answers, as it was when the reply was written (sent as `replyTo: seq`). */
+  replyTo?: ReplyPreview;
+  /** A forward (sent as `message.forward`): the message copied and who wrote it. */
+  forward?: Forward;
+}
+
+/** What a forward copies: the message (`room`, `seq`) and the marker the copy shows. */
+export interface Forward {
+  room: string;
+  seq: number;
+  from: NonNullable<Message['forwarded']>;
 }
 
 /** A sent message without `message.sent` after this long (ms) is sent again (same clientMsgId). */
@@ -30,22 +42,43 @@ const FINAL_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'conflict',
   'invalid_frame',
   'message_rejected',
+  // A reply or forward whose original is gone or deleted: sending it again cannot help.
+  'message_not_found',
+  'message_deleted',
 ]);
 
 export function isFinalRefusal(code: ErrorCode): boolean {
   return FINAL_REFUSALS.has(code);
 }
 
-/** The outbox item for `body` (to user `to` in a 1:1 room), or null when the text rule or the length limit refuses it. */
-export function outboxItem(room: string, to: number | undefined, body: string, clientMsgId: string, now: number): OutboxItem | null {
+/**
+ * The outbox item for `body` (to user `to` in a 1:1 room), maybe a reply or a forward, or null when
+ * the text rule or the length limit refuses it.
+ */
+export function outboxItem(
+  room: string,
+  to: number | undefined,
+  body: string,
+  clientMsgId: string,
+  now: number,
+  extra: Pick<OutboxItem, 'replyTo' | 'forward'> = {},
+): OutboxItem | null {
   if (textProblem(body, 'body') !== null || body.length > LIMITS.maxBodyLength) return null;
-  return to === undefined ? { clientMsgId, room, body, createdAt: now } : { clientMsgId, room, to, body, createdAt: now };
+  const item: OutboxItem = to === undefined ? { clientMsgId, room, body, createdAt: now } : { clientMsgId, room, to, body, createdAt: now };
+  if (extra.forward) item.forward = extra.forward;
+  else if (extra.replyTo) item.replyTo = extra.replyTo;
+  return item;
 }
 
-/** The `message.send` of an outbox item: by recipient in a 1:1 room, by room id in a group. */
-export function sendFrame(item: OutboxItem): Extract<ClientFrame, { type: 'message.send' }> {
-  const base = { type: 'message.send', clientMsgId: item.clientMsgId, body: item.body } as const;
-  return item.to === undefined ? { ...base, room: item.room } : { ...base, to: item.to };
+/**
+ * The frame of an outbox item: `message.send` (a reply names the seq it answers) or
+ * `message.forward`; by recipient in a 1:1 room, by room id in a group.
+ */
+export function sendFrame(item: OutboxItem): Extract<ClientFrame, { type: 'message.send' | 'message.forward' }> {
+  const where = item.to === undefined ? { room: item.room } : { to: item.to };
+  if (item.forward) return { type: 'message.forward', clientMsgId: item.clientMsgId, from: { room: item.forward.room, seq: item.forward.seq }, ...where };
+  const frame = { type: 'message.send', clientMsgId: item.clientMsgId, body: item.body, ...where } as const;
+  return item.replyTo ? { ...frame, replyTo: item.replyTo.seq } : frame;
 }
 
 /**

@@ -31,8 +31,10 @@ export interface CachedRoom extends Omit<RoomSummary, 'members'> {
    * senders who left and of users named in events.
    */
   people?: Record<string, PublicUser>;
-  /** Sorted by seq, no duplicates. */
+  /** Sorted by seq, no duplicates: messages and every other log entry (group events, changes to messages). */
   messages: Message[];
+  /** The seq up to which change entries (edits, deletions, reactions) are applied to their targets (changes.ts). */
+  changesApplied?: number;
 }
 
 /** A room as the app holds it: the cached part plus what only matters while it runs. */

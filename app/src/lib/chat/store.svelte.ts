@@ -4,30 +4,38 @@
  * file only runs what it asks for. After every (re)connect it resyncs, flushes the outbox in order
  * with the same clientMsgIds, and acks and reads what arrives.
  */
-import { directRoomId, LIMITS, type GroupRole, type Message, type PublicUser, type RoomEvent, type ServerFrame } from '$protocol/frames.ts';
+import { directRoomId, LIMITS, type GroupRole, type Message, type PublicUser, type Reaction, type RoomEvent, type ServerFrame } from '$protocol/frames.ts';
 import { api, type User } from '../api.ts';
 import { ChatSocket, type ConnectionState } from '../socket.ts';
 import { storage } from '../storage.ts';
 import { apply, OLDER_REF, type Effect } from './apply.ts';
 import { ChatCache, toCached } from './cache.ts';
 import { learn, profile } from './members.ts';
-import { InFlight, outboxItem, sendFrame } from './outbox.ts';
-import { GroupRequests, type GroupRequest } from './requests.ts';
+import { previewOf } from './changes.ts';
+import { InFlight, isFinalRefusal, outboxItem, sendFrame, type OutboxItem } from './outbox.ts';
+import { refusal, RequestError, Requests, type GroupRequest } from './requests.ts';
 import { contiguous, emptyRoom, emptyState, fromCache, type ChatState, type Member, type Presence, type Room, type Tick } from './state.ts';
 import {
+  canDeleteForAll,
+  canEdit,
+  chipsOf,
   eventText,
   hasOlder,
   isGroup,
   isTyping,
+  lastEditable,
   nameIn,
   otherMember,
+  personIn,
   presenceIn,
   receiptsOf,
   recipientsOf,
   tickOf,
   titleOf,
+  shownIn,
   typingLine,
   unreadCount,
+  type Chip,
   type Receipts,
 } from './view.ts';
 
@@ -35,6 +43,10 @@ import {
 const TYPING_SEND_MS = 3000;
 /** How often (ms) the clock on screen moves and stale sends are retried. */
 const TICK_MS = 1000;
+/** How long (ms) a notice ("Copied", a refusal) stays on screen. */
+const NOTICE_MS = 4000;
+/** The edit window until `hello` says this server's (EDIT_WINDOW_MS's default), ms. */
+const EDIT_WINDOW_MS = 48 * 3600_000;
 
 export class Chat {
   me = $state<User | null>(null);
@@ -44,14 +56,21 @@ export class Chat {
   now = $state(Date.now());
   /** Set when the server ended the session. */
   signedOut = $state(false);
+  /** How long a message stays editable (ms), as `hello` says. */
+  editWindowMs = $state(EDIT_WINDOW_MS);
+  /** A short sentence for the person ("Copied.", why an action was refused), cleared after NOTICE_MS. */
+  notice = $state<string | null>(null);
   private state = $state<ChatState>(emptyState());
+  private noticeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Per room: who waits for the page of older history asked for. */
+  private readonly olderWaiters = new Map<string, Array<() => void>>();
 
   private socket: ChatSocket | null = null;
   private cache: ChatCache | null = null;
   private readonly inFlight = new InFlight();
   private ticker: ReturnType<typeof setInterval> | null = null;
   private typingSentAt = 0;
-  private readonly requests = new GroupRequests();
+  private readonly requests = new Requests();
   /** Profiles looked up over HTTP this session, and the rooms waiting for lookups in flight. */
   private readonly profiles = new Map<number, PublicUser>();
   private readonly waiting = new Map<number, Set<string>>();
@@ -93,10 +112,10 @@ export class Chat {
           this.requests.failAll();
           // An earlier page asked for on the old socket never comes: let the next ask go out.
           for (const room of Object.values(this.state.rooms)) room.loadingOlder = false;
+          this.settleOlder();
           // Without a socket nobody tells us who leaves: "online" would go stale, last-seen times do not.
           for (const [id, p] of Object.entries(this.state.presence)) if (p.online) delete this.state.presence[Number(id)];
         }
-        this.watch();
       },
       signedOut: () => (this.signedOut = true),
     });
@@ -130,7 +149,8 @@ export class Chat {
     this.cache = null;
     this.me = null;
     this.state = emptyState();
-    this.watch();
+    // Whoever waits for an older page of the account that signed out stops waiting.
+    this.settleOlder();
   }
 
   /** The room with `other`, created locally until its first message creates it on the server. */
@@ -218,18 +238,112 @@ export class Chat {
     this.cache?.saveRooms();
   }
 
-  /** Queues a message in the outbox (kept across reloads) and sends it when the socket is up. */
-  send(roomId: string, body: string): void {
+  /**
+   * Queues a message in the outbox (kept across reloads) and sends it when the socket is up; with
+   * `replyTo`, as a reply to that message of the same room.
+   */
+  send(roomId: string, body: string, replyTo?: Message): void {
+    const quote = replyTo ? { seq: replyTo.seq, sender: replyTo.sender, preview: previewOf(replyTo.body) } : undefined;
+    if (this.queue(roomId, (to, id) => outboxItem(roomId, to, body, id, Date.now(), quote ? { replyTo: quote } : {}))) this.typing(roomId, false);
+  }
+
+  /**
+   * Forwards message `seq` of room `from` to room `toRoom` through the outbox (a new message with a
+   * new clientMsgId, marked "forwarded from" the original's sender). False when it cannot go there.
+   */
+  forward(from: string, seq: number, toRoom: string): boolean {
+    const source = this.state.rooms[from];
+    const m = source?.messages.find((x) => x.seq === seq);
+    if (!source || !m || m.kind !== undefined || m.deleted) return false;
+    // As the server marks it: the first author, by display name.
+    const origin = m.forwarded ?? { sender: m.sender, name: personIn(source, m.sender)?.displayName ?? '' };
+    return this.queue(toRoom, (to, id) => outboxItem(toRoom, to, m.body, id, Date.now(), { forward: { room: from, seq, from: origin } }));
+  }
+
+  private queue(roomId: string, make: (to: number | undefined, clientMsgId: string) => OutboxItem | null): boolean {
     const room = this.state.rooms[roomId];
-    if (!room || room.left !== undefined) return;
+    if (!room || room.left !== undefined) return false;
     const to = isGroup(room) ? undefined : this.other(room)?.id;
-    if (!isGroup(room) && to === undefined) return;
-    const item = outboxItem(roomId, to, body, crypto.randomUUID(), Date.now());
-    if (!item) return;
+    if (!isGroup(room) && to === undefined) return false;
+    const item = make(to, crypto.randomUUID());
+    if (!item) return false;
     this.state.outbox.push(item);
     this.saveOutbox();
-    this.typing(roomId, false);
     this.flush();
+    return true;
+  }
+
+  /**
+   * Edits, deletes or reacts to a message. These go out only while online (they are not queued: an
+   * edit made offline could land after the window closed, or after the message was deleted); offline
+   * or refused, the reason becomes the notice. The change itself arrives as a log entry.
+   */
+  async edit(roomId: string, seq: number, body: string): Promise<boolean> {
+    return this.act({ type: 'message.edit', room: roomId, seq, body });
+  }
+
+  async remove(roomId: string, seq: number, forWhom: 'everyone' | 'me'): Promise<boolean> {
+    return this.act({ type: 'message.delete', room: roomId, seq, for: forWhom });
+  }
+
+  async react(roomId: string, seq: number, emoji: Reaction, on: boolean): Promise<boolean> {
+    return this.act({ type: 'message.react', room: roomId, seq, emoji, on });
+  }
+
+  private async act(frame: Parameters<Requests['send']>[1]): Promise<boolean> {
+    try {
+      await this.requests.send(this.connection === 'online' ? this.socket : null, frame);
+      return true;
+    } catch (e) {
+      this.say(e instanceof RequestError ? e.message : 'Something went wrong.');
+      return false;
+    }
+  }
+
+  /** Shows a short sentence for NOTICE_MS. */
+  say(text: string): void {
+    this.notice = text;
+    if (this.noticeTimer) clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => (this.notice = null), NOTICE_MS);
+  }
+
+  /** What the conversation shows: messages and group events, not change entries nor messages deleted for me. */
+  shown(room: Room): Message[] {
+    return shownIn(room);
+  }
+
+  canEdit(m: Message): boolean {
+    return canEdit(m, this.me?.id, this.now, this.editWindowMs);
+  }
+
+  canDeleteForAll(room: Room, m: Message): boolean {
+    return canDeleteForAll(room, m, this.me?.id);
+  }
+
+  chips(room: Room, m: Message): Chip[] {
+    return chipsOf(room, m, this.me?.id);
+  }
+
+  /** The newest own message still editable (Up arrow in an empty composer). */
+  lastEditable(room: Room): Message | undefined {
+    return lastEditable(room, this.me?.id, this.now, this.editWindowMs);
+  }
+
+  /**
+   * Loads older history until message `seq` is held (a reply's original). Resolves true once it
+   * is, false when it cannot be (offline, before this user's view of the room, deleted for me).
+   */
+  async reveal(roomId: string, seq: number): Promise<boolean> {
+    for (;;) {
+      const room = this.state.rooms[roomId];
+      if (!room || room.hidden?.includes(seq)) return false;
+      if (room.messages.some((m) => m.seq === seq)) return true;
+      const oldest = room.messages[0]?.seq ?? 0;
+      if (!this.hasOlder(room) || oldest <= seq) return false;
+      if (!(await this.loadOlder(roomId, oldest - seq))) return false;
+      // No progress (the page was refused): stop rather than ask for ever.
+      if ((this.state.rooms[roomId]?.messages[0]?.seq ?? oldest) >= oldest) return false;
+    }
   }
 
   /** Sends typing on/off, throttled. */
@@ -240,32 +354,26 @@ export class Chat {
     if (room?.lastSeq && room.left === undefined) this.socket?.send({ type: 'typing', room: roomId, active });
   }
 
-  /** Asks for the page of history (`limit` messages, default 50) before the oldest message held. */
-  loadOlder(roomId: string, limit = 50): void {
+  /**
+   * Asks for the page of history before the oldest message held (`want` entries, up to a page);
+   * resolves once it (or its error) came, false when it could not be asked or the socket went.
+   */
+  loadOlder(roomId: string, want = 50): Promise<boolean> {
     const room = this.state.rooms[roomId];
     const oldest = room?.messages[0]?.seq;
-    if (!room || room.loadingOlder || !oldest || oldest <= 1) return;
-    if (this.socket?.send({ type: 'history.get', ref: `${OLDER_REF}${roomId}`, room: roomId, before: oldest, limit })) room.loadingOlder = true;
+    if (!room || !oldest || oldest <= 1) return Promise.resolve(false);
+    const limit = Math.min(Math.max(want, 50), LIMITS.historyPageMax);
+    if (!room.loadingOlder && this.socket?.send({ type: 'history.get', ref: `${OLDER_REF}${roomId}`, room: roomId, before: oldest, limit })) room.loadingOlder = true;
+    if (!room.loadingOlder) return Promise.resolve(false);
+    return new Promise((resolve) => this.olderWaiters.set(roomId, [...(this.olderWaiters.get(roomId) ?? []), () => resolve(true)]));
   }
 
-  /**
-   * Loads earlier pages of a room until the message at `seq` is held. Resolves true once it is;
-   * false when it cannot be: nothing held yet to page back from, the seq is within what is held but
-   * not a message here (deleted, an event), it is before what this user may see, or the connection
-   * went away.
-   */
-  async reveal(roomId: string, seq: number): Promise<boolean> {
-    for (;;) {
-      const room = this.state.rooms[roomId];
-      const oldest = room?.messages[0]?.seq;
-      if (!room || oldest === undefined) return false;
-      if (oldest <= seq) return room.messages.some((m) => m.seq === seq);
-      if (!hasOlder(room)) return false;
-      this.loadOlder(roomId, LIMITS.historyPageMax);
-      if (!room.loadingOlder) return false;
-      await this.until(() => !this.state.rooms[roomId]?.loadingOlder);
-      // No progress (the page was refused or the socket dropped): stop rather than ask forever.
-      if ((this.state.rooms[roomId]?.messages[0]?.seq ?? oldest) >= oldest) return false;
+  /** Wakes whoever waits for an older page of `roomId` (all rooms: the socket went). */
+  private settleOlder(roomId?: string): void {
+    for (const [room, waiters] of this.olderWaiters) {
+      if (roomId !== undefined && room !== roomId) continue;
+      this.olderWaiters.delete(room);
+      for (const w of waiters) w();
     }
   }
 
@@ -307,25 +415,14 @@ export class Chat {
 
   private onFrame(frame: ServerFrame): void {
     this.requests.settle(frame);
+    if (frame.type === 'hello' && frame.editWindowMs !== undefined) this.editWindowMs = frame.editWindowMs;
+    // A send the server refused for good leaves the outbox (apply.ts): say why.
+    if (frame.type === 'error' && frame.ref && isFinalRefusal(frame.code) && this.state.outbox.some((o) => o.clientMsgId === frame.ref)) {
+      this.say(`Not sent: ${refusal(frame.code, frame.message)}`);
+    }
     for (const effect of apply(this.state, frame, { me: this.me?.id ?? null, now: Date.now() })) this.run(effect);
-    this.watch();
-  }
-
-  /** Resolves once `done()` holds: checked now, then after every frame and connection change. */
-  private until(done: () => boolean): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!done()) return;
-        this.watchers.delete(check);
-        resolve();
-      };
-      this.watchers.add(check);
-    });
-  }
-
-  private watch(): void {
-    for (const check of [...this.watchers]) check();
+    const older = frame.type === 'history.page' ? frame.ref : frame.type === 'error' ? frame.ref : undefined;
+    if (older?.startsWith(OLDER_REF)) this.settleOlder(older.slice(OLDER_REF.length));
   }
 
   private run(effect: Effect): void {

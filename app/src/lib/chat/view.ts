@@ -3,7 +3,8 @@
  * (N of M in a group), presence, who is typing, and the sentence for a group event. Pure reads; the
  * store offers them bound to the signed-in user and the ticking clock.
  */
-import type { Message, PublicUser, RoomEvent } from '../../../../protocol/frames.ts';
+import { REACTIONS, type Message, type PublicUser, type Reaction, type RoomEvent } from '../../../../protocol/frames.ts';
+import { isChange } from './changes.ts';
 import type { Member, Presence, Room, Tick } from './state.ts';
 
 export function isGroup(room: Room): boolean {
@@ -35,10 +36,63 @@ export function titleOf(room: Room, me: number | undefined): string {
   return other?.displayName || other?.handle || 'Chat';
 }
 
-/** Messages from others after what `me` has read (group events do not count). */
+/** Messages from others after what `me` has read (group events, changes and messages deleted for me do not count). */
 export function unreadCount(room: Room, me: number | undefined): number {
   const seen = room.read[String(me)] ?? 0;
-  return room.messages.filter((m) => m.seq > seen && m.sender !== me && m.kind !== 'event').length;
+  const hidden = new Set(room.hidden);
+  return room.messages.filter((m) => m.seq > seen && m.sender !== me && m.kind !== 'event' && !hidden.has(m.seq)).length;
+}
+
+/** The log entries a conversation shows: messages and group events, not changes to messages nor messages deleted for me. */
+export function shownIn(room: Room): Message[] {
+  const hidden = new Set(room.hidden);
+  return room.messages.filter((m) => !isChange(m) && !hidden.has(m.seq));
+}
+
+/** A group event (shown inline as a sentence), as opposed to a message or a change to one. */
+export function isGroupEvent(m: Message): m is Message & { kind: 'event'; event: RoomEvent } {
+  return m.kind === 'event' && !isChange(m);
+}
+
+/** The text a deleted message shows in its place, in the chat list and in quotes. */
+export const DELETED_TEXT = 'This message was deleted';
+
+/** True when `me` may still edit `m`: their own text message, not forwarded, not deleted, within the edit window. */
+export function canEdit(m: Message, me: number | undefined, now: number, editWindowMs: number): boolean {
+  return m.sender === me && m.kind === undefined && !m.forwarded && !m.deleted && now - m.ts < editWindowMs;
+}
+
+/** True when `me` may delete `m` for everyone: its sender, or a group's owner or admin. */
+export function canDeleteForAll(room: Room, m: Message, me: number | undefined): boolean {
+  if (m.kind !== undefined || m.deleted) return false;
+  if (m.sender === me) return true;
+  const role = isGroup(room) ? room.members.find((x) => x.id === me)?.role : undefined;
+  return role === 'owner' || role === 'admin';
+}
+
+/** One reaction chip: the emoji, how many, whether `me` is among them, and who (names, in order of reacting). */
+export interface Chip {
+  emoji: Reaction;
+  count: number;
+  mine: boolean;
+  names: string[];
+}
+
+/** The reaction chips of a message, in the order the app offers reactions. */
+export function chipsOf(room: Room, m: Message, me: number | undefined): Chip[] {
+  const chips: Chip[] = [];
+  for (const emoji of REACTIONS) {
+    const users = m.reactions?.[emoji];
+    if (!users?.length) continue;
+    chips.push({ emoji, count: users.length, mine: users.includes(me ?? -1), names: users.map((u) => (u === me ? 'You' : nameIn(room, u))) });
+  }
+  return chips;
+}
+
+/** The newest own message `me` may still edit (Up arrow in an empty composer), if any. */
+export function lastEditable(room: Room, me: number | undefined, now: number, editWindowMs: number): Message | undefined {
+  const hidden = new Set(room.hidden);
+  return room.messages.findLast((m) => m.sender === me && m.kind === undefined && !hidden.has(m.seq) && !m.deleted && !m.forwarded && now - m.ts < editWindowMs);
 }
 
 /** Who a message at `seq` by `sender` is for: current members but the sender who joined at or before it. */
