@@ -6,8 +6,9 @@
  * made offline or lost with its socket fails, and the page says so (its entries, if it was applied,
  * still arrive through sync).
  */
-import { LIMITS, type ClientFrame, type ServerFrame } from '../../../../protocol/frames.ts';
-import { ERROR_CODES, type ErrorCode } from '../../../../protocol/errors.ts';
+import type { ClientFrame, ServerFrame } from '../../../../protocol/frames.ts';
+import type { ErrorCode } from '../../../../protocol/errors.ts';
+import { sentenceFor } from '../errors.ts';
 
 export type GroupRequest = Extract<ClientFrame, { type: `group.${string}` }>;
 /** A change to a message: edit, delete (for everyone or for me), react. */
@@ -29,32 +30,6 @@ export class RequestError extends Error {
 }
 
 const OFFLINE = 'You are offline. Try again once connected.';
-
-/** Friendlier words for the refusals a person can cause from the group screens. */
-const SAID: Partial<Record<ErrorCode, string>> = {
-  not_admin: 'Only the owner or an admin can do that.',
-  not_owner: 'Only the owner can change roles.',
-  owner_protected: 'The owner cannot be removed or demoted.',
-  member_not_found: 'That person is no longer a member.',
-  already_member: 'That person is already a member.',
-  too_many_members: 'The group is full.',
-  too_many_groups: 'Someone is in too many groups already.',
-  room_not_found: 'You are not a member of this group.',
-  user_not_found: 'Someone you picked does not exist any more.',
-  message_not_found: 'That message is no longer there.',
-  not_sender: 'Only the sender can do that to this message.',
-  not_editable: 'Only your own messages can be edited, not forwarded ones.',
-  edit_window_closed: 'This message is too old to edit.',
-  message_deleted: 'That message was deleted.',
-  invalid_reaction: 'That reaction is not available.',
-  too_many_reactions: `You can put at most ${LIMITS.reactionsPerUserMax} reactions on a message. Take one off first.`,
-  rate_limited: 'Slow down a little and try again.',
-};
-
-/** The sentence to show a person for a refusal. */
-export function refusal(code: ErrorCode, message?: string): string {
-  return SAID[code] ?? message ?? ERROR_CODES[code]?.text ?? 'Something went wrong.';
-}
 
 export class Requests {
   private readonly pending = new Map<string, { resolve: (a: Answer) => void; reject: (e: RequestError) => void }>();
@@ -79,7 +54,7 @@ export class Requests {
       waiter.resolve(frame as Answer);
     } else if (frame.type === 'error') {
       this.pending.delete(frame.ref);
-      waiter.reject(new RequestError(frame.code, refusal(frame.code, frame.message)));
+      waiter.reject(new RequestError(frame.code, sentenceFor(frame.code)));
     }
   }
 

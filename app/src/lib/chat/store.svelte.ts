@@ -13,7 +13,8 @@ import { ChatCache, toCached } from './cache.ts';
 import { learn, profile } from './members.ts';
 import { previewOf } from './changes.ts';
 import { InFlight, isFinalRefusal, outboxItem, sendFrame, type OutboxItem } from './outbox.ts';
-import { refusal, RequestError, Requests, type GroupRequest } from './requests.ts';
+import { RequestError, Requests, type GroupRequest } from './requests.ts';
+import { sentenceFor } from '../errors.ts';
 import { contiguous, emptyRoom, emptyState, fromCache, type ChatState, type Member, type Presence, type Room, type Tick } from './state.ts';
 import {
   canDeleteForAll,
@@ -418,7 +419,7 @@ export class Chat {
     if (frame.type === 'hello' && frame.editWindowMs !== undefined) this.editWindowMs = frame.editWindowMs;
     // A send the server refused for good leaves the outbox (apply.ts): say why.
     if (frame.type === 'error' && frame.ref && isFinalRefusal(frame.code) && this.state.outbox.some((o) => o.clientMsgId === frame.ref)) {
-      this.say(`Not sent: ${refusal(frame.code, frame.message)}`);
+      this.say(`Not sent: ${sentenceFor(frame.code)}`);
     }
     for (const effect of apply(this.state, frame, { me: this.me?.id ?? null, now: Date.now() })) this.run(effect);
     const older = frame.type === 'history.page' ? frame.ref : frame.type === 'error' ? frame.ref : undefined;
