@@ -107,7 +107,8 @@ sw.addEventListener('push', (event) => {
         tag: payload ? `room:${payload.room}` : 'messenger',
         icon: '/icons/icon-192.png',
         badge: '/icons/badge-96.png',
-        data: { url: payload ? roomPath(payload.room) : '/' },
+        // The room and seq let the app take the notification back when the message is deleted for everyone.
+        data: payload ? { url: roomPath(payload.room), room: payload.room, seq: payload.seq } : { url: '/' },
       });
     })(),
   );

@@ -367,6 +367,43 @@ if (chromiumOrSkip(t, 'the message actions browser suite')) {
       await shot(bob3, 'conversation-third-device', true);
     });
 
+    await t.test('a message deleted for everyone takes its notification back from the recipient\'s device', async (t) => {
+      // Both of Bob's live devices look at the chat list: a push for the chat shows a notification,
+      // and nobody reads the message (reading it elsewhere would take the notification back too).
+      for (const d of [bob, bob2]) {
+        await d.page.goto(`${origin}/`);
+        await d.page.locator('[data-testid=chat-row]').first().waitFor(WAIT);
+      }
+      await say(alice, 'Call me at 555 0199');
+      const sent = bubble(alice, 'Call me at 555 0199').and(alice.page.locator(':not([data-status=pending])'));
+      await sent.waitFor(WAIT);
+      const seq = Number(await sent.getAttribute('data-seq'));
+      await bob2.context.grantPermissions(['notifications'], { origin });
+      const cdp = await bob2.context.newCDPSession(bob2.page);
+      const registrations = new Promise<Array<{ registrationId: string; scopeURL: string }>>((resolve) => cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => resolve(e.registrations)));
+      await cdp.send('ServiceWorker.enable');
+      const reg = (await registrations).find((r) => r.scopeURL.startsWith(origin))!;
+      const room = roomPath.split('/').pop()!;
+      const payload = { type: 'message', room, seq, id: 'x', sender: { id: 1, handle: 'alice', displayName: 'Alice Example' }, preview: 'Call me at 555 0199', trimmed: false };
+      await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg.registrationId, data: JSON.stringify(payload) });
+      const shown = () => bob2.page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => n.body));
+      /** Asks the device's notifications until `done` holds of them (or the wait runs out, and the assertion after says what was there). */
+      const until = async (done: (bodies: string[]) => boolean) => {
+        for (const end = Date.now() + WAIT.timeout; !done(await shown()) && Date.now() < end; ) await bob2.page.waitForTimeout(50);
+      };
+      await until((bodies) => bodies.length > 0);
+      t.same(await shown(), ['Call me at 555 0199'], `the push for seq ${seq} shows its text`);
+      await openMenu(alice, bubble(alice, 'Call me at 555 0199'));
+      await menu(alice).getByRole('button', { name: 'Delete…' }).click();
+      await menu(alice).getByRole('button', { name: 'Delete for everyone' }).click();
+      await until((bodies) => bodies.length === 0);
+      t.same(await shown(), [], 'the deletion reaching the device closed the notification');
+      for (const d of [bob, bob2]) {
+        await d.page.goto(`${origin}${roomPath}`);
+        await d.page.locator('[data-testid=message]').first().waitFor(WAIT);
+      }
+    });
+
     await t.test('no page had an error', async (t) => {
       t.same(pageErrors, [], 'no uncaught error and no console error on any page');
     });

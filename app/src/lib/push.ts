@@ -61,3 +61,16 @@ export async function disablePush(): Promise<void> {
   await api.removePushSubscription(sub.endpoint).catch(() => undefined);
   await sub.unsubscribe().catch(() => undefined);
 }
+
+/**
+ * Takes back the notification of a message deleted for everyone, if it is the one shown for its room
+ * (one per room: a newer message replaced it otherwise). Its text must not stay on the lock screen.
+ */
+export async function withdrawNotification(room: string, seq: number): Promise<void> {
+  if (!pushSupported()) return;
+  const reg = await navigator.serviceWorker.getRegistration();
+  for (const n of (await reg?.getNotifications({ tag: `room:${room}` })) ?? []) {
+    const data = n.data as { room?: string; seq?: number } | null;
+    if (data?.room === room && data.seq === seq) n.close();
+  }
+}

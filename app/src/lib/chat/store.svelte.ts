@@ -6,6 +6,7 @@
  */
 import { directRoomId, LIMITS, type GroupRole, type Message, type PublicUser, type Reaction, type RoomEvent, type ServerFrame } from '$protocol/frames.ts';
 import { api, type User } from '../api.ts';
+import { withdrawNotification } from '../push.ts';
 import { ChatSocket, type ConnectionState } from '../socket.ts';
 import { storage } from '../storage.ts';
 import { apply, OLDER_REF, type Effect } from './apply.ts';
@@ -422,6 +423,9 @@ export class Chat {
       this.say(`Not sent: ${sentenceFor(frame.code)}`);
     }
     for (const effect of apply(this.state, frame, { me: this.me?.id ?? null, now: Date.now() })) this.run(effect);
+    // A deletion for everyone, live or caught up by sync, takes its message's notification back.
+    const entries = frame.type === 'message.new' ? [frame.message] : frame.type === 'history.page' ? frame.messages : [];
+    for (const m of entries) if (m.event?.type === 'message.deleted') void withdrawNotification(m.room, m.event.seq).catch(() => undefined);
     const older = frame.type === 'history.page' ? frame.ref : frame.type === 'error' ? frame.ref : undefined;
     if (older?.startsWith(OLDER_REF)) this.settleOlder(older.slice(OLDER_REF.length));
   }
