@@ -314,6 +314,19 @@ if (chromiumOrSkip(t, 'the PWA browser suite')) {
       await bob.page.addInitScript('globalThis.__name = (f) => f');
     });
 
+    await t.test('a chat that does not exist, or is not yours, says so instead of loading for ever', async (t) => {
+      for (const room of ['g-00000000-0000-7000-8000-000000000000', '999998-999999']) {
+        await bob.page.goto(`${origin}/chat/${room}`);
+        await bob.page.getByTestId('chat-missing').waitFor();
+        t.equal(await bob.page.getByText('This chat does not exist, or you are not in it.').count(), 1, `/chat/${room} says it does not exist`);
+        t.equal(await bob.page.getByLabel('Message', { exact: true }).count(), 0, 'with no composer');
+      }
+      await shot(bob, 'chat-missing');
+      await bob.page.getByTestId('chat-missing').getByRole('link', { name: 'Back to chats' }).click();
+      await bob.page.locator('[data-testid=chat-row]').first().waitFor();
+      t.pass('and leads back to the chat list');
+    });
+
     await t.test('an address the app does not know says so and leads back to the chats', async (t) => {
       await bob.page.goto(`${origin}/no/such/screen`);
       await bob.page.getByTestId('error-page').waitFor();

@@ -53,6 +53,8 @@ const EDIT_WINDOW_MS = 48 * 3600_000;
 export class Chat {
   me = $state<User | null>(null);
   connection = $state<ConnectionState>('offline');
+  /** True once a `sync.done` listed this user's rooms: a room missing after it is not theirs. */
+  synced = $state(false);
   /** The room on screen (reads are sent only for it, and only while the page is visible). */
   openRoom = $state<string | null>(null);
   now = $state(Date.now());
@@ -151,6 +153,7 @@ export class Chat {
     this.cache = null;
     this.me = null;
     this.state = emptyState();
+    this.synced = false;
     // Whoever waits for an older page of the account that signed out stops waiting.
     this.settleOlder();
   }
@@ -418,6 +421,7 @@ export class Chat {
   private onFrame(frame: ServerFrame): void {
     this.requests.settle(frame);
     if (frame.type === 'hello' && frame.editWindowMs !== undefined) this.editWindowMs = frame.editWindowMs;
+    if (frame.type === 'sync.done') this.synced = true;
     // A send the server refused for good leaves the outbox (apply.ts): say why.
     if (frame.type === 'error' && frame.ref && isFinalRefusal(frame.code) && this.state.outbox.some((o) => o.clientMsgId === frame.ref)) {
       this.say(`Not sent: ${sentenceFor(frame.code)}`);
