@@ -10,13 +10,11 @@
  *
  * Without /usr/bin/chromium the suite says it skipped; in CI that is a failure.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import type { BrowserContext, BrowserType, Locator, Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrSkip, freePort, settledScreenshot } from '../../test/support/browser.ts';
+import { addAuthenticator, chromiumOrSkip, freePort, phoneDevice, settledScreenshot } from '../../test/support/browser.ts';
 import { startNode } from '../../test/support/router.harness.ts';
 import { buildAppIfStale } from '../scripts/build-if-stale.ts';
 
@@ -38,23 +36,8 @@ interface Device {
 }
 
 async function device(t: Test, chromium: BrowserType, origin: string, name: string, scheme: 'light' | 'dark'): Promise<Device> {
-  const profile = mkdtempSync(join(tmpdir(), 'actions-profile-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: [...CHROMIUM_FLAGS, '--host-resolver-rules=MAP localhost 127.0.0.1'],
-    viewport: PHONE,
-    deviceScaleFactor: 2,
-    colorScheme: scheme,
-    hasTouch: true,
-  });
-  t.teardown(async () => {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
+  const { context, page } = await phoneDevice(t, chromium, scheme, 'actions');
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
-  const page = context.pages()[0] ?? (await context.newPage());
-  // tsx compiles this file with esbuild's keepNames, whose __name helper the page lacks.
-  await page.addInitScript('globalThis.__name = (f) => f');
   page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
   page.on('console', (m) => {
     // The sign-in screen's first look at /api/me is a 401 by design.
@@ -64,11 +47,7 @@ async function device(t: Test, chromium: BrowserType, origin: string, name: stri
 }
 
 async function signUp(d: Device, handle: string, full: string): Promise<void> {
-  const cdp = await d.context.newCDPSession(d.page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
+  await addAuthenticator(d.context, d.page);
   await d.page.goto(`${d.origin}/`);
   await d.page.waitForURL('**/signin');
   await d.page.getByRole('tab', { name: 'Create account' }).click();

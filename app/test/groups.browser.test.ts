@@ -11,13 +11,11 @@
  *
  * Without /usr/bin/chromium the suite says it skipped; in CI that is a failure.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import type { BrowserContext, BrowserType, Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumOrSkip, freePort, settledScreenshot } from '../../test/support/browser.ts';
+import { addAuthenticator, chromiumOrSkip, freePort, phoneDevice, settledScreenshot } from '../../test/support/browser.ts';
 import { modes, startNode, type Mode } from '../../test/support/router.harness.ts';
 import { buildAppIfStale } from '../scripts/build-if-stale.ts';
 
@@ -40,27 +38,8 @@ interface Person {
 }
 
 async function person(t: Test, chromium: BrowserType, origin: string, name: string, scheme: 'light' | 'dark'): Promise<Person> {
-  const profile = mkdtempSync(join(tmpdir(), 'groups-profile-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: [...CHROMIUM_FLAGS, '--host-resolver-rules=MAP localhost 127.0.0.1'],
-    viewport: PHONE,
-    deviceScaleFactor: 2,
-    colorScheme: scheme,
-    hasTouch: true,
-  });
-  t.teardown(async () => {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-  // tsx compiles this file with esbuild's keepNames, whose __name helper the page lacks.
-  await page.addInitScript('globalThis.__name = (f) => f');
+  const { context, page } = await phoneDevice(t, chromium, scheme, 'groups');
+  await addAuthenticator(context, page);
   const handle = `${name.toLowerCase()}_${process.pid}_${Math.random().toString(36).slice(2, 6)}`;
   return { name, full: `${name} Example`, handle, origin, context, page, scheme };
 }

@@ -3,9 +3,11 @@
  * background networking on a closed network). A suite asks `chromiumOrSkip` first: without the
  * binary it says it skipped, and in CI that is a failure instead.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { Page } from 'playwright-core';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, BrowserType, Page } from 'playwright-core';
 import type { Test } from 'tap';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -51,4 +53,37 @@ export async function settledScreenshot(page: Page, path: string): Promise<void>
     await Promise.all(finite.map((a) => a.finished.catch(() => undefined)));
   })()`);
   await page.screenshot({ path });
+}
+
+/**
+ * A phone-sized Chromium with a profile of its own (service worker, storage, push: one device),
+ * closed and deleted when `t` ends. Pages get the `__name` helper that tsx's keepNames compiles
+ * into functions the tests pass to the page.
+ */
+export async function phoneDevice(t: Test, chromium: BrowserType, scheme: 'light' | 'dark', prefix: string): Promise<{ context: BrowserContext; page: Page }> {
+  const profile = mkdtempSync(join(tmpdir(), `${prefix}-profile-`));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_FLAGS, '--host-resolver-rules=MAP localhost 127.0.0.1'],
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    colorScheme: scheme,
+    hasTouch: true,
+  });
+  t.teardown(async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.addInitScript('globalThis.__name = (f) => f');
+  return { context, page };
+}
+
+/** A passkey authenticator on `page` (Chromium's virtual one: resident keys, user verified, no prompt). */
+export async function addAuthenticator(context: BrowserContext, page: Page): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
 }
