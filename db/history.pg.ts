@@ -79,14 +79,14 @@ export class PgHistoryStore implements HistoryStore {
     // transaction that checks membership and judges changes. That part goes first: when it fails
     // nothing was written, so the batcher may split and retry the batch as it does any other.
     const slow = new Set(batch.filter(needsTransaction).map((m) => m.room));
-    const isGroup = batch.map((m) => slow.has(m.room));
-    if (!isGroup.includes(true)) return this.#retried(() => appendOnce(this.#append, batch));
-    const groups = await this.#retried(() => this.#appendWithGroups(batch.filter((_, i) => isGroup[i])));
-    const direct = batch.filter((_, i) => !isGroup[i]);
-    const directs = direct.length > 0 ? await this.#retried(() => appendOnce(this.#append, direct)) : [];
-    let g = 0;
-    let d = 0;
-    return isGroup.map((group) => (group ? groups[g++] : directs[d++])!);
+    const inTransaction = batch.map((m) => slow.has(m.room));
+    if (!inTransaction.includes(true)) return this.#retried(() => appendOnce(this.#append, batch));
+    const judged = await this.#retried(() => this.#appendWithGroups(batch.filter((_, i) => inTransaction[i])));
+    const plain = batch.filter((_, i) => !inTransaction[i]);
+    const plains = plain.length > 0 ? await this.#retried(() => appendOnce(this.#append, plain)) : [];
+    let j = 0;
+    let p = 0;
+    return inTransaction.map((judge) => (judge ? judged[j++] : plains[p++])!);
   }
 
   /** Runs one write, once more after a conflict a second attempt resolves (see RETRYABLE_CODES). */
