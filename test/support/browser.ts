@@ -3,7 +3,8 @@
  * background networking on a closed network). A suite asks `chromiumOrSkip` first: without the
  * binary it says it skipped, and in CI that is a failure instead.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,4 +87,28 @@ export async function addAuthenticator(context: BrowserContext, page: Page): Pro
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
+}
+
+/** One accessibility rule an axe-core run found broken, with where. */
+export interface AxeProblem {
+  rule: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * The serious and critical WCAG 2.1 A/AA problems axe-core finds on the page as it is now (the
+ * rules axe calls "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", plus its best practices). axe's own
+ * script comes from node_modules and is evaluated through the debugging protocol, which the page's
+ * Content-Security-Policy does not govern (an injected <script> tag would be refused).
+ */
+export async function axeProblems(page: Page): Promise<AxeProblem[]> {
+  const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(source);
+  const found = (await page.evaluate(`(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
+    return result.violations.map((v) => ({ rule: v.id, impact: v.impact ?? '', help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+  })()`)) as AxeProblem[];
+  return found.filter((p) => p.impact === 'serious' || p.impact === 'critical');
 }
