@@ -3,7 +3,8 @@
  * screen of the app, in the light and the dark theme, at a phone size (390x844) and a desktop size
  * (1440x900), with real content: Alice and Bob signed up with passkeys, a chat with messages, a
  * reply and a reaction, and a group. Any serious or critical problem fails the suite, named with
- * the rule, the screen and the elements.
+ * the rule, the screen and the elements. Each audited state is also a screenshot,
+ * artifacts/screenshots/screen-<screen>-<phone|desktop>-<light|dark>.png.
  *
  * Also checked by hand here because axe cannot see it: a keyboard user sees where focus is (every
  * focusable control on the chat list and the conversation shows an outline or a ring when reached
@@ -11,15 +12,17 @@
  *
  * Without /usr/bin/chromium the suite says it skipped; in CI that is a failure.
  */
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import type { BrowserType, Page } from 'playwright-core';
 import { directRoomId } from '../../protocol/frames.ts';
-import { addAuthenticator, axeProblems, chromiumOrSkip, freePort, phoneDevice } from '../../test/support/browser.ts';
+import { addAuthenticator, axeProblems, chromiumOrSkip, freePort, phoneDevice, settledScreenshot } from '../../test/support/browser.ts';
 import { done } from '../../test/support/group.requests.ts';
 import { startNode, TestClient } from '../../test/support/router.harness.ts';
 import { buildAppIfStale } from '../scripts/build-if-stale.ts';
 
+const SHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));
 const STATIC_DIR = fileURLToPath(new URL('../build', import.meta.url));
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1440, height: 900 } } as const;
 const SCHEMES = ['light', 'dark'] as const;
@@ -58,6 +61,7 @@ async function audit(t: Test, page: Page, screen: string): Promise<void> {
       await page.emulateMedia({ colorScheme: scheme });
       const problems = await axeProblems(page);
       t.same(problems, [], `${screen}, ${size}, ${scheme}: no serious or critical accessibility problem`);
+      await settledScreenshot(page, `${SHOTS}screen-${screen.replaceAll(' ', '-')}-${size}-${scheme}.png`);
     }
   }
   await page.emulateMedia({ colorScheme: 'light' });
@@ -67,6 +71,7 @@ async function audit(t: Test, page: Page, screen: string): Promise<void> {
 if (chromiumOrSkip(t, 'the accessibility browser suite')) {
   t.test('accessibility in Chromium: every screen, both themes, phone and desktop', async (t) => {
     buildAppIfStale();
+    mkdirSync(SHOTS, { recursive: true });
     const { chromium } = await import('playwright-core');
     const port = await freePort();
     const origin = `http://localhost:${port}`;
