@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import t from 'tap';
+import sharp, { type SharpOptions } from 'sharp';
+import t, { type Test } from 'tap';
 import { thumbHashToApproximateAspectRatio } from 'thumbhash';
 import { processImage } from '../src/attachments/image.process.ts';
 
-const dirOf = (t: Parameters<Parameters<typeof t.test>[1]>[0]) => {
+const dirOf = (t: Test) => {
   const dir = mkdtempSync(join(tmpdir(), 'images-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
@@ -92,7 +92,7 @@ t.test('an animated GIF keeps its frames and reports one frame\'s height', async
   const dir = dirOf(t);
   const input = join(dir, 'anim.gif');
   const frames = await Promise.all(['#f00', '#0f0', '#00f'].map((c) => sharp({ create: { width: 40, height: 30, channels: 3, background: c } }).raw().toBuffer()));
-  await sharp(Buffer.concat(frames), { raw: { width: 40, height: 90, channels: 3, pageHeight: 30 } } as sharp.SharpOptions).gif({ loop: 0 }).toFile(input);
+  await sharp(Buffer.concat(frames), { raw: { width: 40, height: 90, channels: 3, pageHeight: 30 } } as SharpOptions).gif({ loop: 0 }).toFile(input);
   const out = await processImage(input, 'gif', dir, 1_000_000);
   t.same([out.width, out.height], [40, 30], 'one frame is 40x30');
   t.equal((await sharp(out.path).metadata()).pages, 3, 'all three frames are kept');

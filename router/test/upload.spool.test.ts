@@ -4,10 +4,10 @@ import { request, createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spool, SpoolError, type Spooled } from '../src/attachments/upload.spool.ts';
 
-const dirOf = (t: Parameters<Parameters<typeof t.test>[1]>[0]) => {
+const dirOf = (t: Test) => {
   const dir = mkdtempSync(join(tmpdir(), 'spool-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;

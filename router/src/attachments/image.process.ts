@@ -8,16 +8,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
 
 /** Image types re-encoded here, by their sniffed extension; other images are kept as plain files. */
 export const IMAGE_TYPES = {
-  jpg: { mime: 'image/jpeg', encode: (s: sharp.Sharp) => s.jpeg({ quality: 85, mozjpeg: true }) },
-  png: { mime: 'image/png', encode: (s: sharp.Sharp) => s.png({ compressionLevel: 9 }) },
-  webp: { mime: 'image/webp', encode: (s: sharp.Sharp) => s.webp({ quality: 85 }) },
-  gif: { mime: 'image/gif', encode: (s: sharp.Sharp) => s.gif() },
-  avif: { mime: 'image/avif', encode: (s: sharp.Sharp) => s.avif({ quality: 60 }) },
+  jpg: { mime: 'image/jpeg', encode: (s: Sharp) => s.jpeg({ quality: 85, mozjpeg: true }) },
+  png: { mime: 'image/png', encode: (s: Sharp) => s.png({ compressionLevel: 9 }) },
+  webp: { mime: 'image/webp', encode: (s: Sharp) => s.webp({ quality: 85 }) },
+  gif: { mime: 'image/gif', encode: (s: Sharp) => s.gif() },
+  avif: { mime: 'image/avif', encode: (s: Sharp) => s.avif({ quality: 60 }) },
 } as const;
 
 export type ImageExt = keyof typeof IMAGE_TYPES;
