@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import type { BrowserType, Page } from 'playwright-core';
 import { directRoomId } from '../../protocol/frames.ts';
-import { addAuthenticator, axeProblems, chromiumOrSkip, freePort, phoneDevice, settledScreenshot } from '../../test/support/browser.ts';
+import { axeProblems, chromiumOrSkip, freePort, phoneDevice, settledScreenshot, signUpWithPasskey } from '../../test/support/browser.ts';
 import { done } from '../../test/support/group.requests.ts';
 import { startNode, TestClient } from '../../test/support/router.harness.ts';
 import { buildAppIfStale } from '../scripts/build-if-stale.ts';
@@ -39,15 +39,8 @@ interface Person {
 
 async function signUp(t: Test, chromium: BrowserType, origin: string, name: string): Promise<Person> {
   const { context, page } = await phoneDevice(t, chromium, 'light', 'a11y');
-  await addAuthenticator(context, page);
   const handle = `${name.toLowerCase()}_${process.pid}_${Math.random().toString(36).slice(2, 6)}`;
-  await page.goto(`${origin}/`);
-  await page.waitForURL('**/signin');
-  await page.getByRole('tab', { name: 'Create account' }).click();
-  await page.getByLabel('Handle').fill(handle);
-  await page.getByLabel('Your name').fill(`${name} Example`);
-  await page.getByRole('button', { name: 'Create account with a passkey' }).click();
-  await page.getByRole('heading', { name: 'Chats' }).waitFor(WAIT);
+  await signUpWithPasskey(context, page, origin, handle, `${name} Example`, WAIT.timeout);
   const id = await page.evaluate(() => fetch('/api/me').then((r) => r.json()).then((j: { user: { id: number } }) => j.user.id));
   const sid = (await context.cookies()).find((c) => c.name === 'sid')?.value ?? '';
   return { handle, full: `${name} Example`, id, page, sid };

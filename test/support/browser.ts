@@ -59,9 +59,10 @@ export async function settledScreenshot(page: Page, path: string): Promise<void>
 /**
  * A phone-sized Chromium with a profile of its own (service worker, storage, push: one device),
  * closed and deleted when `t` ends. Pages get the `__name` helper that tsx's keepNames compiles
- * into functions the tests pass to the page.
+ * into functions the tests pass to the page. `locale` (default: Chromium's, en-US here) is what
+ * the page's `Intl` and `navigator.language` say.
  */
-export async function phoneDevice(t: Test, chromium: BrowserType, scheme: 'light' | 'dark', prefix: string): Promise<{ context: BrowserContext; page: Page }> {
+export async function phoneDevice(t: Test, chromium: BrowserType, scheme: 'light' | 'dark', prefix: string, locale?: string): Promise<{ context: BrowserContext; page: Page }> {
   const profile = mkdtempSync(join(tmpdir(), `${prefix}-profile-`));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -70,6 +71,7 @@ export async function phoneDevice(t: Test, chromium: BrowserType, scheme: 'light
     deviceScaleFactor: 2,
     colorScheme: scheme,
     hasTouch: true,
+    ...(locale ? { locale } : {}),
   });
   t.teardown(async () => {
     await context.close();
@@ -111,4 +113,17 @@ export async function axeProblems(page: Page): Promise<AxeProblem[]> {
     return result.violations.map((v) => ({ rule: v.id, impact: v.impact ?? '', help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
   })()`)) as AxeProblem[];
   return found.filter((p) => p.impact === 'serious' || p.impact === 'critical');
+}
+
+/** Creates an account with a passkey on `page` (a new authenticator on it) and waits until its chat list is online. */
+export async function signUpWithPasskey(context: BrowserContext, page: Page, origin: string, handle: string, name: string, timeout = 15_000): Promise<void> {
+  await addAuthenticator(context, page);
+  await page.goto(`${origin}/`);
+  await page.waitForURL('**/signin', { timeout });
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Handle').fill(handle);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Create account with a passkey' }).click();
+  await page.getByRole('heading', { name: 'Chats' }).waitFor({ timeout });
+  await page.locator('[data-testid=connection][data-state=online]').waitFor({ timeout });
 }

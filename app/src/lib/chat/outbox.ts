@@ -96,6 +96,11 @@ export class InFlight {
     this.since.set(clientMsgId, now);
   }
 
+  /** Forgets one send, so the next flush sends it again (a retry asked for). */
+  forget(clientMsgId: string): void {
+    this.since.delete(clientMsgId);
+  }
+
   /** Forgets everything (the socket is gone, so nothing is on the wire any more). */
   clear(): void {
     this.since.clear();

@@ -44,7 +44,8 @@ export interface Room extends CachedRoom {
   loadingOlder: boolean;
 }
 
-export type Tick = 'pending' | 'sent' | 'delivered' | 'read';
+/** An own message's status: waiting in the outbox, not answered after several sends, then stored, on their device, read. */
+export type Tick = 'pending' | 'failed' | 'sent' | 'delivered' | 'read';
 
 /** What the app knows about a contact's presence: online, or offline since `lastSeen` (ms) if known. */
 export interface Presence {

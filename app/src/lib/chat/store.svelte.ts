@@ -28,6 +28,7 @@ import {
   lastEditable,
   nameIn,
   otherMember,
+  outboxTick,
   personIn,
   presenceIn,
   receiptsOf,
@@ -66,6 +67,13 @@ export class Chat {
   notice = $state<string | null>(null);
   private state = $state<ChatState>(emptyState());
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Per outbox item (clientMsgId): how often it went out on this connection without an answer. */
+  private sends = $state<Record<string, number>>({});
+  /**
+   * Per open conversation: the newest seq it has had on screen (Infinity: it is at its end). Reads
+   * go no further, so what is below the view stays unread until it is scrolled to.
+   */
+  private readonly onScreen = new Map<string, number>();
   /** Per room: who waits for the page of older history asked for. */
   private readonly olderWaiters = new Map<string, Array<() => void>>();
 
@@ -113,6 +121,7 @@ export class Chat {
         this.connection = s;
         if (s !== 'online') {
           this.inFlight.clear();
+          this.sends = {};
           this.requests.failAll();
           // An earlier page asked for on the old socket never comes: let the next ask go out.
           for (const room of Object.values(this.state.rooms)) room.loadingOlder = false;
@@ -394,6 +403,29 @@ export class Chat {
     return tickOf(room, m, this.me?.id);
   }
 
+  /** The status of an outbox item: pending, or failed once sent FAILED_AFTER_SENDS times without an answer. */
+  outboxTick(item: OutboxItem): Tick {
+    return outboxTick(this.sends[item.clientMsgId] ?? 0);
+  }
+
+  /** Sends an outbox item again now (a failed one), rather than at its next resend; says so when offline. */
+  retry(clientMsgId: string): void {
+    delete this.sends[clientMsgId];
+    this.inFlight.forget(clientMsgId);
+    if (this.connection !== 'online') this.say('Offline: it goes out once the connection is back.');
+    this.flush();
+  }
+
+  /**
+   * The conversation of `roomId` has had messages up to `seq` on screen (Infinity: its end), and
+   * reads them; `null`: it closed (reads are no longer capped by it).
+   */
+  viewed(roomId: string, seq: number | null): void {
+    if (seq === null) return void this.onScreen.delete(roomId);
+    this.onScreen.set(roomId, seq);
+    this.markRead(roomId);
+  }
+
   /** The presence of the other member of a room, when known. */
   presenceIn(room: Room): Presence | undefined {
     return presenceIn(room, this.me?.id, this.state.presence);
@@ -403,11 +435,11 @@ export class Chat {
     return isTyping(room, this.now);
   }
 
-  /** Marks everything shown in the open room as read (when the page is visible). */
+  /** Marks what the open room's conversation has had on screen as read (when the page is visible). */
   markRead(roomId: string): void {
     const room = this.state.rooms[roomId];
     if (!room || document.visibilityState !== 'visible' || !this.me) return;
-    const seq = contiguous(room.messages);
+    const seq = Math.min(contiguous(room.messages), this.onScreen.get(roomId) ?? Infinity);
     if (seq > (room.read[String(this.me.id)] ?? 0) && this.socket?.send({ type: 'message.read', room: roomId, seq })) {
       room.read[String(this.me.id)] = seq;
       this.cache?.saveRooms();
@@ -467,6 +499,7 @@ export class Chat {
     for (const item of this.inFlight.due(this.state.outbox)) {
       if (!this.socket?.send(sendFrame(item))) return;
       this.inFlight.mark(item.clientMsgId, Date.now());
+      this.sends[item.clientMsgId] = (this.sends[item.clientMsgId] ?? 0) + 1;
     }
   }
 
@@ -496,6 +529,8 @@ export class Chat {
 
   private saveOutbox(): void {
     this.inFlight.keepOnly(this.state.outbox);
+    const kept = new Set(this.state.outbox.map((o) => o.clientMsgId));
+    for (const id of Object.keys(this.sends)) if (!kept.has(id)) delete this.sends[id];
     this.cache?.saveOutbox($state.snapshot(this.state.outbox));
   }
 }

@@ -38,9 +38,30 @@ export function titleOf(room: Room, me: number | undefined): string {
 
 /** Messages from others after what `me` has read (group events, changes and messages deleted for me do not count). */
 export function unreadCount(room: Room, me: number | undefined): number {
-  const seen = room.read[String(me)] ?? 0;
+  return unreadAfter(room, me, room.read[String(me)] ?? 0);
+}
+
+/** The messages from others after `seq` that unreadCount counts: the unread ones below what the conversation has shown. */
+export function unreadAfter(room: Room, me: number | undefined, seq: number): number {
+  return unreadFrom(room, me, seq).length;
+}
+
+/** The seq of the first unread message from others (where the "new messages" divider goes), if any. */
+export function firstUnread(room: Room, me: number | undefined): number | undefined {
+  return unreadFrom(room, me, room.read[String(me)] ?? 0)[0]?.seq;
+}
+
+function unreadFrom(room: Room, me: number | undefined, seen: number): Message[] {
   const hidden = new Set(room.hidden);
-  return room.messages.filter((m) => m.seq > seen && m.sender !== me && m.kind !== 'event' && !hidden.has(m.seq)).length;
+  return room.messages.filter((m) => m.seq > seen && m.sender !== me && m.kind !== 'event' && !hidden.has(m.seq));
+}
+
+/** An outbox item sent this many times without an answer shows as failed (with a way to send it now). */
+export const FAILED_AFTER_SENDS = 3;
+
+/** The status of a message in the outbox, by how often it went out on this connection without an answer. */
+export function outboxTick(sends: number): Extract<Tick, 'pending' | 'failed'> {
+  return sends >= FAILED_AFTER_SENDS ? 'failed' : 'pending';
 }
 
 /** The log entries a conversation shows: messages and group events, not changes to messages nor messages deleted for me. */
