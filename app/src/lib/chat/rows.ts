@@ -53,3 +53,12 @@ export function chatRows(): ChatRow[] {
     .sort((a, b) => b.ts - a.ts);
 }
 
+/**
+ * Unread messages across every room but the muted ones (a muted busy group would make the count
+ * mean nothing): the tab title's "(3)" and the installed app's badge.
+ */
+export function unreadTotal(): number {
+  let n = 0;
+  for (const room of Object.values(chat.rooms)) if (!room.muted) n += chat.unread(room);
+  return n;
+}
