@@ -56,19 +56,32 @@ export async function settledScreenshot(page: Page, path: string): Promise<void>
 }
 
 /**
- * A phone-sized Chromium with a profile of its own (service worker, storage, push: one device),
- * closed and deleted when `t` ends. Pages get the `__name` helper that tsx's keepNames compiles
- * into functions the tests pass to the page.
+ * A phone-sized Chromium (390x844, a touch screen) with a profile of its own (service worker,
+ * storage, push: one device), closed and deleted when `t` ends. Pages get the `__name` helper that
+ * tsx's keepNames compiles into functions the tests pass to the page.
  */
-export async function phoneDevice(t: Test, chromium: BrowserType, scheme: 'light' | 'dark', prefix: string): Promise<{ context: BrowserContext; page: Page }> {
+export function phoneDevice(t: Test, chromium: BrowserType, scheme: 'light' | 'dark', prefix: string): Promise<{ context: BrowserContext; page: Page }> {
+  return device(t, chromium, scheme, prefix, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true });
+}
+
+/** The same as a desktop computer: a 1440x900 window, a mouse and no touch screen. */
+export function desktopDevice(t: Test, chromium: BrowserType, scheme: 'light' | 'dark', prefix: string): Promise<{ context: BrowserContext; page: Page }> {
+  return device(t, chromium, scheme, prefix, { viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, hasTouch: false });
+}
+
+async function device(
+  t: Test,
+  chromium: BrowserType,
+  scheme: 'light' | 'dark',
+  prefix: string,
+  screen: { viewport: { width: number; height: number }; deviceScaleFactor: number; hasTouch: boolean },
+): Promise<{ context: BrowserContext; page: Page }> {
   const profile = mkdtempSync(join(tmpdir(), `${prefix}-profile-`));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     args: [...CHROMIUM_FLAGS, '--host-resolver-rules=MAP localhost 127.0.0.1'],
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
+    ...screen,
     colorScheme: scheme,
-    hasTouch: true,
   });
   t.teardown(async () => {
     await context.close();
@@ -86,4 +99,19 @@ export async function addAuthenticator(context: BrowserContext, page: Page): Pro
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
+}
+
+/**
+ * Creates an account with a passkey on the sign-in screen of `origin` (the page needs an
+ * authenticator, `addAuthenticator`) and waits for the chat list, connected.
+ */
+export async function signUpWithPasskey(page: Page, origin: string, handle: string, displayName: string, timeout = 15_000): Promise<void> {
+  await page.goto(`${origin}/`);
+  await page.waitForURL('**/signin');
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Handle').fill(handle);
+  await page.getByLabel('Your name').fill(displayName);
+  await page.getByRole('button', { name: 'Create account with a passkey' }).click();
+  await page.getByRole('heading', { name: 'Chats' }).waitFor({ timeout });
+  await page.locator('[data-testid=connection][data-state=online]').waitFor({ timeout });
 }
