@@ -57,20 +57,34 @@ export async function settledScreenshot(page: Page, path: string): Promise<void>
 }
 
 /**
- * A phone-sized Chromium with a profile of its own (service worker, storage, push: one device),
- * closed and deleted when `t` ends. Pages get the `__name` helper that tsx's keepNames compiles
- * into functions the tests pass to the page. `locale` (default: Chromium's, en-US here) is what
- * the page's `Intl` and `navigator.language` say.
+ * A phone-sized Chromium (390x844, a touch screen) with a profile of its own (service worker,
+ * storage, push: one device), closed and deleted when `t` ends. Pages get the `__name` helper that
+ * tsx's keepNames compiles into functions the tests pass to the page. `locale` (default:
+ * Chromium's, en-US here) is what the page's `Intl` and `navigator.language` say.
  */
-export async function phoneDevice(t: Test, chromium: BrowserType, scheme: 'light' | 'dark', prefix: string, locale?: string): Promise<{ context: BrowserContext; page: Page }> {
+export function phoneDevice(t: Test, chromium: BrowserType, scheme: 'light' | 'dark', prefix: string, locale?: string): Promise<{ context: BrowserContext; page: Page }> {
+  return device(t, chromium, scheme, prefix, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true }, locale);
+}
+
+/** The same as a desktop computer: a 1440x900 window, a mouse and no touch screen. */
+export function desktopDevice(t: Test, chromium: BrowserType, scheme: 'light' | 'dark', prefix: string, locale?: string): Promise<{ context: BrowserContext; page: Page }> {
+  return device(t, chromium, scheme, prefix, { viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, hasTouch: false }, locale);
+}
+
+async function device(
+  t: Test,
+  chromium: BrowserType,
+  scheme: 'light' | 'dark',
+  prefix: string,
+  screen: { viewport: { width: number; height: number }; deviceScaleFactor: number; hasTouch: boolean },
+  locale?: string,
+): Promise<{ context: BrowserContext; page: Page }> {
   const profile = mkdtempSync(join(tmpdir(), `${prefix}-profile-`));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     args: [...CHROMIUM_FLAGS, '--host-resolver-rules=MAP localhost 127.0.0.1'],
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
+    ...screen,
     colorScheme: scheme,
-    hasTouch: true,
     ...(locale ? { locale } : {}),
   });
   t.teardown(async () => {

@@ -54,6 +54,8 @@ const EDIT_WINDOW_MS = 48 * 3600_000;
 export class Chat {
   me = $state<User | null>(null);
   connection = $state<ConnectionState>('offline');
+  /** When `connection` last changed (ms since the epoch): a short handshake is not shown as "Connecting…". */
+  connectionSince = $state(Date.now());
   /** True once a `sync.done` listed this user's rooms: a room missing after it is not theirs. */
   synced = $state(false);
   /** The room on screen (reads are sent only for it, and only while the page is visible). */
@@ -119,6 +121,7 @@ export class Chat {
       frame: (f) => this.onFrame(f),
       state: (s) => {
         this.connection = s;
+        this.connectionSince = Date.now();
         if (s !== 'online') {
           this.inFlight.clear();
           this.sends = {};

@@ -12,3 +12,13 @@ function typingIn(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
   return target.isContentEditable || target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
 }
+
+/** Ctrl+K (Cmd+K on a Mac): the quick switcher, from anywhere, typing or not (as in Slack and Telegram). */
+export function isSwitcherShortcut(e: KeyboardEvent): boolean {
+  return (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && !e.isComposing && e.key.toLowerCase() === 'k';
+}
+
+/** The modifier key's name as this computer's keyboard says it: "⌘" on Apple's, "Ctrl" elsewhere. */
+export function modifierKey(): string {
+  return /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl';
+}
