@@ -180,6 +180,18 @@ export class PgHistoryStore implements HistoryStore {
     return rows.map(toMessage);
   }
 
+  async sentBy(room: string, sender: number, after: number, limit: number): Promise<Message[]> {
+    if (limit <= 0) return [];
+    const rows: ReadRow[] = await readMessages(this.#db)
+      .where('m.room_id', room)
+      .andWhere('m.seq', '>', after)
+      .andWhere('m.sender', sender)
+      .whereNull('m.event')
+      .orderBy('m.seq', 'asc')
+      .limit(limit);
+    return rows.map(toMessage);
+  }
+
   async at(room: string, seqs: readonly number[]): Promise<Message[]> {
     if (seqs.length === 0) return [];
     const rows: ReadRow[] = await readMessages(this.#db).where('m.room_id', room).whereIn('m.seq', [...seqs]).orderBy('m.seq', 'asc');
