@@ -33,4 +33,11 @@ export function historyExportContract(t: Test, store: HistoryStore): void {
     t.same(await store.sentBy(r, 3, 0, 100), [], 'someone who sent nothing gets nothing');
     t.same(await store.sentBy(r, 1, 0, 0), [], 'a limit of 0 reads nothing');
   });
+
+  t.test('sentBy finds the sender\'s messages however many of others come between', async (t) => {
+    const r = room();
+    await store.append([text(r, 1, 'first'), ...Array.from({ length: 4500 }, (_, i) => text(r, 2, `other ${i}`)), text(r, 1, 'last'), text(r, 1, 'after')]);
+    t.same((await store.sentBy(r, 1, 0, 2)).map((m) => m.body), ['first', 'last'], 'one page reaches past the others');
+    t.same((await store.sentBy(r, 1, 1, 10)).map((m) => m.seq), [4502, 4503], 'from a seq on, too');
+  });
 }
