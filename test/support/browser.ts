@@ -87,3 +87,24 @@ export async function addAuthenticator(context: BrowserContext, page: Page): Pro
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
 }
+
+/** Records `page`'s uncaught errors and console errors in `into`, prefixed with `name`; the sign-in screen's first look at /api/me is a 401 by design. */
+export function collectPageErrors(page: Page, name: string, into: string[]): void {
+  page.on('pageerror', (err) => into.push(`${name}: ${err.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('401 (Unauthorized)')) into.push(`${name} console: ${m.text()}`);
+  });
+}
+
+/** Signs a new user up with a passkey (a virtual authenticator is added first) and waits for the chat list, online. */
+export async function signUpWithPasskey(context: BrowserContext, page: Page, origin: string, handle: string, displayName: string, timeout = 15_000): Promise<void> {
+  await addAuthenticator(context, page);
+  await page.goto(`${origin}/`);
+  await page.waitForURL('**/signin');
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Handle').fill(handle);
+  await page.getByLabel('Your name').fill(displayName);
+  await page.getByRole('button', { name: 'Create account with a passkey' }).click();
+  await page.getByRole('heading', { name: 'Chats' }).waitFor({ timeout });
+  await page.locator('[data-testid=connection][data-state=online]').waitFor({ timeout });
+}
