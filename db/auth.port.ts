@@ -52,8 +52,12 @@ export interface IdentityRecord extends NewIdentity {
 export type RemoveOutcome = 'removed' | 'not_found' | 'last';
 
 export interface AuthStore {
+  /** A profile; a deleted account's is `{ id, handle: '', displayName: '', avatarUrl: null, deleted: true }`. */
   profile(userId: number): Promise<UserProfile | null>;
+  /** The live account with that handle; never a deleted one. */
   profileByHandle(handle: string): Promise<UserProfile | null>;
+  /** True when nobody may sign up with `handle`: a live account has it, or a deleted one within its grace (handle.hold.ts). */
+  handleTaken(handle: string): Promise<boolean>;
   /** Changes the display name and/or avatar (null removes it); null when there is no such user. */
   updateProfile(userId: number, change: { displayName?: string; avatarUrl?: string | null }): Promise<UserProfile | null>;
   /** The user's WebAuthn user handle, set to `candidate` if the user has none yet. */

@@ -13,23 +13,30 @@ import type {
   RemoveOutcome,
   UserProfile,
 } from './auth.port.ts';
+import { DEFAULT_HANDLE_HOLD, isHandleHeld, releaseExpiredHandle, type HandleHold } from './handle.hold.ts';
 import { HandleTakenError, IdentityTakenError, isUniqueViolation, PasskeyTakenError } from './store.errors.ts';
 
 interface UserRow {
   id: number;
-  handle: string;
+  handle: string | null;
   display_name: string;
   avatar_url: string | null;
+  deleted_at?: Date | string | null;
 }
 
-const toProfile = (u: UserRow): UserProfile => ({ id: u.id, handle: u.handle, displayName: u.display_name, avatarUrl: u.avatar_url ?? null });
+/** A deleted account keeps its id and nothing else: clients show it as "Deleted account". */
+const toProfile = (u: UserRow): UserProfile =>
+  u.deleted_at ? { id: u.id, handle: '', displayName: '', avatarUrl: null, deleted: true } : { id: u.id, handle: u.handle ?? '', displayName: u.display_name, avatarUrl: u.avatar_url ?? null };
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 
 export class KnexAuthStore implements AuthStore {
   private readonly db: Knex;
+  private readonly hold: HandleHold;
 
-  constructor(db: Knex) {
+  /** @param hold how long a deleted account's handle stays held, and on which clock (default 30 days, real time) */
+  constructor(db: Knex, hold: HandleHold = DEFAULT_HANDLE_HOLD) {
     this.db = db;
+    this.hold = hold;
   }
 
   async profile(userId: number): Promise<UserProfile | null> {
@@ -38,8 +45,12 @@ export class KnexAuthStore implements AuthStore {
   }
 
   async profileByHandle(handle: string): Promise<UserProfile | null> {
-    const row = await this.db<UserRow>('users').where({ handle: handle.toLowerCase() }).first();
+    const row = await this.db<UserRow>('users').where({ handle: handle.toLowerCase() }).whereNull('deleted_at').first();
     return row ? toProfile(row) : null;
+  }
+
+  async handleTaken(handle: string): Promise<boolean> {
+    return isHandleHeld(this.db, handle.toLowerCase(), this.hold);
   }
 
   async updateProfile(userId: number, change: { displayName?: string; avatarUrl?: string | null }): Promise<UserProfile | null> {
@@ -59,7 +70,7 @@ export class KnexAuthStore implements AuthStore {
 
   async createUserWithPasskey(user: { handle: string; displayName: string; webauthnId: string }, passkey: NewPasskey): Promise<UserProfile> {
     return this.db.transaction(async (trx) => {
-      const row = await insertUser(trx, { handle: user.handle, display_name: user.displayName, webauthn_id: user.webauthnId });
+      const row = await insertUser(trx, { handle: user.handle, display_name: user.displayName, webauthn_id: user.webauthnId }, this.hold);
       await insertPasskey(trx, row.id, passkey);
       return toProfile(row);
     });
@@ -67,7 +78,7 @@ export class KnexAuthStore implements AuthStore {
 
   async createUserWithIdentity(user: { handle: string; displayName: string; avatarUrl: string | null }, identity: NewIdentity): Promise<UserProfile> {
     return this.db.transaction(async (trx) => {
-      const row = await insertUser(trx, { handle: user.handle, display_name: user.displayName, avatar_url: user.avatarUrl });
+      const row = await insertUser(trx, { handle: user.handle, display_name: user.displayName, avatar_url: user.avatarUrl }, this.hold);
       await insertIdentity(trx, row.id, identity);
       return toProfile(row);
     });
@@ -143,9 +154,12 @@ export class KnexAuthStore implements AuthStore {
   }
 }
 
-async function insertUser(db: Knex, row: Record<string, unknown>): Promise<UserRow> {
+/** Inserts a user inside `trx`, first freeing the handle if a deleted account held it past its grace. */
+async function insertUser(trx: Knex.Transaction, row: Record<string, unknown>, hold: HandleHold): Promise<UserRow> {
+  const handle = String(row.handle).toLowerCase();
+  await releaseExpiredHandle(trx, handle, hold);
   try {
-    const [user] = await db('users').insert({ ...row, handle: String(row.handle).toLowerCase() }).returning(['id', 'handle', 'display_name', 'avatar_url']);
+    const [user] = await trx('users').insert({ ...row, handle }).returning(['id', 'handle', 'display_name', 'avatar_url']);
     return user as UserRow;
   } catch (err) {
     if (isUniqueViolation(err)) throw new HandleTakenError(String(row.handle));

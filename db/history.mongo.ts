@@ -294,6 +294,18 @@ export class MongoHistoryStore implements HistoryStore {
     return this.#withReplies(docs);
   }
 
+  async sentBy(room: string, sender: number, after: number, limit: number): Promise<Message[]> {
+    if (limit <= 0) return [];
+    // The room's (room, seq) index in order, the sender's text messages kept: events carry `kind`.
+    const docs = await this.#messages
+      .find({ room: { $eq: room }, seq: { $gt: after }, sender: { $eq: sender }, kind: { $exists: false } }, { projection: NO_WORDS })
+      .sort({ seq: 1 })
+      .hint(INDEX_ROOM_SEQ)
+      .limit(limit)
+      .toArray();
+    return this.#withReplies(docs);
+  }
+
   async at(room: string, seqs: readonly number[]): Promise<Message[]> {
     if (seqs.length === 0) return [];
     const docs = await this.#messages.find({ room: { $eq: room }, seq: { $in: [...seqs] } }, { projection: NO_WORDS }).sort({ seq: 1 }).toArray();

@@ -27,6 +27,9 @@ const RETRYABLE_CODES = new Set(['23505', '40P01', '40001']);
  */
 const CONTENT_CLASSES = new Set(['22', '54']);
 
+/** Seqs of a room one query of `sentBy` looks at. */
+const SENT_BY_WINDOW = 2000;
+
 const COLUMNS = ['room_id', 'seq', 'id', 'sender', 'body', 'client_msg_id', 'ts', 'event', 'forwarded', 'rev', 'edited_at', 'deleted', 'reactions', 'reply_to'] as const;
 
 /** A message with its reply's original as it is now (`r_*`, null when it is not a reply). */
@@ -178,6 +181,29 @@ export class PgHistoryStore implements HistoryStore {
     if (limit <= 0) return [];
     const rows: ReadRow[] = await readMessages(this.#db).where('m.room_id', room).andWhere('m.seq', '>', after).orderBy('m.seq', 'asc').limit(limit);
     return rows.map(toMessage);
+  }
+
+  async sentBy(room: string, sender: number, after: number, limit: number): Promise<Message[]> {
+    if (limit <= 0) return [];
+    const last = await this.lastSeq(room);
+    const found: Message[] = [];
+    // A window of seqs at a time: without statistics (PGlite keeps none) the planner reads the whole
+    // rest of the room for every page and sorts it, which makes an export quadratic; a window
+    // bounds each query to SENT_BY_WINDOW rows whatever plan it gets.
+    for (let from = after; from < last && found.length < limit; from += SENT_BY_WINDOW) {
+      const rows: ReadRow[] = await readMessages(this.#db)
+        .where('m.room_id', room)
+        .andWhere('m.seq', '>', from)
+        .andWhere('m.seq', '<=', from + SENT_BY_WINDOW)
+        // Not `sender = ?`, which the (room, sender, clientMsgId) index would serve by reading
+        // every message of the sender in the room: `IS TRUE` is no index condition.
+        .andWhereRaw('(m.sender = ?) IS TRUE', [sender])
+        .whereNull('m.event')
+        .orderBy('m.seq', 'asc')
+        .limit(limit - found.length);
+      found.push(...rows.map(toMessage));
+    }
+    return found;
   }
 
   async at(room: string, seqs: readonly number[]): Promise<Message[]> {

@@ -97,6 +97,13 @@ export interface HistoryStore {
   before(room: string, before: number | undefined, limit: number): Promise<Message[]>;
   /** The entries of a room with these seqs, in their current state, ascending; missing seqs are left out. */
   at(room: string, seqs: readonly number[]): Promise<Message[]>;
+  /**
+   * The text messages (no event or change entries) `sender` sent in `room` with `seq > after`,
+   * oldest first, at most `limit`, in their current state: an account's export reads them page by
+   * page, never all at once. Reads the room's messages in seq order (its primary index) and keeps
+   * the sender's, so a page costs at most the room's messages up to it and no write pays for another index.
+   */
+  sentBy(room: string, sender: number, after: number, limit: number): Promise<Message[]>;
   /** The highest seq of a room, 0 when it has none. */
   lastSeq(room: string): Promise<number>;
   /** A group's current members and membership version, as the log decides them; null for no such group. */

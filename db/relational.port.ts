@@ -39,14 +39,20 @@ export interface WatermarkUpdate {
 }
 
 export interface RelationalStore {
-  /** Creates a user; the handle is stored lower-case. Rejects with a HandleTakenError (store.errors.ts) when taken. */
+  /**
+   * Creates a user; the handle is stored lower-case. Rejects with a HandleTakenError (store.errors.ts)
+   * when taken, also by a deleted account within its grace (handle.hold.ts).
+   */
   createUser(handle: string, displayName: string): Promise<UserRecord>;
+  /** A user; a deleted account comes back as `{ id, handle: '', displayName: '', deleted: true }`. */
   getUser(id: number): Promise<UserRecord | null>;
+  /** Users by id, ascending; deleted accounts as getUser returns them. */
   getUsers(ids: readonly number[]): Promise<UserRecord[]>;
+  /** The live account with that handle; never a deleted one. */
   findUserByHandle(handle: string): Promise<UserRecord | null>;
   /**
    * The 1:1 room of two users, created with both memberships on first use (idempotent under races).
-   * Null when either user does not exist.
+   * Null when either user does not exist, or (for a room not yet created) was deleted.
    */
   openDirectRoom(a: number, b: number): Promise<(RoomRecord & Watermarks) | null>;
   /** A room with its current members and their watermarks; null when there is no such room. */

@@ -8,8 +8,10 @@ import { UserModel } from './models/user.model.ts';
 import type { GroupRole, Message, RoomKind } from '../protocol/frames.ts';
 import type { OwnMembership, RelationalStore, RoomRecord, UserRecord, Watermarks, WatermarkUpdate } from './relational.port.ts';
 import { HandleTakenError } from './store.errors.ts';
+import { DEFAULT_HANDLE_HOLD, releaseExpiredHandle, type HandleHold } from './handle.hold.ts';
 
-const toUser = (u: UserModel): UserRecord => ({ id: u.id, handle: u.handle, displayName: u.display_name });
+/** A deleted account keeps its id and nothing else: clients show it as "Deleted account". */
+const toUser = (u: UserModel): UserRecord => (u.deleted_at ? { id: u.id, handle: '', displayName: '', deleted: true } : { id: u.id, handle: u.handle ?? '', displayName: u.display_name });
 
 const MEMBERSHIP_COLUMNS = ['user_id', 'role', 'joined_seq', 'left_seq', 'muted', 'delivered_seq', 'read_seq'] as const;
 
@@ -57,14 +59,20 @@ async function setMember(trx: Knex.Transaction, room: string, user: number, seq:
 
 export class KnexRelationalStore implements RelationalStore {
   private readonly db: Knex;
+  private readonly hold: HandleHold;
 
-  constructor(db: Knex) {
+  /** @param hold how long a deleted account's handle stays held, and on which clock (default 30 days, real time) */
+  constructor(db: Knex, hold: HandleHold = DEFAULT_HANDLE_HOLD) {
     this.db = db;
+    this.hold = hold;
   }
 
   async createUser(handle: string, displayName: string): Promise<UserRecord> {
     try {
-      const user = await UserModel.query(this.db).insert({ handle: handle.toLowerCase(), display_name: displayName });
+      const user = await this.db.transaction(async (trx) => {
+        await releaseExpiredHandle(trx, handle.toLowerCase(), this.hold);
+        return UserModel.query(trx).insert({ handle: handle.toLowerCase(), display_name: displayName });
+      });
       return toUser(user);
     } catch (err) {
       if (err instanceof UniqueViolationError) throw new HandleTakenError(handle);
@@ -84,7 +92,7 @@ export class KnexRelationalStore implements RelationalStore {
   }
 
   async findUserByHandle(handle: string): Promise<UserRecord | null> {
-    const user = await UserModel.query(this.db).findOne({ handle: handle.toLowerCase() });
+    const user = await UserModel.query(this.db).findOne({ handle: handle.toLowerCase() }).whereNull('deleted_at');
     return user ? toUser(user) : null;
   }
 
@@ -93,7 +101,8 @@ export class KnexRelationalStore implements RelationalStore {
     const existing = await this.getRoom(id);
     if (existing) return existing;
     const members = a < b ? [a, b] : [b, a];
-    if ((await this.getUsers(members)).length !== new Set(members).size) return null;
+    // Nobody opens a new chat with a deleted account.
+    if ((await this.getUsers(members)).filter((u) => !u.deleted).length !== new Set(members).size) return null;
     // ON CONFLICT DO NOTHING: two nodes may create the same room at once; both then read it back.
     await this.db.transaction(async (trx) => {
       await trx('chatrooms').insert({ id, kind: 'direct' }).onConflict('id').ignore();

@@ -25,6 +25,8 @@ export const avatarUrlSchema = textSchema('plain')
   .nullable();
 
 export const signupOptionsBody = z.strictObject({ handle: handleSchema, displayName: displayNameSchema });
+/** `DELETE /api/me`: the caller types their own handle again, so no stray click deletes an account. */
+export const accountDeleteBody = z.strictObject({ handle: handleSchema });
 export const passkeyNameBody = z.strictObject({ name: nameSchema.optional() });
 /** A passkey's id in a path (polka has percent-decoded it): a credential id, under the text rule. */
 export const passkeyIdParam = z.object({ id: textSchema('plain').min(1).max(1400) });

@@ -11,4 +11,6 @@ export interface UserProfileJson {
   handle: string;
   displayName: string;
   avatarUrl: string | null;
+  /** Set when the account was deleted (handle and name empty, no avatar). */
+  deleted?: true;
 }

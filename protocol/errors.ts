@@ -56,6 +56,9 @@ export const ERROR_CODES = {
   too_many_reactions: { status: 409, text: 'you already have the most reactions allowed on this message' },
   invalid_query: { status: 400, text: 'the search query is empty, too long or has no word to search for' },
   invalid_cursor: { status: 400, text: 'the paging cursor is not one this search returned' },
+  account_deleted: { status: 410, text: 'this account was deleted' },
+  confirmation_mismatch: { status: 400, text: 'the handle typed to confirm is not the account\'s handle' },
+  export_busy: { status: 429, text: 'an export of this account is running, or too many were made lately; retry later' },
 } as const satisfies Record<string, { status: number; text: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -76,6 +79,7 @@ export const CLOSE_CODES = {
   internal_error: { code: 1011, text: 'the connection actor crashed; reconnect and resync' },
   service_restart: { code: 1012, text: 'the server is shutting down; reconnect (to another node) and resync' },
   session_ended: { code: 4001, text: 'the session was signed out or expired' },
+  account_deleted: { code: 4003, text: 'the account was deleted' },
   slow_consumer: { code: 4008, text: 'the client did not read and its send buffer passed the limit' },
 } as const satisfies Record<string, { code: number; text: string }>;
 

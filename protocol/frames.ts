@@ -101,6 +101,11 @@ export interface PublicUser {
   id: number;
   handle: string;
   displayName: string;
+  /**
+   * Set when the account was deleted: `handle` and `displayName` are then empty, and clients show
+   * "Deleted account" with a neutral avatar (docs/http-api.md, "Deleting the account").
+   */
+  deleted?: true;
 }
 
 /** A room member as `sync.done` lists them: the public profile plus presence at sync time. */

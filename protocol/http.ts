@@ -12,7 +12,7 @@ import type {
 } from '@simplewebauthn/browser';
 import type { z } from 'zod';
 import type { UserProfileJson } from './auth.ts';
-import type { passkeyNameBody, profilePatchBody, signupOptionsBody } from './auth.schema.ts';
+import type { accountDeleteBody, passkeyNameBody, profilePatchBody, signupOptionsBody } from './auth.schema.ts';
 import type { ErrorCode } from './errors.ts';
 
 export type { UserProfileJson };
@@ -101,6 +101,64 @@ export interface IdentitiesResponse {
 /** `POST /api/signout/everywhere`: how many sessions ended. */
 export interface SignOutEverywhereResponse {
   ended: number;
+}
+
+// The account: deleting it, exporting its data
+
+/** `DELETE /api/me`: the caller's own handle, typed again to confirm. */
+export type AccountDeleteRequest = z.input<typeof accountDeleteBody>;
+/** `DELETE /api/me`: what the deletion did. */
+export interface AccountDeleteResponse {
+  /** Groups left, each by a `member.left` entry in its log (ownership handed on as a leave does). */
+  groupsLeft: number;
+  /** Sessions ended; every socket of the account, on every node, was closed with 4003. */
+  sessionsEnded: number;
+  /** ISO 8601: from then on someone else may sign up with the handle (DELETED_HANDLE_GRACE_MS). */
+  handleFreeAt: string;
+}
+
+/**
+ * `GET /api/me/export`: everything the messenger keeps about the caller, as one JSON document
+ * (`Content-Disposition: attachment`), written as it is read: `messages` come last, room by room.
+ */
+export interface AccountExport {
+  format: 'messenger.export.v1';
+  /** ISO 8601. */
+  exportedAt: string;
+  profile: UserProfileJson & { email: string | null; emailDigest: boolean };
+  /** Names and dates only: never a credential id or a key. */
+  passkeys: Array<Pick<PasskeyJson, 'name' | 'deviceType' | 'backedUp' | 'createdAt' | 'lastUsedAt'>>;
+  identities: Array<Pick<IdentityJson, 'provider' | 'email' | 'displayName' | 'createdAt'>>;
+  /** Every room the caller is or was in. */
+  rooms: ExportedRoom[];
+  /** Every message the caller sent, by room (in `rooms` order), then seq. */
+  messages: ExportedMessage[];
+}
+
+export interface ExportedRoom {
+  id: string;
+  kind: 'direct' | 'group';
+  /** A group's name; null for a 1:1 room. */
+  name: string | null;
+  /** The seq from which the caller sees the room's log (0: from the start). */
+  joinedSeq: number;
+  /** The seq at which the caller left a group; null while a member. */
+  leftSeq: number | null;
+}
+
+export interface ExportedMessage {
+  room: string;
+  seq: number;
+  /** Epoch ms. */
+  ts: number;
+  /** The text as it is now (after edits); empty once deleted for everyone. */
+  body: string;
+  /** Epoch ms of the last edit. */
+  editedAt?: number;
+  deleted?: true;
+  /** The seq of the message this one answers. */
+  replyTo?: number;
+  forwarded?: true;
 }
 
 // Notifications

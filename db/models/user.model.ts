@@ -5,7 +5,10 @@ export class UserModel extends Model {
   static override tableName = 'users';
 
   id!: number;
-  handle!: string;
+  /** Null once a deleted account's handle was freed (db/handle.hold.ts). */
+  handle!: string | null;
   display_name!: string;
   created_at!: Date;
+  /** Set when the account was deleted (migration 010). */
+  deleted_at!: Date | null;
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
 import type { AppendOutcome, HistoryStore, NewMessage } from '../history.port.ts';
 import { historyActionsContract } from './history.actions.contract.ts';
+import { historyExportContract } from './history.export.contract.ts';
 import { poisonBodyFor, type OpenedStore } from './history.stores.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -30,6 +31,7 @@ export async function historyContract(t: Test, makeStore: () => Promise<OpenedSt
   t.teardown(close);
 
   historyActionsContract(t, store);
+  historyExportContract(t, store);
 
   t.test('the store answers a ping', async (t) => {
     await t.resolves(store.ping(), 'ping resolves');

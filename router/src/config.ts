@@ -64,10 +64,25 @@ const schema = z.object({
   OIDC_NAME: z.string().min(1).max(64).default('Single sign-on'),
   // Metrics listener, trusted proxies, sign-in limits, readiness deadline (edge.config.ts).
   ...edgeFields,
+  // Deleting and exporting an account (docs/http-api.md).
+  DELETED_HANDLE_GRACE_MS: int(30 * 24 * 3600_000, 0, 10 * 365 * 24 * 3600_000),
+  EXPORT_RATE_LIMIT: int(5, 1, 1_000_000),
+  EXPORT_RATE_WINDOW_MS: int(3600_000, 1000, 7 * 24 * 3600_000),
+  EXPORTS_CONCURRENT_MAX: int(2, 1, 1000),
 });
 
 /** Every environment variable this config reads (docs and ops checks use it). */
 export const CONFIG_KEYS = keysOf(schema);
+
+/** Deleting and exporting an account. */
+export interface AccountConfig {
+  /** How long after an account's deletion nobody may sign up with its handle, ms. Default 30 days. */
+  deletedHandleGraceMs: number;
+  /** Exports one user may start per window, across the nodes (the rate-limit store). Default 5 per hour. */
+  exportLimit: { limit: number; windowMs: number };
+  /** Exports one node writes at once, whoever asked; one user has at most one at a time per node. Default 2. */
+  exportsConcurrentMax: number;
+}
 
 /** The OAuth providers the router knows; each is enabled by its client id and secret. */
 export const OAUTH_PROVIDERS = ['google', 'yandex', 'github', 'oidc'] as const;
@@ -159,6 +174,8 @@ export interface Config {
   oauth: Partial<Record<OAuthProviderId, OAuthClientConfig>>;
   /** Metrics listener, trusted proxies, sign-in limits, readiness deadline (edge.config.ts). */
   edge: EdgeConfig;
+  /** The deleted handle's grace, the export limits. */
+  account: AccountConfig;
 }
 
 /** Reads and validates the configuration from an environment (default process.env). */
@@ -243,5 +260,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     authAttemptTtlMs: e.AUTH_ATTEMPT_TTL_MS,
     oauth,
     edge,
+    account: {
+      deletedHandleGraceMs: e.DELETED_HANDLE_GRACE_MS,
+      exportLimit: { limit: e.EXPORT_RATE_LIMIT, windowMs: e.EXPORT_RATE_WINDOW_MS },
+      exportsConcurrentMax: e.EXPORTS_CONCURRENT_MAX,
+    },
   });
 }

@@ -105,7 +105,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   );
   stores.bus.subscribe(liveFanout(registry, metrics, groupMembers));
   // The HTTP guards and the WebSocket upgrade recognise a caller the same way, built once.
-  const { callerOf, ...api } = apiRoutes({ config, log, stores, notifications });
+  const { callerOf, ...api } = apiRoutes({ config, log, stores, notifications, rooms, clock: options.scheduler ?? systemScheduler });
   const socket: SocketDeps = {
     config,
     log,

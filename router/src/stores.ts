@@ -7,6 +7,8 @@ import type { Knex } from 'knex';
 import { MemoryAttemptStore } from '../../db/attempt.memory.ts';
 import type { AttemptStore } from '../../db/attempt.port.ts';
 import { RedisAttemptStore } from '../../db/attempt.redis.ts';
+import type { AccountStore } from '../../db/account.port.ts';
+import { KnexAccountStore } from '../../db/account.store.ts';
 import type { AuthStore } from '../../db/auth.port.ts';
 import { systemScheduler, type Scheduler } from '../../db/clock.ts';
 import { KnexAuthStore } from '../../db/auth.store.ts';
@@ -51,6 +53,8 @@ export interface Stores {
   sessions: SessionStore;
   /** Passkeys, provider identities and profiles. */
   auth: AuthStore;
+  /** Erasing a deleted account; its e-mail settings for an export. */
+  accounts: AccountStore;
   /** Challenges, OAuth states and PKCE verifiers of sign-ins in progress. */
   attempts: AttemptStore;
   /** Sign-up and sign-in attempts per client address: Redis (shared by the nodes), or memory. */
@@ -126,13 +130,16 @@ export async function openStores(config: Readonly<Config>, log: Logger, { schedu
     const bus = config.amqpUrl
       ? await AmqpBus.open({ url: config.amqpUrl, nodeId: config.nodeId, exchange: config.amqpExchange, reconnect, onError: onBusError, onRecovered: onRecovered('bus') })
       : new MemoryBus({ onError: onBusError });
+    // A deleted account's handle is held on the stores' clock, so tests move past the grace.
+    const hold = { graceMs: config.account.deletedHandleGraceMs, clock: scheduler };
     return {
       knex,
-      relational: new KnexRelationalStore(knex),
+      relational: new KnexRelationalStore(knex, hold),
       history,
       search,
       sessions,
-      auth: new KnexAuthStore(knex),
+      auth: new KnexAuthStore(knex, hold),
+      accounts: new KnexAccountStore(knex),
       attempts,
       rateLimits,
       bus,

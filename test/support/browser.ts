@@ -129,6 +129,14 @@ export async function axeProblems(page: Page): Promise<AxeProblem[]> {
   return found.filter((p) => p.impact === 'serious' || p.impact === 'critical');
 }
 
+/** Records `page`'s uncaught errors and console errors in `into`, prefixed with `name`; the sign-in screen's first look at /api/me is a 401 by design. */
+export function collectPageErrors(page: Page, name: string, into: string[]): void {
+  page.on('pageerror', (err) => into.push(`${name}: ${err.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('401 (Unauthorized)')) into.push(`${name} console: ${m.text()}`);
+  });
+}
+
 /** Creates an account with a passkey on `page` (a new authenticator on it) and waits until its chat list is online. */
 export async function signUpWithPasskey(context: BrowserContext, page: Page, origin: string, handle: string, name: string, timeout = 15_000): Promise<void> {
   await addAuthenticator(context, page);

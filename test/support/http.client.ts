@@ -31,6 +31,8 @@ export function call(base: string, path: string, c: Call = {}): Promise<Answer> 
   const payload = c.rawBody ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
   const headers: Record<string, string> = { ...c.headers };
   if (c.body !== undefined) headers['content-type'] = 'application/json';
+  // Node sends a DELETE's body with neither length nor chunking unless told its length, as a browser always does.
+  if (payload !== undefined && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(payload));
   if (c.cookie) headers.cookie = c.cookie;
   if (c.origin) headers.origin = c.origin;
   return new Promise((resolve, reject) => {

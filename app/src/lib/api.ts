@@ -5,6 +5,8 @@
  */
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 import type {
+  AccountDeleteRequest,
+  AccountDeleteResponse,
   CreationOptionsResponse,
   ErrorResponse,
   IdentitiesResponse,
@@ -109,6 +111,31 @@ export const api = {
     if (params.cursor) query.set('cursor', params.cursor);
     if (params.limit) query.set('limit', String(params.limit));
     return call<SearchResponse>('GET', `/api/search?${query}`, undefined, signal);
+  },
+  /** Deletes the signed-in account; `handle` is its handle typed again to confirm. */
+  deleteAccount: (handle: string) => call<AccountDeleteResponse>('DELETE', '/api/me', { handle } satisfies AccountDeleteRequest),
+  /**
+   * Downloads the account's data export (`GET /api/me/export`) as a file: fetched first, so a
+   * refusal (`export_busy`) is said in words rather than saved as a file.
+   */
+  async exportData(): Promise<void> {
+    let res: Response;
+    try {
+      res = await fetch('/api/me/export', { credentials: 'same-origin' });
+    } catch {
+      throw new ApiError('network', 'You are offline or the server cannot be reached. Try again once connected.', 0);
+    }
+    if (!res.ok) {
+      const code = ((await res.json().catch(() => ({}))) as Partial<ErrorResponse>).error?.code ?? 'internal';
+      throw new ApiError(code, sentenceFor(code), res.status);
+    }
+    const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'messenger-export.json';
+    const url = URL.createObjectURL(await res.blob());
+    const link = Object.assign(document.createElement('a'), { href: url, download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   },
   removePushSubscription: (endpoint: string) => call<void>('DELETE', '/api/push/subscriptions', { endpoint } satisfies PushUnsubscribeRequest),
 };

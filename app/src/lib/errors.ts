@@ -57,6 +57,9 @@ export const SENTENCES: Record<ErrorCode, string> = {
   too_many_reactions: `You can put at most ${LIMITS.reactionsPerUserMax} reactions on a message. Take one off first.`,
   invalid_query: 'Type a word to search for.',
   invalid_cursor: 'The results changed. Search again.',
+  account_deleted: 'This account was deleted. Sign in with another account or make a new one.',
+  confirmation_mismatch: 'That is not your handle. Type it exactly as it is shown to delete your account.',
+  export_busy: 'An export of your data is already under way, or you made several lately. Try again in a few minutes.',
 };
 
 /** The sentence for `code`; a code this app does not know (a newer server) gets a general one. */

@@ -38,6 +38,17 @@ class Session {
     this.user = null;
   }
 
+  /**
+   * Deletes the account (`handle` typed again to confirm): this device's push subscription goes
+   * first, while the session still may; then the server erases the account and local data is forgotten.
+   */
+  async deleteAccount(handle: string): Promise<void> {
+    await disablePush().catch(() => undefined);
+    await api.deleteAccount(handle);
+    chat.forget();
+    this.user = null;
+  }
+
   /** The server ended this session (another device signed out everywhere, or it expired). */
   ended(): void {
     chat.forget();

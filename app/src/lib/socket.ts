@@ -11,7 +11,7 @@ export interface SocketEvents {
   /** A frame from the server (the first is always `hello`). */
   frame(frame: ServerFrame): void;
   state(state: ConnectionState): void;
-  /** The server ended the session (close 4001): sign in again. */
+  /** The server ended the session (close 4001) or the account was deleted (4003): sign in again. */
   signedOut(): void;
 }
 
@@ -100,7 +100,8 @@ export class ChatSocket {
     };
     ws.onclose = (ev) => {
       if (ws !== this.ws) return;
-      if (ev.code === 4001) {
+      // Neither is worth a reconnect: the session is gone (4001), or the account with it (4003).
+      if (ev.code === 4001 || ev.code === 4003) {
         this.stop();
         this.events.signedOut();
         return;

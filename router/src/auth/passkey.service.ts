@@ -50,7 +50,7 @@ export class PasskeyService {
 
   /** Creation options for a new account; `handle_taken` if the handle is in use already. */
   async signupOptions(handle: string, displayName: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
-    if (await this.deps.auth.profileByHandle(handle)) throw new AppError('handle_taken');
+    if (await this.deps.auth.handleTaken(handle)) throw new AppError('handle_taken');
     const webauthnId = randomBytes(32).toString('base64url');
     return this.#creationOptions({ purpose: 'signup', handle, displayName, webauthnId }, handle, displayName, webauthnId, []);
   }

@@ -21,7 +21,7 @@ import type { Connection } from '../socket/connection.ts';
 import type { HistoryBatcher } from './history.batcher.ts';
 import type { HistoryReader } from './history.reader.ts';
 import type { WatermarkBatcher } from './watermark.batcher.ts';
-import { createGroup, listMembers, runGroupRequest, type GroupDeps, type GroupView } from './group.ops.ts';
+import { createGroup, listMembers, runGroupRequest, type GroupDeps, type GroupView, type Requester } from './group.ops.ts';
 import type { GroupRequest } from './group.rules.ts';
 import { canSee, changeMessage, hideMessage, type ActionDeps, type ChangeRequest } from './message.actions.ts';
 import type { Clock } from '../../../db/clock.ts';
@@ -59,7 +59,8 @@ export type RoomMsg =
   | { type: 'history'; conn: Connection; ref?: string; before?: number; after?: number; limit?: number }
   /** Sent to the actor of a new group id (made by the connection actor). */
   | { type: 'group.create'; conn: Connection; ref?: string; name: string; members: number[] }
-  | { type: 'group'; conn: Connection; ref?: string; req: GroupRequest }
+  /** A group request; `conn` is a socket, or the account deletion leaving the user's groups. */
+  | { type: 'group'; conn: Requester; ref?: string; req: GroupRequest }
   | { type: 'members'; conn: Connection; ref?: string };
 
 /** A room as this node caches it; the watermarks and `lastSeq` only ever rise. */
@@ -179,6 +180,7 @@ function groupDeps(deps: ChatDeps): GroupDeps {
 }
 
 async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void> {
+  if (msg.type === 'group') return groupRequest(room, msg, deps);
   const { conn } = msg;
   switch (msg.type) {
     case 'send': {
@@ -211,14 +213,6 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
       // room's other members. Its connection's rate limit bounds how many it has under way.
       void sendHistory(room.id, msg, deps, false);
       return;
-    case 'group': {
-      const view: GroupView = { id: room.id, group: room.group!, lastSeq: room.lastSeq };
-      await runGroupRequest(view, conn, msg.ref, msg.req, groupDeps(deps));
-      room.group = view.group;
-      room.members = view.group.members.map((m) => m.user);
-      room.lastSeq = Math.max(room.lastSeq, view.lastSeq);
-      return;
-    }
     case 'members':
       return listMembers({ id: room.id, group: room.group!, lastSeq: room.lastSeq }, room, conn, msg.ref, groupDeps(deps));
     case 'change':
@@ -231,6 +225,15 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
     case 'group.create':
       return;
   }
+}
+
+/** A group request, from a socket or from the account deletion; the actor's view follows what it stored. */
+async function groupRequest(room: LoadedRoom, msg: Extract<RoomMsg, { type: 'group' }>, deps: ChatDeps): Promise<void> {
+  const view: GroupView = { id: room.id, group: room.group!, lastSeq: room.lastSeq };
+  await runGroupRequest(view, msg.conn, msg.ref, msg.req, groupDeps(deps));
+  room.group = view.group;
+  room.members = view.group.members.map((m) => m.user);
+  room.lastSeq = Math.max(room.lastSeq, view.lastSeq);
 }
 
 /** A stored entry to every member's sockets but `origin` (which was answered): a group's by its membership version, a 1:1 room's by its two members. */

@@ -28,6 +28,12 @@ export interface GroupDeps {
   groupState(room: string): Promise<GroupState | null>;
 }
 
+/**
+ * Who asked: a socket, or the account deletion leaving the user's groups over HTTP
+ * (account/account.service.ts), which is answered by the same `reply` and `fail`.
+ */
+export type Requester = Pick<Connection, 'user' | 'reply' | 'fail'>;
+
 /** The part of a loaded group the requests read and change. */
 export interface GroupView {
   id: string;
@@ -36,7 +42,7 @@ export interface GroupView {
 }
 
 /** Creates the group `room`; resolves with its state, or null when refused (the client was told). */
-export async function createGroup(room: string, conn: Connection, ref: string | undefined, name: string, members: readonly number[], deps: GroupDeps): Promise<GroupView | null> {
+export async function createGroup(room: string, conn: Requester, ref: string | undefined, name: string, members: readonly number[], deps: GroupDeps): Promise<GroupView | null> {
   try {
     const entries = createEntries(room, conn.user.id, name, members, deps.limits);
     await checkUsers(members, deps, [conn.user.id, ...members]);
@@ -52,7 +58,7 @@ export async function createGroup(room: string, conn: Connection, ref: string | 
 }
 
 /** Applies a request to a loaded group. */
-export async function runGroupRequest(view: GroupView, conn: Connection, ref: string | undefined, req: GroupRequest, deps: GroupDeps): Promise<void> {
+export async function runGroupRequest(view: GroupView, conn: Requester, ref: string | undefined, req: GroupRequest, deps: GroupDeps): Promise<void> {
   try {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const entries = requestEntries(view.id, view.group, conn.user.id, req, deps.limits);
@@ -72,7 +78,7 @@ export async function runGroupRequest(view: GroupView, conn: Connection, ref: st
  * The answer to `group.members`: current members with roles and watermarks, the higher of the
  * relational store's and `marks`, the room actor's (receipts reach the store in batches).
  */
-export async function listMembers(view: GroupView, marks: Watermarks, conn: Connection, ref: string | undefined, deps: GroupDeps): Promise<void> {
+export async function listMembers(view: GroupView, marks: Watermarks, conn: Requester, ref: string | undefined, deps: GroupDeps): Promise<void> {
   try {
     const room = await deps.relational.getRoom(view.id);
     const ids = view.group.members.map((m) => m.user);
@@ -91,13 +97,14 @@ export async function listMembers(view: GroupView, marks: Watermarks, conn: Conn
 
 /** Users named by a request exist, and none of `limited` would pass the groups-per-user limit. */
 async function checkUsers(users: readonly number[], deps: GroupDeps, limited: readonly number[]): Promise<void> {
-  if (users.length > 0 && (await deps.relational.getUsers(users)).length !== new Set(users).size) throw new AppError('user_not_found');
+  // A deleted account is nobody to add.
+  if (users.length > 0 && (await deps.relational.getUsers(users)).filter((u) => !u.deleted).length !== new Set(users).size) throw new AppError('user_not_found');
   const counts = await deps.relational.countGroupsOf(limited);
   if ([...counts.values()].some((n) => n >= deps.limits.perUserMax)) throw new AppError('too_many_groups', `a user may be in at most ${deps.limits.perUserMax} groups`);
 }
 
 /** After a request's entries are durable: the projection, the view, the bus, the answer. */
-async function stored(view: GroupView, outcomes: AppendOutcome[], conn: Connection, ref: string | undefined, deps: GroupDeps): Promise<void> {
+async function stored(view: GroupView, outcomes: AppendOutcome[], conn: Requester, ref: string | undefined, deps: GroupDeps): Promise<void> {
   const messages = outcomes.map((o) => o.message).filter((m): m is Message => m !== undefined);
   // Before publishing: a node that hears of the group for the first time loads its members from here.
   // A failure is repaired when a room actor next loads the group (chatroom.actor.ts, `load`).
@@ -125,7 +132,7 @@ function applyEntry(group: GroupState, m: Message): void {
   group.version = Math.max(group.version, m.seq);
 }
 
-function fail(err: unknown, conn: Connection, ref: string | undefined, room: string, deps: GroupDeps): void {
+function fail(err: unknown, conn: Requester, ref: string | undefined, room: string, deps: GroupDeps): void {
   if (!(err instanceof AppError)) deps.log.error({ err, room }, 'group request failed');
   conn.fail(toAppError(err), ref);
 }

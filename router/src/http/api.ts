@@ -1,15 +1,20 @@
 /**
  * The /api of a router node: every feature's routes, each given only what it uses (AuthDeps,
- * PasskeyRoutesDeps, UsersDeps, PushDeps, SearchRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
+ * PasskeyRoutesDeps, UsersDeps, PushDeps, SearchRoutesDeps, AccountRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
  * the node's stores and services; app.ts registers the result.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import type { Clock } from '../../../db/clock.ts';
+import { accountRoutes } from '../account/account.routes.ts';
+import { AccountService } from '../account/account.service.ts';
+import { ExportService } from '../account/export.service.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
 import { OAuthService } from '../auth/oauth.service.ts';
 import { passkeyRoutes } from '../auth/passkey.routes.ts';
 import { PasskeyService } from '../auth/passkey.service.ts';
 import { SignInLimiter } from '../auth/signin.limiter.ts';
+import type { ChatroomDirectory } from '../chat/chatroom.directory.ts';
 import type { Config } from '../config.ts';
 import type { Notifications } from '../notify/notifications.ts';
 import { pushRoutes } from '../notify/push.routes.ts';
@@ -24,12 +29,16 @@ import type { HttpDeps } from './app.ts';
 export interface ApiSources {
   config: Readonly<Config>;
   log: Logger;
-  stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'attempts' | 'rateLimits' | 'notify' | 'bus' | 'search'>;
+  stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'accounts' | 'history' | 'attempts' | 'rateLimits' | 'notify' | 'bus' | 'search'>;
   notifications: Pick<Notifications, 'vapidPublicKey' | 'pushEndpoints'>;
+  /** The room actors: deleting an account leaves its groups through them. */
+  rooms: Pick<ChatroomDirectory, 'tell'>;
+  /** The time deletions are stamped with and exports dated by. */
+  clock: Clock;
 }
 
 /** The guards and route modules of the /api, and how they recognise a caller (the WebSocket upgrade uses it too). */
-export function apiRoutes({ config, log, stores, notifications }: ApiSources): Pick<HttpDeps, 'guards' | 'routes'> & { callerOf: (req: IncomingMessage) => Promise<Caller | null> } {
+export function apiRoutes({ config, log, stores, notifications, rooms, clock }: ApiSources): Pick<HttpDeps, 'guards' | 'routes'> & { callerOf: (req: IncomingMessage) => Promise<Caller | null> } {
   const callers = { sessions: stores.sessions, relational: stores.relational, config, log };
   const caller = (req: IncomingMessage) => callerOf(req, callers);
   const sessions = { sessions: stores.sessions, bus: stores.bus, config };
@@ -55,6 +64,11 @@ export function apiRoutes({ config, log, stores, notifications }: ApiSources): P
         }),
       }),
       pushRoutes({ notify: stores.notify, rooms: stores.relational, vapidPublicKey: notifications.vapidPublicKey, pushEndpoints: notifications.pushEndpoints, log }),
+      accountRoutes({
+        accounts: new AccountService({ accounts: stores.accounts, relational: stores.relational, sessions: stores.sessions, bus: stores.bus, rooms, clock, config: config.account, log }),
+        exports: new ExportService({ auth: stores.auth, accounts: stores.accounts, relational: stores.relational, history: stores.history, rateLimits: stores.rateLimits, clock, config: config.account, log }),
+        log,
+      }),
     ],
   };
 }

@@ -13,7 +13,7 @@ import type { Caller, Guard, Guards } from './route.ts';
 export type { Caller };
 
 export interface CallerDeps {
-  sessions: Pick<SessionStore, 'get' | 'touch'>;
+  sessions: Pick<SessionStore, 'get' | 'touch' | 'delete'>;
   relational: Pick<RelationalStore, 'getUser'>;
   /** `sessionTtlMs`: how far each use slides the session's expiry, ms. */
   config: { sessionTtlMs: number };
@@ -22,12 +22,25 @@ export interface CallerDeps {
 
 /** The signed-in caller, or null. Renews the session (sliding expiry) as a side effect. */
 export async function callerOf(req: IncomingMessage, deps: CallerDeps): Promise<Caller | null> {
+  const caller = await sessionCaller(req, deps);
+  return caller === 'deleted' ? null : caller;
+}
+
+/**
+ * The session's caller; 'deleted' for a session that outlived its account (a deletion ends every
+ * session, but one may be created while it runs), which is ended here.
+ */
+async function sessionCaller(req: IncomingMessage, deps: CallerDeps): Promise<Caller | 'deleted' | null> {
   const { sessions } = deps;
   const id = sessionIdFrom(req.headers.cookie);
   const session = id ? await sessions.get(id) : null;
   if (!session) return null;
   const user = await deps.relational.getUser(session.userId);
   if (!user) return null;
+  if (user.deleted) {
+    void sessions.delete(session.id).catch((err) => deps.log.warn({ err }, 'could not end the session of a deleted account'));
+    return 'deleted';
+  }
   void sessions.touch(session.id, deps.config.sessionTtlMs).catch((err) => deps.log.warn({ err }, 'session touch failed'));
   return { user, session };
 }
@@ -46,10 +59,14 @@ export function sameOrigin(allowedOrigins: ReadonlySet<string>): Guard {
   };
 }
 
-/** Sets `req.caller` to the session's caller; refuses with `unauthenticated` without a live session. */
+/**
+ * Sets `req.caller` to the session's caller; refuses with `unauthenticated` without a live session,
+ * and with `account_deleted` for a session whose account was deleted.
+ */
 export function signedIn(deps: CallerDeps): Guard {
   return async (req, _res, next) => {
-    const caller = await callerOf(req, deps);
+    const caller = await sessionCaller(req, deps);
+    if (caller === 'deleted') throw new AppError('account_deleted');
     if (!caller) throw new AppError('unauthenticated');
     req.caller = caller;
     return next();

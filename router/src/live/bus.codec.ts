@@ -64,6 +64,8 @@ function isBusEvent(x: unknown): x is BusEvent {
       return typeof e.user === 'number' && typeof e.room === 'string' && typeof e.seq === 'number' && (e.origin === undefined || typeof e.origin === 'string');
     case 'session.ended':
       return typeof e.user === 'number' && Array.isArray(e.sessions) && e.sessions.every((s) => typeof s === 'string');
+    case 'account.deleted':
+      return typeof e.user === 'number';
     default:
       return false;
   }

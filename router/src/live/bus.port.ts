@@ -25,7 +25,9 @@ export type BusEvent =
   /** `user` deleted a message for themselves: every socket of theirs but `origin`, on any node, gets `message.hidden`. */
   | { kind: 'hidden'; user: number; room: string; seq: number; origin?: string }
   /** Every socket of these sessions, on any node, must close (sign-out). */
-  | { kind: 'session.ended'; user: number; sessions: string[] };
+  | { kind: 'session.ended'; user: number; sessions: string[] }
+  /** The user deleted their account: every socket of theirs, on any node and of any session, closes with 4003. */
+  | { kind: 'account.deleted'; user: number };
 
 export interface Bus {
   /**

@@ -10,7 +10,7 @@ import type { GroupMembers } from './group.members.ts';
 import type { ConnectionRegistry } from '../socket/registry.ts';
 import type { RouterMetrics } from '../health/metrics.ts';
 
-type Addressed = Exclude<BusEvent, { kind: 'session.ended' | 'hidden' }>;
+type Addressed = Exclude<BusEvent, { kind: 'session.ended' | 'account.deleted' | 'hidden' }>;
 
 /** Returns the bus handler that fans events out to local sockets. */
 export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics, groups: GroupMembers): (event: BusEvent) => void {
@@ -19,6 +19,12 @@ export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics,
       for (const id of event.sessions) {
         for (const conn of [...(registry.ofSession(id) ?? [])]) conn.close('session_ended');
       }
+      return;
+    }
+    if (event.kind === 'account.deleted') {
+      // Every socket of the user, whatever session it came with: one opened while the sessions
+      // were being deleted must not outlive the account either.
+      for (const conn of [...(registry.ofUser(event.user) ?? [])]) conn.close('account_deleted');
       return;
     }
     if (event.kind === 'hidden') {

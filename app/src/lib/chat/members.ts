@@ -8,7 +8,7 @@ import type { GroupMember, Message, MemberPresence, PublicUser, RoomEvent } from
 import type { Member, Room } from './state.ts';
 
 /** Just the public profile of a user (or of anything shaped like one, such as the signed-in user). */
-export const profile = ({ id, handle, displayName }: PublicUser): PublicUser => ({ id, handle, displayName });
+export const profile = ({ id, handle, displayName, deleted }: PublicUser): PublicUser => (deleted ? { id, handle, displayName, deleted } : { id, handle, displayName });
 
 /** Remembers profiles under `room.people`, so names outlive membership. */
 export function learn(room: Room, users: PublicUser[]): void {
@@ -18,6 +18,8 @@ export function learn(room: Room, users: PublicUser[]): void {
   for (const m of room.members) {
     const p = !m.handle ? room.people[String(m.id)] : undefined;
     if (p) Object.assign(m, p);
+    // A member known before the account was deleted loses its name with it.
+    if (m.handle && room.people[String(m.id)]?.deleted) Object.assign(m, room.people[String(m.id)]);
   }
 }
 

@@ -11,6 +11,8 @@ export interface ChatRow {
   room: Room;
   group: boolean;
   name: string;
+  /** A 1:1 chat with someone who deleted their account. */
+  deleted: boolean;
   /** The other member's handle in a 1:1 chat, '' in a group. */
   handle: string;
   text: string;
@@ -38,6 +40,7 @@ export function chatRows(): ChatRow[] {
         room,
         group,
         name: chat.title(room),
+        deleted: chat.withDeleted(room),
         handle: other?.handle ?? '',
         text: event ?? lastPending?.body ?? (last?.deleted ? DELETED_TEXT : last?.body) ?? '',
         // Who wrote the last message: "You: " in every room, the sender's first name in a group.

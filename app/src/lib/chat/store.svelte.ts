@@ -35,6 +35,7 @@ import {
   recipientsOf,
   tickOf,
   titleOf,
+  withDeletedAccount,
   shownIn,
   typingLine,
   unreadCount,
@@ -192,6 +193,16 @@ export class Chat {
 
   isGroup(room: Room): boolean {
     return isGroup(room);
+  }
+
+  /** True for a 1:1 chat whose other person deleted their account. */
+  withDeleted(room: Room): boolean {
+    return withDeletedAccount(room, this.me?.id);
+  }
+
+  /** True when the user `id` of the room deleted their account. */
+  deletedIn(room: Room, id: number): boolean {
+    return personIn(room, id)?.deleted === true;
   }
 
   /** A user's name as the room knows it. */

@@ -17,23 +17,38 @@ export function otherMember(room: Room, me: number | undefined): PublicUser | un
   return room.members.find((m) => m.id !== me) ?? room.members[0];
 }
 
+/** What a deleted account is called everywhere: its name and handle are gone (docs/http-api.md). */
+export const DELETED_NAME = 'Deleted account';
+
 /** A user's profile as the room knows it (current member or not). */
 export function personIn(room: Room, id: number): PublicUser | undefined {
-  const member = room.members.find((m) => m.id === id && m.handle);
+  const member = room.members.find((m) => m.id === id && (m.handle || m.deleted));
   return member ?? room.people?.[String(id)];
 }
 
 /** The name to show for a user in a room: display name, else handle, else a placeholder until known. */
 export function nameIn(room: Room, id: number): string {
   const p = personIn(room, id);
+  if (p?.deleted) return DELETED_NAME;
   return p?.displayName || (p?.handle ? `@${p.handle}` : 'Someone');
+}
+
+/** The name to show for a profile: "Deleted account" for a deleted one, else display name, else handle. */
+export function shownName(p: PublicUser): string {
+  return p.deleted ? DELETED_NAME : p.displayName || p.handle;
 }
 
 /** A room's title: the group's name, or the other member's name. */
 export function titleOf(room: Room, me: number | undefined): string {
   if (isGroup(room)) return room.name || 'Group';
   const other = otherMember(room, me);
+  if (other?.deleted) return DELETED_NAME;
   return other?.displayName || other?.handle || 'Chat';
+}
+
+/** True for a 1:1 chat whose other person deleted their account: nobody reads it any more. */
+export function withDeletedAccount(room: Room, me: number | undefined): boolean {
+  return otherMember(room, me)?.deleted === true;
 }
 
 /** Messages from others after what `me` has read (group events, changes and messages deleted for me do not count). */
