@@ -56,6 +56,7 @@ export const ERROR_CODES = {
   too_many_reactions: { status: 409, text: 'you already have the most reactions allowed on this message' },
   invalid_query: { status: 400, text: 'the search query is empty, too long or has no word to search for' },
   invalid_cursor: { status: 400, text: 'the paging cursor is not one this search returned' },
+  cannot_block_self: { status: 400, text: 'you cannot block yourself' },
 } as const satisfies Record<string, { status: number; text: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -57,6 +57,7 @@ export const SENTENCES: Record<ErrorCode, string> = {
   too_many_reactions: `You can put at most ${LIMITS.reactionsPerUserMax} reactions on a message. Take one off first.`,
   invalid_query: 'Type a word to search for.',
   invalid_cursor: 'The results changed. Search again.',
+  cannot_block_self: 'You cannot block yourself.',
 };
 
 /** The sentence for `code`; a code this app does not know (a newer server) gets a general one. */

@@ -1,6 +1,6 @@
 /**
  * The /api of a router node: every feature's routes, each given only what it uses (AuthDeps,
- * PasskeyRoutesDeps, UsersDeps, PushDeps, SearchRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
+ * PasskeyRoutesDeps, UsersDeps, PushDeps, SearchRoutesDeps, PrivacyRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
  * the node's stores and services; app.ts registers the result.
  */
 import type { IncomingMessage } from 'node:http';
@@ -13,6 +13,8 @@ import { SignInLimiter } from '../auth/signin.limiter.ts';
 import type { Config } from '../config.ts';
 import type { Notifications } from '../notify/notifications.ts';
 import { pushRoutes } from '../notify/push.routes.ts';
+import { privacyRoutes } from '../privacy/privacy.routes.ts';
+import { PrivacyService } from '../privacy/privacy.service.ts';
 import type { Stores } from '../stores.ts';
 import { searchRoutes } from '../search/search.routes.ts';
 import { SearchService } from '../search/search.service.ts';
@@ -24,7 +26,7 @@ import type { HttpDeps } from './app.ts';
 export interface ApiSources {
   config: Readonly<Config>;
   log: Logger;
-  stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'attempts' | 'rateLimits' | 'notify' | 'bus' | 'search'>;
+  stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'attempts' | 'rateLimits' | 'notify' | 'bus' | 'search' | 'privacy'>;
   notifications: Pick<Notifications, 'vapidPublicKey' | 'pushEndpoints'>;
 }
 
@@ -54,6 +56,7 @@ export function apiRoutes({ config, log, stores, notifications }: ApiSources): P
           },
         }),
       }),
+      privacyRoutes({ privacy: new PrivacyService({ privacy: stores.privacy, auth: stores.auth, bus: stores.bus }) }),
       pushRoutes({ notify: stores.notify, rooms: stores.relational, vapidPublicKey: notifications.vapidPublicKey, pushEndpoints: notifications.pushEndpoints, log }),
     ],
   };
