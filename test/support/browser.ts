@@ -87,3 +87,18 @@ export async function addAuthenticator(context: BrowserContext, page: Page): Pro
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
 }
+
+/**
+ * Signs a new person up on `origin` with a passkey (a virtual authenticator is added to `page`) and
+ * waits for the chats screen. `wait` bounds each step (ms).
+ */
+export async function signUpWithPasskey(context: BrowserContext, page: Page, origin: string, handle: string, displayName: string, wait = 15_000): Promise<void> {
+  await addAuthenticator(context, page);
+  await page.goto(`${origin}/`);
+  await page.waitForURL('**/signin');
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Handle').fill(handle);
+  await page.getByLabel('Your name').fill(displayName);
+  await page.getByRole('button', { name: 'Create account with a passkey' }).click();
+  await page.getByRole('heading', { name: 'Chats' }).waitFor({ timeout: wait });
+}

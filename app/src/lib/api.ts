@@ -5,6 +5,8 @@
  */
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 import type {
+  BlockResponse,
+  BlocksResponse,
   CreationOptionsResponse,
   ErrorResponse,
   IdentitiesResponse,
@@ -13,6 +15,8 @@ import type {
   PasskeyJson,
   PasskeyNameRequest,
   PasskeysResponse,
+  PrivacyRequest,
+  PrivacyResponse,
   ProfilePatchRequest,
   ProviderJson,
   ProvidersResponse,
@@ -110,5 +114,10 @@ export const api = {
     if (params.limit) query.set('limit', String(params.limit));
     return call<SearchResponse>('GET', `/api/search?${query}`, undefined, signal);
   },
+  blocks: () => call<BlocksResponse>('GET', '/api/blocks'),
+  block: (user: number) => call<BlockResponse>('PUT', `/api/blocks/${user}`),
+  unblock: (user: number) => call<void>('DELETE', `/api/blocks/${user}`),
+  privacy: () => call<PrivacyResponse>('GET', '/api/me/privacy'),
+  setPrivacy: (change: PrivacyRequest) => call<PrivacyResponse>('PUT', '/api/me/privacy', change),
   removePushSubscription: (endpoint: string) => call<void>('DELETE', '/api/push/subscriptions', { endpoint } satisfies PushUnsubscribeRequest),
 };

@@ -40,13 +40,16 @@ export function titleOf(room: Room, me: number | undefined): string {
 export function unreadCount(room: Room, me: number | undefined): number {
   const seen = room.read[String(me)] ?? 0;
   const hidden = new Set(room.hidden);
-  return room.messages.filter((m) => m.seq > seen && m.sender !== me && m.kind !== 'event' && !hidden.has(m.seq)).length;
+  return room.messages.filter((m) => m.seq > seen && m.sender !== me && m.kind !== 'event' && !m.withheld && !hidden.has(m.seq)).length;
 }
 
-/** The log entries a conversation shows: messages and group events, not changes to messages nor messages deleted for me. */
+/**
+ * The log entries a conversation shows: messages and group events, not changes to messages, nor
+ * messages deleted for me, nor entries withheld from me (written by someone I blocked).
+ */
 export function shownIn(room: Room): Message[] {
   const hidden = new Set(room.hidden);
-  return room.messages.filter((m) => !isChange(m) && !hidden.has(m.seq));
+  return room.messages.filter((m) => !isChange(m) && !m.withheld && !hidden.has(m.seq));
 }
 
 /** A group event (shown inline as a sentence), as opposed to a message or a change to one. */
