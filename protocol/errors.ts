@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   account_deleted: { status: 410, text: 'this account was deleted' },
   confirmation_mismatch: { status: 400, text: 'the handle typed to confirm is not the account\'s handle' },
   export_busy: { status: 429, text: 'an export of this account is running, or too many were made lately; retry later' },
+  cannot_block_self: { status: 400, text: 'you cannot block yourself' },
 } as const satisfies Record<string, { status: number; text: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

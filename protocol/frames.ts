@@ -95,6 +95,12 @@ export interface Message {
   deleted?: true;
   /** Who reacted with what, per emoji in order of reacting; absent when nobody did. */
   reactions?: Partial<Record<Reaction, number[]>>;
+  /**
+   * Withheld from the reader: an entry a user they blocked wrote into their 1:1 room. It comes as a
+   * stub (`body` and `clientMsgId` empty, nothing else of it) so pages stay gap-free; never shown,
+   * never unread (docs/protocol.md, "Blocking").
+   */
+  withheld?: true;
 }
 
 export interface PublicUser {

@@ -201,6 +201,32 @@ export interface RoomMuteResponse {
   muted: boolean;
 }
 
+// Privacy and blocking
+
+/** Who sees a user's online status and last seen: everyone sharing a room, contacts (1:1 chats only), nobody. */
+export type LastSeenVisibility = 'everyone' | 'contacts' | 'nobody';
+/** `GET /api/me/privacy`, and the answer of `PUT /api/me/privacy`. */
+export interface PrivacySettings {
+  lastSeen: LastSeenVisibility;
+  /** Off: others see only "delivered" for this user, and this user sees nobody's read marks. */
+  readReceipts: boolean;
+}
+/** `PUT /api/me/privacy`: any of the settings (at least one). */
+export type PrivacyRequest = Partial<PrivacySettings>;
+export type PrivacyResponse = PrivacySettings;
+/** One user the caller blocked. */
+export interface BlockJson {
+  user: UserProfileJson;
+  /** When the block was made, ISO 8601. */
+  since: string;
+}
+/** `GET /api/blocks`: newest first. */
+export interface BlocksResponse {
+  blocks: BlockJson[];
+}
+/** `PUT /api/blocks/:user`. */
+export type BlockResponse = BlockJson;
+
 // Search
 
 /**

@@ -292,3 +292,16 @@ t.test('edit, delete and react requests', async (t) => {
     t.ok(offline instanceof RequestError && offline.code === 'offline', 'nothing is queued offline');
   });
 });
+
+t.test('a withheld entry (from someone this user blocked) is held for the log but never shown, previewed or unread', async (t) => {
+  const s = state();
+  live(s, msg(1));
+  const stub = (seq: number): Message => ({ id: `m${seq}`, room: ROOM, seq, sender: BOB, body: '', clientMsgId: '', ts: NOW - 100_000 + seq, withheld: true });
+  const effects = page(s, stub(2), stub(3), msg(4));
+  t.same(room(s).messages.map((m) => m.seq), [1, 2, 3, 4], 'the stubs keep the log gap-free');
+  t.same(shownIn(room(s)).map((m) => m.seq), [1, 4], 'they are not shown');
+  t.equal(unreadCount(room(s), ME), 2, 'nor counted unread');
+  t.same(sent(effects).find((f) => f.type === 'message.ack'), { type: 'message.ack', room: ROOM, seq: 4 }, 'the device acknowledges past them');
+  page(s, stub(5));
+  t.same(shownIn(room(s)).at(-1)?.seq, 4, 'the chat list\'s last line is never one');
+});

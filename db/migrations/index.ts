@@ -11,6 +11,7 @@ import * as m005 from './005_history_append_function.ts';
 import * as m006 from './006_groups.ts';
 import * as m007 from './007_message_actions.ts';
 import * as m008 from './008_search.ts';
+import * as m009 from './009_privacy.ts';
 import * as m010 from './010_account_deletion.ts';
 
 interface Migration {
@@ -27,6 +28,7 @@ const all: Record<string, Migration> = {
   '006_groups': m006,
   '007_message_actions': m007,
   '008_search': m008,
+  '009_privacy': m009,
   '010_account_deletion': m010,
 };
 

@@ -28,6 +28,7 @@ import { startNotifications, type Notifications, type NotificationsOptions } fro
 import { liveFanout } from './live/fanout.ts';
 import { GroupMembers } from './live/group.members.ts';
 import { PresenceService } from './live/presence.ts';
+import { PrivacyCache } from './privacy/privacy.cache.ts';
 import { RouterMetrics } from './health/metrics.ts';
 import type { Logger } from '../../kit/logger.ts';
 import type { Stores } from './stores.ts';
@@ -90,12 +91,13 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
       },
     });
   const watermarks = new WatermarkBatcher(stores.relational, (err) => log.warn({ err }, 'watermark write failed'), undefined, options.scheduler);
-  const presenceNews = new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log, clock: options.scheduler });
+  const presenceNews = new PresenceService({ presence: stores.presence, relational: stores.relational, privacy: stores.privacy, registry, bus: stores.bus, log, clock: options.scheduler });
+  const privacy = new PrivacyCache((user) => stores.privacy.recordOf(user));
   const reader = new HistoryReader(stores.history);
   const groupLimits = { membersMax: config.groupMembersMax, perUserMax: config.groupsPerUserMax };
-  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, metrics, groupLimits, editWindowMs: config.editWindowMs, clock: options.scheduler ?? systemScheduler };
+  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, metrics, groupLimits, editWindowMs: config.editWindowMs, clock: options.scheduler ?? systemScheduler, privacy, withheld: stores.privacy };
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs, chat);
-  const sync: SyncDeps = { relational: stores.relational, history: stores.history, reader, presence: stores.presence, log };
+  const sync: SyncDeps = { relational: stores.relational, history: stores.history, reader, presence: stores.presence, privacy: stores.privacy, cache: privacy, log };
   const groupMembers = new GroupMembers(
     async (room) => {
       const record = await stores.relational.getRoom(room);
@@ -103,7 +105,12 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     },
     (err, room) => log.warn({ err, room }, 'could not load a group\'s members for fan-out'),
   );
-  stores.bus.subscribe(liveFanout(registry, metrics, groupMembers));
+  const fanout = liveFanout(registry, metrics, groupMembers, privacy);
+  // Privacy first: a block or a setting applies to the events that follow it on the bus.
+  stores.bus.subscribe((event) => {
+    privacy.onEvent(event);
+    fanout(event);
+  });
   // The HTTP guards and the WebSocket upgrade recognise a caller the same way, built once.
   const { callerOf, ...api } = apiRoutes({ config, log, stores, notifications, rooms, clock: options.scheduler ?? systemScheduler });
   const socket: SocketDeps = {
@@ -114,7 +121,8 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     presence: presenceNews,
     rooms,
     sync,
-    forward: { history: stores.history, relational: stores.relational },
+    forward: { history: stores.history, relational: stores.relational, withheld: stores.privacy },
+    privacy,
     callerOf,
     groups: groupLimits,
     connections: { sendBufferMaxBytes: config.sendBufferMaxBytes, errorsSent: metrics.errorsSent, scheduler: options.scheduler },

@@ -16,6 +16,8 @@ import { MemoryIdempotencyStore } from '../../db/idempotency.memory.ts';
 import type { IdempotencyStore } from '../../db/idempotency.port.ts';
 import { RedisIdempotencyStore } from '../../db/idempotency.redis.ts';
 import type { NotifyStore } from '../../db/notify.port.ts';
+import type { PrivacyStore } from '../../db/privacy.port.ts';
+import { KnexPrivacyStore } from '../../db/privacy.store.ts';
 import { KnexNotifyStore } from '../../db/notify.store.ts';
 import { MemoryPresenceStore } from '../../db/presence.memory.ts';
 import type { PresenceStore } from '../../db/presence.port.ts';
@@ -66,6 +68,8 @@ export interface Stores {
   presence: PresenceStore;
   /** Push subscriptions and e-mail preferences. */
   notify: NotifyStore;
+  /** Blocks, privacy settings and the entries withheld from blockers. */
+  privacy: PrivacyStore;
   /** Done-task keys of the in-process workers: Redis, or memory. */
   idempotency: IdempotencyStore;
   /** Human-readable: which implementation each port got (logged at start). */
@@ -146,6 +150,7 @@ export async function openStores(config: Readonly<Config>, log: Logger, { schedu
       tasks,
       presence,
       notify: new KnexNotifyStore(knex) as NotifyStore,
+      privacy: new KnexPrivacyStore(knex),
       idempotency,
       describe: {
         tasks: config.amqpUrl ? 'rabbitmq' : 'in-process',

@@ -14,6 +14,7 @@ import { spawnConnection, type ConnectionActorDeps, type ConnectionMsg } from '.
 import { ConnectionRegistry, type RateLimit } from '../src/socket/registry.ts';
 import { Connection } from '../src/socket/connection.ts';
 import { createLogger } from '../../kit/logger.ts';
+import { PrivacyCache } from '../src/privacy/privacy.cache.ts';
 import { RouterMetrics } from '../src/health/metrics.ts';
 import type { SyncDeps } from '../src/chat/sync.ts';
 
@@ -68,6 +69,7 @@ function socketOf(t: Test, rate: RateLimit = DEFAULTS) {
     rooms: { tell: () => t.fail('a frame reached a room') },
     sync: {} as SyncDeps,
     forward: {} as ConnectionActorDeps['forward'],
+    privacy: new PrivacyCache(async () => ({ settings: { lastSeen: 'everyone', readReceipts: true }, blocked: [], blockedBy: [] })),
   };
   const ws = new RecordingSocket();
   const conn = new Connection('c1', { id: 7, handle: 'flo', displayName: 'Flo' }, 's1', ws as unknown as WebSocket, {

@@ -7,6 +7,8 @@ import { startAuthentication, startRegistration } from '@simplewebauthn/browser'
 import type {
   AccountDeleteRequest,
   AccountDeleteResponse,
+  BlockResponse,
+  BlocksResponse,
   CreationOptionsResponse,
   ErrorResponse,
   IdentitiesResponse,
@@ -15,6 +17,8 @@ import type {
   PasskeyJson,
   PasskeyNameRequest,
   PasskeysResponse,
+  PrivacyRequest,
+  PrivacyResponse,
   ProfilePatchRequest,
   ProviderJson,
   ProvidersResponse,
@@ -137,5 +141,10 @@ export const api = {
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   },
+  blocks: () => call<BlocksResponse>('GET', '/api/blocks'),
+  block: (user: number) => call<BlockResponse>('PUT', `/api/blocks/${user}`),
+  unblock: (user: number) => call<void>('DELETE', `/api/blocks/${user}`),
+  privacy: () => call<PrivacyResponse>('GET', '/api/me/privacy'),
+  setPrivacy: (change: PrivacyRequest) => call<PrivacyResponse>('PUT', '/api/me/privacy', change),
   removePushSubscription: (endpoint: string) => call<void>('DELETE', '/api/push/subscriptions', { endpoint } satisfies PushUnsubscribeRequest),
 };

@@ -60,6 +60,7 @@ export const SENTENCES: Record<ErrorCode, string> = {
   account_deleted: 'This account was deleted. Sign in with another account or make a new one.',
   confirmation_mismatch: 'That is not your handle. Type it exactly as it is shown to delete your account.',
   export_busy: 'An export of your data is already under way, or you made several lately. Try again in a few minutes.',
+  cannot_block_self: 'You cannot block yourself.',
 };
 
 /** The sentence for `code`; a code this app does not know (a newer server) gets a general one. */

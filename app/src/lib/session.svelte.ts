@@ -3,6 +3,7 @@
  * opens with the cached chats. Starting a session starts the chat store (and its socket).
  */
 import { api, ApiError, type User } from './api.ts';
+import { blocks } from './blocks.svelte.ts';
 import { chat } from './chat/store.svelte.ts';
 import { disablePush } from './push.ts';
 import { storage } from './storage.ts';
@@ -25,6 +26,7 @@ class Session {
   }
 
   begin(user: User): void {
+    if (this.user?.id !== user.id) blocks.clear();
     this.user = user;
     chat.start(user);
   }
@@ -35,6 +37,7 @@ class Session {
     if (everywhere) await api.signOutEverywhere();
     else await api.signOut().catch(() => undefined);
     chat.forget();
+    blocks.clear();
     this.user = null;
   }
 
@@ -52,6 +55,7 @@ class Session {
   /** The server ended this session (another device signed out everywhere, or it expired). */
   ended(): void {
     chat.forget();
+    blocks.clear();
     this.user = null;
   }
 }

@@ -19,12 +19,15 @@ import type { RouterMetrics } from '../health/metrics.ts';
 import type { PushNotifier } from '../notify/push.notifier.ts';
 import type { Connection } from '../socket/connection.ts';
 import type { HistoryBatcher } from './history.batcher.ts';
-import type { HistoryReader } from './history.reader.ts';
+import { withholdIn, type HistoryReader } from './history.reader.ts';
 import type { WatermarkBatcher } from './watermark.batcher.ts';
 import { createGroup, listMembers, runGroupRequest, type GroupDeps, type GroupView, type Requester } from './group.ops.ts';
 import type { GroupRequest } from './group.rules.ts';
 import { canSee, changeMessage, hideMessage, type ActionDeps, type ChangeRequest } from './message.actions.ts';
 import type { Clock } from '../../../db/clock.ts';
+import type { PrivacyStore } from '../../../db/privacy.port.ts';
+import type { PrivacyCache } from '../privacy/privacy.cache.ts';
+import { blockerOf, marksFor, quotable } from './chatroom.privacy.ts';
 
 /** What the chatroom actors of a node use: one object per node, shared by every room. */
 export interface ChatDeps {
@@ -45,6 +48,10 @@ export interface ChatDeps {
   editWindowMs: number;
   /** The time the edit window is measured on. */
   clock: Clock;
+  /** The privacy of this node's connected users (a sender's blocks, a reader's settings): no store read per message. */
+  privacy: Pick<PrivacyCache, 'get' | 'hideFrom'>;
+  /** Where entries withheld from a blocker are recorded and read back; members' settings for `group.members`. */
+  withheld: Pick<PrivacyStore, 'withhold' | 'withheldIn' | 'settingsOf'>;
 }
 
 export type RoomMsg =
@@ -176,8 +183,10 @@ function groupDeps(deps: ChatDeps): GroupDeps {
     bus: deps.bus,
     limits: deps.groupLimits,
     groupState: (room) => deps.history.groupState(room),
+    marksFor: (viewer, marks, members) => marksFor(viewer, marks, members, deps),
   };
 }
+
 
 async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void> {
   if (msg.type === 'group') return groupRequest(room, msg, deps);
@@ -189,8 +198,11 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
       // messages still reach the group commit in the order they came (only replies pay the read).
       if (msg.replyTo !== undefined && !(await canSee(room, conn.user.id, msg.replyTo, deps))) return conn.fail(new AppError('message_not_found'), ref);
       const entry: NewMessage = { room: room.id, sender: conn.user.id, body: msg.body, clientMsgId: msg.clientMsgId };
-      if (msg.replyTo !== undefined) entry.replyTo = msg.replyTo;
+      const quote = msg.replyTo !== undefined ? await quotable(room, conn.user.id, msg.replyTo, deps) : 'none';
+      if (quote === 'unseen') return conn.fail(new AppError('message_not_found'), ref);
+      if (quote === 'yes') entry.replyTo = msg.replyTo;
       if (msg.forwarded) entry.forwarded = msg.forwarded;
+      const blocker = blockerOf(room, conn.user.id, deps);
       // Not awaited: the actor goes on taking messages while the batch is written. The outcome is
       // handled in this continuation rather than sent back through the mailbox: it touches nothing
       // of the actor's state but `lastSeq`, which only rises, so a mailbox hop would buy nothing and
@@ -198,16 +210,18 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
       // one room arrive in submission order (the batcher keeps a room in one batch at a time), and
       // a reset of the actor does not stop them: nothing acknowledged depends on the actor living.
       deps.batcher.append(entry).then(
-        (outcome) => onPersisted(room, conn, ref, outcome, deps),
+        (outcome) => onPersisted(room, conn, ref, outcome, deps, blocker),
         (err) => onNotPersisted(room, conn, ref, err, deps),
       );
       return;
     }
     case 'receipt':
       return onReceipt(room, msg, deps);
-    case 'typing':
-      deps.bus.publish({ kind: 'typing', room: room.id, members: room.group ? [] : room.members, origin: conn.id, user: conn.user.id, active: msg.active });
+    case 'typing': {
+      const hideFrom = deps.privacy.hideFrom(conn.user.id);
+      deps.bus.publish({ kind: 'typing', room: room.id, members: room.group ? [] : room.members, origin: conn.id, user: conn.user.id, active: msg.active, ...(hideFrom ? { hideFrom } : {}) });
       return;
+    }
     case 'history':
       // Not awaited: the page goes at the client's pace, and a slow reader must not hold up the
       // room's other members. Its connection's rate limit bounds how many it has under way.
@@ -215,11 +229,18 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
       return;
     case 'members':
       return listMembers({ id: room.id, group: room.group!, lastSeq: room.lastSeq }, room, conn, msg.ref, groupDeps(deps));
-    case 'change':
+    case 'change': {
+      const blocker = blockerOf(room, conn.user.id, deps);
       return changeMessage(room, conn, msg.ref, msg.req, (outcome) => {
         if (outcome.message.seq > room.lastSeq) room.lastSeq = outcome.message.seq;
-        publishEntry(room, outcome.message, undefined, outcome.version, deps);
+        if (blocker === undefined) return publishEntry(room, outcome.message, undefined, outcome.version, deps);
+        // Stored like any change, for the sender's devices only; the blocker gets a stub (docs/protocol.md, "Blocking").
+        deps.withheld.withhold(blocker, room.id, outcome.message.seq).then(
+          () => deps.bus.publish({ kind: 'message', room: room.id, members: [conn.user.id], message: outcome.message }),
+          (err: unknown) => deps.log.error({ err, room: room.id }, 'could not withhold a change from its blocker'),
+        );
       }, deps);
+    }
     case 'hide':
       return hideMessage(room, conn, msg.ref, msg.seq, deps);
     case 'group.create':
@@ -247,7 +268,7 @@ function publishEntry(room: LoadedRoom, m: Message, origin: string | undefined, 
   }
 }
 
-function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: AppendOutcome, deps: ChatDeps): void {
+function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: AppendOutcome, deps: ChatDeps, blocker?: number): void {
   if (outcome.kind === 'refused') {
     // The log says the sender is not a member at this seq (removed on another node meanwhile):
     // refused, never stored after the removal; this node's view of the group catches up.
@@ -261,10 +282,43 @@ function onPersisted(room: LoadedRoom, conn: Connection, ref: string, outcome: A
     conn.fail(new AppError('conflict', 'this clientMsgId was used for a different message'), ref);
     return;
   }
+  if (blocker === undefined && outcome.kind === 'duplicate' && !room.group) {
+    // A retry, after an unblock, of a message withheld when it was stored stays withheld.
+    const other = room.members.find((u) => u !== conn.user.id);
+    if (other !== undefined) {
+      deps.withheld.withheldIn(other, m.room, m.seq, m.seq).then(
+        (seqs) => acknowledge(room, conn, ref, outcome, deps, seqs.length > 0 ? other : undefined),
+        (err: unknown) => onNotPersisted(room, conn, ref, err, deps),
+      );
+      return;
+    }
+  }
+  if (blocker !== undefined) {
+    // Recorded before the sender hears "sent": a retry of a message whose record failed records it then.
+    deps.withheld.withhold(blocker, m.room, m.seq).then(
+      () => acknowledge(room, conn, ref, outcome, deps, blocker),
+      (err: unknown) => {
+        deps.log.error({ err, room: room.id }, 'could not withhold a message from its blocker');
+        conn.fail(new AppError('unavailable', 'the message may or may not have been stored; retry with the same clientMsgId'), ref);
+      },
+    );
+    return;
+  }
+  acknowledge(room, conn, ref, outcome, deps);
+}
+
+/** A stored message: the ack, then every member's sockets and push; a withheld one only to its sender's other devices. */
+function acknowledge(room: LoadedRoom, conn: Connection, ref: string, outcome: Extract<AppendOutcome, { kind: 'stored' | 'duplicate' }>, deps: ChatDeps, blocker?: number): void {
+  const m: Message = outcome.message;
   const duplicate = outcome.kind === 'duplicate';
   conn.reply({ type: 'message.sent', ref, room: m.room, id: m.id, seq: m.seq, ts: m.ts, duplicate });
   if (m.seq > room.lastSeq) room.lastSeq = m.seq;
   if (!duplicate) deps.metrics.messagesStored.inc();
+  if (blocker !== undefined) {
+    // As if delivered for the sender's devices; nothing reaches the blocker: no frame, no push.
+    deps.bus.publish({ kind: 'message', room: m.room, members: [conn.user.id], origin: conn.id, message: m });
+    return;
+  }
   // A duplicate goes out again: its first attempt may have been stored without anyone hearing of
   // it (a lost reply, a timeout, a crash between commit and ack), and then nothing published it.
   // A second copy costs little: clients keep messages by (room, seq), a push task has the same key
@@ -309,7 +363,10 @@ async function onReceipt(room: LoadedRoom, msg: Extract<RoomMsg, { type: 'receip
   marks[user] = seq;
   if (msg.kind === 'read' && seq > (room.delivered[user] ?? 0)) room.delivered[user] = seq;
   deps.watermarks.raise(room.id, user, msg.kind, seq);
-  deps.bus.publish({ kind: 'receipt', room: room.id, members: room.group ? [] : room.members, origin: msg.conn.id, user, receipt: msg.kind, seq });
+  // The reader's own devices always get it (their read position); others per docs/protocol.md, "Privacy settings".
+  const hideFrom = deps.privacy.hideFrom(user);
+  const hidden = msg.kind === 'read' && deps.privacy.get(user)?.settings.readReceipts === false;
+  deps.bus.publish({ kind: 'receipt', room: room.id, members: room.group ? [] : room.members, origin: msg.conn.id, user, receipt: msg.kind, seq, ...(hideFrom ? { hideFrom } : {}), ...(hidden ? { private: true as const } : {}) });
 }
 
 /** Answers `history.get` with one page, oldest first, through the history reader; in a group, within what the requester may see. */
@@ -322,7 +379,12 @@ async function sendHistory(room: string, msg: Extract<RoomMsg, { type: 'history'
       if (!own) return msg.conn.fail(new AppError('room_not_found'), msg.ref);
       bounds = { from: own.joinedSeq, ...(own.leftSeq !== null ? { to: own.leftSeq } : {}) };
     }
-    const page = await deps.reader.page(room, msg.after !== undefined ? { after: msg.after } : { before: msg.before }, limit, bounds);
+    let page = await deps.reader.page(room, msg.after !== undefined ? { after: msg.after } : { before: msg.before }, limit, bounds);
+    // A 1:1 room may hold entries withheld from this reader (someone they blocked wrote them).
+    if (!group && page.messages.length > 0) {
+      const seqs = await deps.withheld.withheldIn(msg.conn.user.id, room, page.messages[0]!.seq, page.messages.at(-1)!.seq);
+      page = withholdIn(page, new Set(seqs));
+    }
     await deps.reader.write(msg.conn, room, page, msg.ref);
   } catch (err) {
     deps.log.error({ err, room }, 'history read failed');

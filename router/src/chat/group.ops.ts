@@ -26,6 +26,8 @@ export interface GroupDeps {
   limits: GroupLimits;
   /** The group as the log has it now (after a stale refusal). */
   groupState(room: string): Promise<GroupState | null>;
+  /** The members' watermarks as `viewer` may see them (docs/protocol.md, "Privacy settings"); default: as they are. */
+  marksFor?(viewer: number, marks: Watermarks, members: readonly number[]): Promise<Watermarks>;
 }
 
 /**
@@ -83,11 +85,16 @@ export async function listMembers(view: GroupView, marks: Watermarks, conn: Requ
     const room = await deps.relational.getRoom(view.id);
     const ids = view.group.members.map((m) => m.user);
     const users = new Map((await deps.relational.getUsers(ids)).map((u) => [u.id, u]));
+    const all: Watermarks = { delivered: {}, read: {} };
+    for (const id of ids) {
+      all.delivered[id] = Math.max(room?.delivered[id] ?? 0, marks.delivered[id] ?? 0);
+      all.read[id] = Math.max(room?.read[id] ?? 0, marks.read[id] ?? 0);
+    }
+    const shown = deps.marksFor ? await deps.marksFor(conn.user.id, all, ids) : all;
     const members: GroupMember[] = view.group.members.flatMap((m) => {
       const u = users.get(m.user);
-      const delivered = Math.max(room?.delivered[m.user] ?? 0, marks.delivered[m.user] ?? 0);
-      const read = Math.max(room?.read[m.user] ?? 0, marks.read[m.user] ?? 0);
-      return u ? [{ ...u, role: m.role, joinedSeq: m.joinedSeq, delivered: Math.max(delivered, read), read }] : [];
+      const read = shown.read[m.user] ?? 0;
+      return u ? [{ ...u, role: m.role, joinedSeq: m.joinedSeq, delivered: Math.max(shown.delivered[m.user] ?? 0, read), read }] : [];
     });
     conn.reply({ type: 'group.members', ...(ref ? { ref } : {}), room: view.id, name: room?.name ?? '', lastSeq: view.lastSeq, members });
   } catch (err) {

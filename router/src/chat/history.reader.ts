@@ -43,3 +43,17 @@ export class HistoryReader {
     return conn.replyPaced({ type: 'history.page', ...(ref ? { ref } : {}), room, messages: page.messages, hasMore: page.hasMore });
   }
 }
+
+/**
+ * The page as a user from whom `seqs` are withheld reads it (a user they blocked wrote those entries
+ * into their 1:1 room): each such entry as a stub without its content, so the page stays gap-free
+ * and the device's receipts keep moving (docs/protocol.md, "Blocking").
+ */
+export function withholdIn(page: Page, seqs: ReadonlySet<number>): Page {
+  if (seqs.size === 0 || !page.messages.some((m) => seqs.has(m.seq))) return page;
+  return { ...page, messages: page.messages.map((m) => (seqs.has(m.seq) ? stubOf(m) : m)) };
+}
+
+/** What a withheld entry shows: where it is in the log, who wrote it and when; nothing of what it said or did. */
+export const stubOf = (m: Message): Message => ({ id: m.id, room: m.room, seq: m.seq, sender: m.sender, body: '', clientMsgId: '', ts: m.ts, withheld: true });
+

@@ -8,10 +8,11 @@
  */
 import type { Clock } from '../../../db/clock.ts';
 import type { AppendOutcome, GroupState, HistoryStore, NewMessage } from '../../../db/history.port.ts';
+import type { PrivacyStore } from '../../../db/privacy.port.ts';
 import type { RelationalStore } from '../../../db/relational.port.ts';
 import { uuid7 } from '../../../db/uuid7.ts';
 import { AppError } from '../../../protocol/app-error.ts';
-import { LIMITS, REACTIONS, type Message, type MessageChange } from '../../../protocol/frames.ts';
+import { LIMITS, REACTIONS, roomKindOf, type Message, type MessageChange } from '../../../protocol/frames.ts';
 import type { Logger } from '../../../kit/logger.ts';
 import type { Bus } from '../live/bus.port.ts';
 import type { Connection } from '../socket/connection.ts';
@@ -122,6 +123,8 @@ export async function hideMessage(room: ActionRoom, conn: Connection, ref: strin
 export interface ForwardDeps {
   history: Pick<HistoryStore, 'at'>;
   relational: Pick<RelationalStore, 'membershipOf' | 'getUsers'>;
+  /** Entries withheld from the forwarder (written by someone they blocked) cannot be seen, so not forwarded. */
+  withheld: Pick<PrivacyStore, 'withheldIn'>;
 }
 
 /**
@@ -133,6 +136,7 @@ export interface ForwardDeps {
 export async function forwardOf(user: number, from: { room: string; seq: number }, deps: ForwardDeps): Promise<{ body: string; forwarded: NonNullable<Message['forwarded']> }> {
   const own = await deps.relational.membershipOf(from.room, user);
   if (!own || from.seq < own.joinedSeq || (own.leftSeq !== null && from.seq > own.leftSeq)) throw new AppError('message_not_found');
+  if (roomKindOf(from.room) === 'direct' && (await deps.withheld.withheldIn(user, from.room, from.seq, from.seq)).length > 0) throw new AppError('message_not_found');
   const [source] = await deps.history.at(from.room, [from.seq]);
   if (!source || source.kind === 'event') throw new AppError('message_not_found');
   if (source.deleted) throw new AppError('message_deleted');

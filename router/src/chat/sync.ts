@@ -10,7 +10,10 @@ import type { PresenceStore, UserPresence } from '../../../db/presence.port.ts';
 import type { RelationalStore } from '../../../db/relational.port.ts';
 import type { Logger } from '../../../kit/logger.ts';
 import type { Connection } from '../socket/connection.ts';
-import type { HistoryReader } from './history.reader.ts';
+import type { PrivacyStore } from '../../../db/privacy.port.ts';
+import type { PrivacyCache } from '../privacy/privacy.cache.ts';
+import { seesPresence, visibleMarks, type Viewer } from '../privacy/privacy.rules.ts';
+import { withholdIn, type HistoryReader } from './history.reader.ts';
 
 /** What a sync reads: one object per node, shared by every connection. */
 export interface SyncDeps {
@@ -18,6 +21,10 @@ export interface SyncDeps {
   history: Pick<HistoryStore, 'lastSeq'>;
   reader: HistoryReader;
   presence: Pick<PresenceStore, 'presenceOf'>;
+  /** The members' privacy settings and the entries withheld from the user. */
+  privacy: Pick<PrivacyStore, 'settingsOf' | 'withheldOf'>;
+  /** The user's own blocks and settings (they are connected here). */
+  cache: Pick<PrivacyCache, 'ensure'>;
   log: Logger;
 }
 
@@ -36,6 +43,8 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDe
   const rooms = (await deps.relational.roomsOf(conn.user.id, { former: true })).filter(
     (r) => r.own.leftSeq === null || (known.get(r.id) ?? Infinity) < r.own.leftSeq,
   );
+  // Most users have nothing withheld: one read for every room of the sync.
+  const [withheld, own] = await Promise.all([deps.privacy.withheldOf(conn.user.id), deps.cache.ensure(conn.user.id)]);
   const summaries: Array<Omit<RoomSummary, 'members'> & { memberIds: number[]; roles?: Record<string, GroupRole>; joined?: Record<string, number> }> = [];
 
   for (const room of rooms) {
@@ -45,13 +54,13 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDe
     const bounds = group ? { from: room.own.joinedSeq, ...(left !== null ? { to: left } : {}) } : undefined;
     let lastSeq = known.get(room.id);
     if (lastSeq === undefined) {
-      const page = await reader.page(room.id, { before: undefined }, FIRST_PAGE, bounds);
+      const page = withholdIn(await reader.page(room.id, { before: undefined }, FIRST_PAGE, bounds), withheld.get(room.id) ?? NONE);
       if (page.messages.length > 0) await reader.write(conn, room.id, page, frame.ref);
       lastSeq = page.messages.at(-1)?.seq ?? 0;
     } else {
       let sent = false;
       for (let more = true; more && conn.open; ) {
-        const page = await reader.page(room.id, { after: lastSeq }, SYNC_PAGE, bounds);
+        const page = withholdIn(await reader.page(room.id, { after: lastSeq }, SYNC_PAGE, bounds), withheld.get(room.id) ?? NONE);
         if (page.messages.length === 0) break;
         await reader.write(conn, room.id, page, frame.ref);
         lastSeq = page.messages.at(-1)!.seq;
@@ -79,13 +88,22 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDe
   }
 
   const ids = [...new Set(summaries.flatMap((s) => s.memberIds))];
-  const [users, presence, hidden] = await Promise.all([
+  const [users, presence, hidden, settings] = await Promise.all([
     deps.relational.getUsers(ids),
     presenceOf(ids, deps),
     deps.relational.hiddenOf(conn.user.id, summaries.map((s) => s.room), LIMITS.hiddenPerRoomMax),
+    deps.privacy.settingsOf(ids),
   ]);
+  // Presence and read marks as this user may see them (docs/protocol.md, "Privacy settings").
+  const viewer: Viewer = {
+    id: conn.user.id,
+    blocks: new Set([...own.blocked, ...own.blockedBy]),
+    contacts: new Set(rooms.filter((r) => r.kind === 'direct').flatMap((r) => r.members)),
+    seesReads: own.settings.readReceipts,
+  };
   const members = new Map(
     users.map((u) => {
+      if (!seesPresence(viewer, u.id, settings.get(u.id))) return [u.id, { ...u, online: false }];
       const p = presence.get(u.id);
       const online = p?.online ?? false;
       return [u.id, { ...u, online, ...(!online && p?.lastSeen != null ? { lastSeen: p.lastSeen } : {}) }];
@@ -97,6 +115,7 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDe
     ...(frame.ref ? { ref: frame.ref } : {}),
     rooms: summaries.map(({ memberIds, roles, joined, ...s }) => ({
       ...s,
+      ...visibleMarks(viewer, s, settings),
       ...(hidden.has(s.room) ? { hidden: hidden.get(s.room)! } : {}),
       members: memberIds.flatMap((id) => {
         const m = members.get(id);
@@ -106,6 +125,8 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDe
     })),
   });
 }
+
+const NONE: ReadonlySet<number> = new Set();
 
 /** Presence of the members in one lookup; an outage shows everyone offline rather than failing the sync. */
 async function presenceOf(ids: number[], deps: SyncDeps): Promise<Map<number, UserPresence>> {

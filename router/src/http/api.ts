@@ -1,6 +1,6 @@
 /**
  * The /api of a router node: every feature's routes, each given only what it uses (AuthDeps,
- * PasskeyRoutesDeps, UsersDeps, PushDeps, SearchRoutesDeps, AccountRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
+ * PasskeyRoutesDeps, UsersDeps, PushDeps, SearchRoutesDeps, AccountRoutesDeps, PrivacyRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
  * the node's stores and services; app.ts registers the result.
  */
 import type { IncomingMessage } from 'node:http';
@@ -18,6 +18,8 @@ import type { ChatroomDirectory } from '../chat/chatroom.directory.ts';
 import type { Config } from '../config.ts';
 import type { Notifications } from '../notify/notifications.ts';
 import { pushRoutes } from '../notify/push.routes.ts';
+import { privacyRoutes } from '../privacy/privacy.routes.ts';
+import { PrivacyService } from '../privacy/privacy.service.ts';
 import type { Stores } from '../stores.ts';
 import { searchRoutes } from '../search/search.routes.ts';
 import { SearchService } from '../search/search.service.ts';
@@ -29,7 +31,7 @@ import type { HttpDeps } from './app.ts';
 export interface ApiSources {
   config: Readonly<Config>;
   log: Logger;
-  stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'accounts' | 'history' | 'attempts' | 'rateLimits' | 'notify' | 'bus' | 'search'>;
+  stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'accounts' | 'history' | 'attempts' | 'rateLimits' | 'notify' | 'bus' | 'search' | 'privacy'>;
   notifications: Pick<Notifications, 'vapidPublicKey' | 'pushEndpoints'>;
   /** The room actors: deleting an account leaves its groups through them. */
   rooms: Pick<ChatroomDirectory, 'tell'>;
@@ -63,6 +65,7 @@ export function apiRoutes({ config, log, stores, notifications, rooms, clock }: 
           },
         }),
       }),
+      privacyRoutes({ privacy: new PrivacyService({ privacy: stores.privacy, auth: stores.auth, bus: stores.bus }) }),
       pushRoutes({ notify: stores.notify, rooms: stores.relational, vapidPublicKey: notifications.vapidPublicKey, pushEndpoints: notifications.pushEndpoints, log }),
       accountRoutes({
         accounts: new AccountService({ accounts: stores.accounts, relational: stores.relational, sessions: stores.sessions, bus: stores.bus, rooms, clock, config: config.account, log }),

@@ -46,6 +46,8 @@ function hasFields(x: unknown, fields: Array<[string, string]>): boolean {
   return typeof x === 'object' && x !== null && fields.every(([key, type]) => typeof (x as Record<string, unknown>)[key] === type);
 }
 
+const numbersOrAbsent = (x: unknown): boolean => x === undefined || (Array.isArray(x) && x.every((m) => typeof m === 'number'));
+
 function isBusEvent(x: unknown): x is BusEvent {
   if (typeof x !== 'object' || x === null) return false;
   const e = x as Record<string, unknown>;
@@ -55,9 +57,15 @@ function isBusEvent(x: unknown): x is BusEvent {
     case 'message':
       return addressed && hasFields(e.message, MESSAGE_FIELDS) && (e.version === undefined || typeof e.version === 'number');
     case 'receipt':
-      return addressed && typeof e.user === 'number' && (e.receipt === 'delivered' || e.receipt === 'read') && typeof e.seq === 'number';
+      return addressed && typeof e.user === 'number' && (e.receipt === 'delivered' || e.receipt === 'read') && typeof e.seq === 'number' && numbersOrAbsent(e.hideFrom) && (e.private === undefined || e.private === true);
     case 'typing':
-      return addressed && typeof e.user === 'number' && typeof e.active === 'boolean';
+      return addressed && typeof e.user === 'number' && typeof e.active === 'boolean' && numbersOrAbsent(e.hideFrom);
+    case 'privacy':
+      return (
+        typeof e.user === 'number' &&
+        (e.settings === undefined || hasFields(e.settings, [['lastSeen', 'string'], ['readReceipts', 'boolean']])) &&
+        (e.block === undefined || hasFields(e.block, [['user', 'number'], ['on', 'boolean']]))
+      );
     case 'presence':
       return addressed && typeof e.user === 'number' && typeof e.online === 'boolean' && (e.lastSeen === undefined || typeof e.lastSeen === 'number');
     case 'hidden':

@@ -6,6 +6,7 @@
  * history, so the bus never blocks an acknowledgement.
  */
 import type { Message } from '../../../protocol/frames.ts';
+import type { PrivacySettings } from '../../../protocol/http.ts';
 
 /** Who should receive an event: the members of its room, except the one connection it came from. */
 interface Addressed {
@@ -18,12 +19,22 @@ interface Addressed {
 export type BusEvent =
   /** In a group, `members` is empty (each node knows them) and `version` is the membership version the entry was stored under. */
   | (Addressed & { kind: 'message'; message: Message; version?: number })
-  | (Addressed & { kind: 'receipt'; user: number; receipt: 'delivered' | 'read'; seq: number })
-  | (Addressed & { kind: 'typing'; user: number; active: boolean })
+  /**
+   * `hideFrom`: members who must not get it (a block between them and `user`); `private`: `user`
+   * turned read receipts off, so others get a read receipt as `delivered` (docs/protocol.md, "Privacy settings").
+   */
+  | (Addressed & { kind: 'receipt'; user: number; receipt: 'delivered' | 'read'; seq: number; hideFrom?: number[]; private?: true })
+  /** `hideFrom`: members who must not get it (a block between them and `user`). */
+  | (Addressed & { kind: 'typing'; user: number; active: boolean; hideFrom?: number[] })
   /** `user` came online or went offline; `members` are their contacts, `room` is ''. */
   | (Addressed & { kind: 'presence'; user: number; online: boolean; lastSeen?: number })
   /** `user` deleted a message for themselves: every socket of theirs but `origin`, on any node, gets `message.hidden`. */
   | { kind: 'hidden'; user: number; room: string; seq: number; origin?: string }
+  /**
+   * `user` changed their privacy settings, or blocked (`on`) or unblocked `block.user`: every node
+   * updates what it keeps of both users (router/src/privacy/privacy.cache.ts).
+   */
+  | { kind: 'privacy'; user: number; settings?: PrivacySettings; block?: { user: number; on: boolean } }
   /** Every socket of these sessions, on any node, must close (sign-out). */
   | { kind: 'session.ended'; user: number; sessions: string[] }
   /** The user deleted their account: every socket of theirs, on any node and of any session, closes with 4003. */

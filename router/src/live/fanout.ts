@@ -9,12 +9,24 @@ import type { BusEvent } from './bus.port.ts';
 import type { GroupMembers } from './group.members.ts';
 import type { ConnectionRegistry } from '../socket/registry.ts';
 import type { RouterMetrics } from '../health/metrics.ts';
+import type { PrivacyCache } from '../privacy/privacy.cache.ts';
 
-type Addressed = Exclude<BusEvent, { kind: 'session.ended' | 'account.deleted' | 'hidden' }>;
+type Addressed = Exclude<BusEvent, { kind: 'session.ended' | 'account.deleted' | 'hidden' | 'privacy' }>;
 
-/** Returns the bus handler that fans events out to local sockets. */
-export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics, groups: GroupMembers): (event: BusEvent) => void {
+/**
+ * Returns the bus handler that fans events out to local sockets; `privacy` says which of this
+ * node's users see read marks (docs/protocol.md, "Privacy settings").
+ */
+export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics, groups: GroupMembers, privacy: Pick<PrivacyCache, 'seesReads'>): (event: BusEvent) => void {
   return (event) => {
+    if (event.kind === 'privacy') {
+      // A new block: each side stops seeing the other online at once (the next sync.done agrees).
+      if (!event.block?.on) return;
+      const gone = (user: number) => JSON.stringify({ type: 'presence', user, online: false } satisfies ServerFrame);
+      for (const conn of registry.ofUser(event.block.user) ?? []) conn.sendText(gone(event.user));
+      for (const conn of registry.ofUser(event.user) ?? []) conn.sendText(gone(event.block.user));
+      return;
+    }
     if (event.kind === 'session.ended') {
       for (const id of event.sessions) {
         for (const conn of [...(registry.ofSession(id) ?? [])]) conn.close('session_ended');
@@ -35,29 +47,38 @@ export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics,
     }
     if (event.kind !== 'presence' && roomKindOf(event.room) === 'group') {
       const entry = event.kind === 'message' ? event.message : undefined;
-      groups.route(event.room, (members) => deliver(event, members, registry, metrics), entry, event.kind === 'message' ? event.version : undefined);
+      groups.route(event.room, (members) => deliver(event, members, registry, metrics, privacy), entry, event.kind === 'message' ? event.version : undefined);
       return;
     }
-    deliver(event, event.members, registry, metrics);
+    deliver(event, event.members, registry, metrics, privacy);
   };
 }
 
 /** Writes one event to this node's sockets of `members` (a 1:1 room's two, or a group's set). */
-function deliver(event: Addressed, members: readonly number[] | ReadonlySet<number>, registry: ConnectionRegistry, metrics: RouterMetrics): void {
+function deliver(event: Addressed, members: readonly number[] | ReadonlySet<number>, registry: ConnectionRegistry, metrics: RouterMetrics, privacy: Pick<PrivacyCache, 'seesReads'>): void {
   const text = JSON.stringify(toFrame(event));
   // Typing and presence are news to everyone but their user; messages and receipts also go to
   // the other devices of the user they came from, so every device shows the same conversation.
   const skipUser = event.kind === 'typing' || event.kind === 'presence' ? event.user : undefined;
+  // A block keeps typing and receipts from the other side; a read mark a recipient may not see
+  // (its reader or the recipient turned read receipts off) goes as "delivered", serialised once too.
+  const hideFrom = event.kind === 'typing' || event.kind === 'receipt' ? event.hideFrom : undefined;
+  const read = event.kind === 'receipt' && event.receipt === 'read' ? event : undefined;
+  let asDelivered: string | undefined;
   let written = 0;
   // A big group on a node with few users: walk the node's users, not the group's.
   const recipients = members instanceof Set && registry.userCount < members.size ? [...registry.userIds()].filter((u) => members.has(u)) : members;
   for (const member of recipients) {
-    if (member === skipUser) continue;
+    if (member === skipUser || hideFrom?.includes(member)) continue;
     const conns = registry.ofUser(member);
     if (!conns) continue;
+    let out = text;
+    if (read && member !== read.user && (read.private || !privacy.seesReads(member))) {
+      out = asDelivered ??= JSON.stringify({ type: 'receipt', room: read.room, user: read.user, kind: 'delivered', seq: read.seq } satisfies ServerFrame);
+    }
     for (const conn of conns) {
       if (conn.id === event.origin) continue;
-      conn.sendText(text);
+      conn.sendText(out);
       written++;
     }
   }

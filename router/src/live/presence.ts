@@ -11,6 +11,7 @@
  */
 import { systemScheduler, type Clock } from '../../../db/clock.ts';
 import type { PresenceStore } from '../../../db/presence.port.ts';
+import type { PrivacyStore } from '../../../db/privacy.port.ts';
 import type { RelationalStore } from '../../../db/relational.port.ts';
 import type { Bus } from './bus.port.ts';
 import type { ConnectionRegistry } from '../socket/registry.ts';
@@ -19,6 +20,8 @@ import type { Logger } from '../../../kit/logger.ts';
 export interface PresenceServiceDeps {
   presence: PresenceStore;
   relational: Pick<RelationalStore, 'roomsOf'>;
+  /** Who may see the user's presence: their setting and blocks (read here, once per announcement). Default: everyone. */
+  privacy?: Pick<PrivacyStore, 'recordOf'>;
   registry: ConnectionRegistry;
   bus: Bus;
   log: Logger;
@@ -95,9 +98,17 @@ export class PresenceService {
   async #announce(user: number, online: boolean, lastSeen?: number): Promise<void> {
     if (this.#paused) return;
     try {
-      const rooms = await this.deps.relational.roomsOf(user);
+      const [rooms, record] = await Promise.all([this.deps.relational.roomsOf(user), this.deps.privacy?.recordOf(user)]);
+      // docs/protocol.md, "Privacy settings": everyone sharing a room, contacts (1:1 rooms) only, or
+      // nobody; never anyone on the other side of a block.
+      const shown = record?.settings.lastSeen ?? 'everyone';
+      if (shown === 'nobody') return;
       const contacts = new Set<number>();
-      for (const room of rooms) for (const m of room.members) if (m !== user) contacts.add(m);
+      for (const room of rooms) {
+        if (shown === 'contacts' && room.kind !== 'direct') continue;
+        for (const m of room.members) if (m !== user) contacts.add(m);
+      }
+      for (const other of [...(record?.blocked ?? []), ...(record?.blockedBy ?? [])]) contacts.delete(other);
       if (contacts.size === 0 || this.#paused) return;
       this.deps.bus.publish({ kind: 'presence', room: '', members: [...contacts], user, online, ...(online ? {} : { lastSeen }) });
     } catch (err) {

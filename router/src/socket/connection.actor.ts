@@ -16,6 +16,7 @@ import type { ChatroomDirectory } from '../chat/chatroom.directory.ts';
 import { syncRooms, type SyncDeps } from '../chat/sync.ts';
 import { forwardOf, type ForwardDeps } from '../chat/message.actions.ts';
 import type { RouterMetrics } from '../health/metrics.ts';
+import type { PrivacyCache } from '../privacy/privacy.cache.ts';
 import type { Connection } from './connection.ts';
 import type { RefusalWindow } from './refusal.window.ts';
 import type { ConnectionRegistry } from './registry.ts';
@@ -32,6 +33,8 @@ export interface ConnectionActorDeps {
   sync: SyncDeps;
   /** What a `message.forward` reads of its source. */
   forward: ForwardDeps;
+  /** The user's blocks and settings, which the room actors read without a store round trip: loaded before the first frame is routed. */
+  privacy: Pick<PrivacyCache, 'get' | 'ensure' | 'forget'>;
 }
 
 export type ConnectionMsg = { type: 'frame'; text: string };
@@ -73,6 +76,15 @@ async function onFrame(state: ConnState, text: string, conn: Connection, deps: C
     conn.fail(decoded.error, decoded.ref);
     return state;
   }
+  if (!deps.privacy.get(conn.user.id)) {
+    try {
+      await deps.privacy.ensure(conn.user.id);
+    } catch (err) {
+      deps.log.warn({ err, user: conn.user.id }, 'could not load a user\'s privacy');
+      conn.fail(new AppError('unavailable', 'retry'), refOf(decoded.frame));
+      return state;
+    }
+  }
   await route(decoded.frame, conn, deps);
   return state;
 }
@@ -86,6 +98,9 @@ function refuse(state: ConnState, conn: Connection, deps: ConnectionActorDeps): 
   else if (verdict === 'close') conn.close('policy_violation');
   return state.refusals ? state : { refusals };
 }
+
+/** The reference an answer to `frame` would carry. */
+const refOf = (frame: ClientFrame): string | undefined => ('ref' in frame && frame.ref) || ('clientMsgId' in frame ? frame.clientMsgId : undefined);
 
 type Decoded = { ok: true; frame: ClientFrame } | { ok: false; error: AppError; ref?: string };
 

@@ -131,6 +131,8 @@ function adopt(ws: GatewaySocket, auth: Authenticated, gateway: GatewayState): v
   conn.heartbeatSlice = gateway.adopted++ % HEARTBEAT_SLICES;
   deps.registry.add(conn);
   deps.presence.connected(conn.user.id);
+  // Loading starts now, so it is usually done when the first frame needs it (the actor waits otherwise).
+  deps.privacy.ensure(conn.user.id).catch((err: unknown) => deps.log.warn({ err, user: conn.user.id }, 'could not load a user\'s privacy'));
   ws.conn = conn;
   ws.gateway = gateway;
   ws.actor = spawnConnection(gateway.parent, conn, deps);
@@ -161,6 +163,7 @@ function onClose(this: WebSocket): void {
   const { conn, actor, gateway } = this as GatewaySocket;
   gateway.deps.registry.remove(conn);
   gateway.deps.presence.disconnected(conn.user.id);
+  if (!gateway.deps.registry.ofUser(conn.user.id)) gateway.deps.privacy.forget(conn.user.id);
   stop(actor);
 }
 

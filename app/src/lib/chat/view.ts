@@ -68,7 +68,7 @@ export function firstUnread(room: Room, me: number | undefined): number | undefi
 
 function unreadFrom(room: Room, me: number | undefined, seen: number): Message[] {
   const hidden = new Set(room.hidden);
-  return room.messages.filter((m) => m.seq > seen && m.sender !== me && m.kind !== 'event' && !hidden.has(m.seq));
+  return room.messages.filter((m) => m.seq > seen && m.sender !== me && m.kind !== 'event' && !m.withheld && !hidden.has(m.seq));
 }
 
 /** An outbox item sent this many times without an answer shows as failed (with a way to send it now). */
@@ -79,10 +79,13 @@ export function outboxTick(sends: number): Extract<Tick, 'pending' | 'failed'> {
   return sends >= FAILED_AFTER_SENDS ? 'failed' : 'pending';
 }
 
-/** The log entries a conversation shows: messages and group events, not changes to messages nor messages deleted for me. */
+/**
+ * The log entries a conversation shows: messages and group events, not changes to messages, nor
+ * messages deleted for me, nor entries withheld from me (written by someone I blocked).
+ */
 export function shownIn(room: Room): Message[] {
   const hidden = new Set(room.hidden);
-  return room.messages.filter((m) => !isChange(m) && !hidden.has(m.seq));
+  return room.messages.filter((m) => !isChange(m) && !m.withheld && !hidden.has(m.seq));
 }
 
 /** A group event (shown inline as a sentence), as opposed to a message or a change to one. */
