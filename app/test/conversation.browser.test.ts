@@ -152,6 +152,10 @@ if (chromiumOrSkip(t, 'the conversation browser suite')) {
       t.equal(Number(await bob.page.getByTestId('jump-count').textContent()), below, 'the jump button counts the unread messages below the screen');
       t.match(await jump.getAttribute('aria-label'), new RegExp(`${below} unread`), 'and says so to a screen reader');
       await shots(bob, 'divider');
+      // Back from the desktop size, where the list is beside the chat, to the phone's one screen.
+      await bob.page.getByRole('link', { name: 'Back to chats' }).waitFor(WAIT);
+      t.equal(await place(bubble(bob, burst(BURST))), 'below', 'crossing the two-pane width and back keeps the place: the newest is still below the screen');
+      t.ok(await jump.isVisible(), 'and the jump button still shows');
     });
 
     await t.test('Alice\'s ticks: read (in another colour) up to what Bob has seen, delivered below it', async (t) => {

@@ -26,6 +26,8 @@ const DESKTOP = { width: 1440, height: 900 };
 const WAIT = { timeout: 15_000 };
 /** ConnectionBadge.svelte's CONNECTING_GRACE_MS: connecting is shown only after this long. */
 const CONNECTING_GRACE_MS = 2000;
+/** Messages in Bob's burst: more than the right pane at 1440x900 holds. */
+const DESK_BURST = 40;
 
 /**
  * A recording stub of the Badging API, installed before the app's scripts: every call to
@@ -255,6 +257,26 @@ if (chromiumOrSkip(t, 'the desktop layout browser suite')) {
       t.pass('once read, the title has no count');
       await alice.page.waitForFunction(() => (globalThis as unknown as { __badgeCalls: number[] }).__badgeCalls.at(-1) === 0, undefined, WAIT);
       t.pass('and the badge was cleared');
+    });
+
+    await t.test('a long unread burst opens in the right pane at the divider, read only as far as it has been on screen', async (t) => {
+      await alice.page.keyboard.press('Escape');
+      await alice.page.getByTestId('no-chat').waitFor(WAIT);
+      const mine = (n: number) => bob.page.locator('[data-testid=message][data-mine=true]').filter({ has: bob.page.locator('.body', { hasText: new RegExp(`^Desk burst ${n}$`) }) });
+      for (let i = 1; i <= DESK_BURST; i++) {
+        await composer(bob).fill(`Desk burst ${i}`);
+        await composer(bob).press('Enter');
+      }
+      await mine(DESK_BURST).and(bob.page.locator('[data-status=delivered]')).waitFor(WAIT);
+      await row(alice, bob).click();
+      await alice.page.getByTestId('unread-divider').waitFor(WAIT);
+      t.equal(await focused(alice, 'composer'), 'composer', 'the composer is focused, ready to type');
+      await mine(1).and(bob.page.locator('[data-status=read]')).waitFor(WAIT);
+      t.equal(await mine(DESK_BURST).getAttribute('data-status'), 'delivered', 'the newest, below the pane\'s end, stays delivered for Bob');
+      t.ok(await alice.page.getByTestId('jump').isVisible(), 'the jump button shows');
+      await alice.page.getByTestId('jump').click();
+      await mine(DESK_BURST).and(bob.page.locator('[data-status=read]')).waitFor(WAIT);
+      t.pass('the jump button reads the rest');
     });
 
     await t.test('the header keeps the contact\'s status; the connection shows apart, only while cut off', async (t) => {

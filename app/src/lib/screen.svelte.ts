@@ -5,7 +5,7 @@
  */
 import { MediaQuery } from 'svelte/reactivity';
 
-/** The narrowest window (CSS px) that shows the chat list beside the open screen. */
+/** The narrowest window (CSS px) that shows the chat list beside the open screen (+layout.svelte's CSS repeats it). */
 export const WIDE_MIN_PX = 900;
 
 /** `.current` is true from WIDE_MIN_PX wide: two panes. */
