@@ -105,7 +105,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   );
   stores.bus.subscribe(liveFanout(registry, metrics, groupMembers));
   // The HTTP guards and the WebSocket upgrade recognise a caller the same way, built once.
-  const { callerOf, ...api } = apiRoutes({ config, log, stores, notifications });
+  const { callerOf, activity, ...api } = apiRoutes({ config, log, stores, notifications, clock: options.scheduler });
   const socket: SocketDeps = {
     config,
     log,
@@ -116,6 +116,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     sync,
     forward: { history: stores.history, relational: stores.relational },
     callerOf,
+    activity,
     groups: groupLimits,
     connections: { sendBufferMaxBytes: config.sendBufferMaxBytes, errorsSent: metrics.errorsSent, scheduler: options.scheduler },
     scheduler: options.scheduler,

@@ -68,6 +68,7 @@ function socketOf(t: Test, rate: RateLimit = DEFAULTS) {
     rooms: { tell: () => t.fail('a frame reached a room') },
     sync: {} as SyncDeps,
     forward: {} as ConnectionActorDeps['forward'],
+    activity: { seen: (_id, at) => at },
   };
   const ws = new RecordingSocket();
   const conn = new Connection('c1', { id: 7, handle: 'flo', displayName: 'Flo' }, 's1', ws as unknown as WebSocket, {

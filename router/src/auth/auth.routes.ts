@@ -53,7 +53,8 @@ export function authRoutes(deps: AuthDeps): RouteModule {
       const user = await auth.profile(req.caller.user.id);
       if (!user) throw new AppError('unauthenticated');
       renewCookie(res, deps, req.caller.session);
-      sendJson(res, 200, { user, session: { expiresAt: Date.now() + config.sessionTtlMs } } satisfies MeResponse);
+      // Touched at most once a minute (session.activity.ts): the store's expiry runs from the last mark.
+      sendJson(res, 200, { user, session: { expiresAt: req.caller.session.lastActiveAt + config.sessionTtlMs } } satisfies MeResponse);
     });
 
     signedIn.patch('/api/me', async (req, res) => {
@@ -96,7 +97,7 @@ export function authRoutes(deps: AuthDeps): RouteModule {
           if (caller?.user.id !== outcome.linkUserId) throw new AppError('oauth_failed');
           await oauth.resolveUser(outcome);
         } else {
-          await signIn(req, res, deps, await oauth.resolveUser(outcome));
+          await signIn(req, res, deps, await oauth.resolveUser(outcome), req.params.provider!);
         }
         // Checked again on the way out: an attempt stored before the rule was tightened may hold a
         // path that normalised to another host.

@@ -1,6 +1,6 @@
 /**
  * The /api of a router node: every feature's routes, each given only what it uses (AuthDeps,
- * PasskeyRoutesDeps, UsersDeps, PushDeps, SearchRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
+ * PasskeyRoutesDeps, SessionDeps, UsersDeps, PushDeps, SearchRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
  * the node's stores and services; app.ts registers the result.
  */
 import type { IncomingMessage } from 'node:http';
@@ -9,7 +9,10 @@ import { authRoutes } from '../auth/auth.routes.ts';
 import { OAuthService } from '../auth/oauth.service.ts';
 import { passkeyRoutes } from '../auth/passkey.routes.ts';
 import { PasskeyService } from '../auth/passkey.service.ts';
+import { SessionActivity } from '../auth/session.activity.ts';
+import { sessionsRoutes } from '../auth/sessions.routes.ts';
 import { SignInLimiter } from '../auth/signin.limiter.ts';
+import type { Clock } from '../../../db/clock.ts';
 import type { Config } from '../config.ts';
 import type { Notifications } from '../notify/notifications.ts';
 import { pushRoutes } from '../notify/push.routes.ts';
@@ -26,11 +29,20 @@ export interface ApiSources {
   log: Logger;
   stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'attempts' | 'rateLimits' | 'notify' | 'bus' | 'search'>;
   notifications: Pick<Notifications, 'vapidPublicKey' | 'pushEndpoints'>;
+  /** What sessions' activity is measured on. Default: the real clock. */
+  clock?: Clock;
 }
 
-/** The guards and route modules of the /api, and how they recognise a caller (the WebSocket upgrade uses it too). */
-export function apiRoutes({ config, log, stores, notifications }: ApiSources): Pick<HttpDeps, 'guards' | 'routes'> & { callerOf: (req: IncomingMessage) => Promise<Caller | null> } {
-  const callers = { sessions: stores.sessions, relational: stores.relational, config, log };
+/**
+ * The guards and route modules of the /api, how they recognise a caller, and how a session's use
+ * is marked (the WebSocket upgrade and the sockets' frames use both too).
+ */
+export function apiRoutes({ config, log, stores, notifications, clock }: ApiSources): Pick<HttpDeps, 'guards' | 'routes'> & {
+  callerOf: (req: IncomingMessage) => Promise<Caller | null>;
+  activity: SessionActivity;
+} {
+  const activity = new SessionActivity({ sessions: stores.sessions, config, log, clock });
+  const callers = { sessions: stores.sessions, relational: stores.relational, activity, config, log };
   const caller = (req: IncomingMessage) => callerOf(req, callers);
   const sessions = { sessions: stores.sessions, bus: stores.bus, config };
   // One limiter serves passkeys and OAuth: its counts live in the store, so they share one budget anyway.
@@ -38,9 +50,11 @@ export function apiRoutes({ config, log, stores, notifications }: ApiSources): P
   const services = { auth: stores.auth, attempts: stores.attempts, config, log };
   return {
     callerOf: caller,
+    activity,
     guards: edgeGuards(callers),
     routes: [
       authRoutes({ ...sessions, auth: stores.auth, oauth: new OAuthService(services), limiter, callerOf: caller, log }),
+      sessionsRoutes(sessions),
       passkeyRoutes({ ...sessions, auth: stores.auth, passkeys: new PasskeyService(services), limiter }),
       usersRoutes({ auth: stores.auth }),
       searchRoutes({
