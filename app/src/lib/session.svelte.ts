@@ -27,6 +27,8 @@ class Session {
   begin(user: User): void {
     this.user = user;
     chat.start(user);
+    // A new name given on another device shows here too (settings, the chats' header).
+    chat.onMyProfile = (me) => (this.user = me);
   }
 
   /** Signs out here (and everywhere when asked): push subscription removed, local data forgotten. */

@@ -19,6 +19,7 @@ import { pushRoutes } from '../notify/push.routes.ts';
 import type { Stores } from '../stores.ts';
 import { searchRoutes } from '../search/search.routes.ts';
 import { SearchService } from '../search/search.service.ts';
+import { ProfileService } from '../users/profile.service.ts';
 import { usersRoutes } from '../users/users.routes.ts';
 import { callerOf, edgeGuards, type Caller } from './caller.ts';
 import type { HttpDeps } from './app.ts';
@@ -53,7 +54,15 @@ export function apiRoutes({ config, log, stores, notifications, clock }: ApiSour
     activity,
     guards: edgeGuards(callers),
     routes: [
-      authRoutes({ ...sessions, auth: stores.auth, oauth: new OAuthService(services), limiter, callerOf: caller, log }),
+      authRoutes({
+        ...sessions,
+        auth: stores.auth,
+        profiles: new ProfileService({ auth: stores.auth, relational: stores.relational, bus: stores.bus, log }),
+        oauth: new OAuthService(services),
+        limiter,
+        callerOf: caller,
+        log,
+      }),
       sessionsRoutes(sessions),
       passkeyRoutes({ ...sessions, auth: stores.auth, passkeys: new PasskeyService(services), limiter }),
       usersRoutes({ auth: stores.auth }),

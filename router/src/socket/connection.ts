@@ -36,7 +36,8 @@ export class Connection {
   private closing = false;
 
   readonly id: string;
-  readonly user: PublicUser;
+  /** Who the socket speaks for; replaced when they change their profile (live/fanout.ts). */
+  user: PublicUser;
   readonly sessionId: string;
   private readonly ws: WebSocket;
   private readonly policy: ConnectionPolicy;
