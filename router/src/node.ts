@@ -93,7 +93,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const presenceNews = new PresenceService({ presence: stores.presence, relational: stores.relational, registry, bus: stores.bus, log, clock: options.scheduler });
   const reader = new HistoryReader(stores.history);
   const groupLimits = { membersMax: config.groupMembersMax, perUserMax: config.groupsPerUserMax };
-  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, metrics, groupLimits, editWindowMs: config.editWindowMs, clock: options.scheduler ?? systemScheduler };
+  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, presence: presenceNews, metrics, groupLimits, editWindowMs: config.editWindowMs, clock: options.scheduler ?? systemScheduler };
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs, chat);
   const sync: SyncDeps = { relational: stores.relational, history: stores.history, reader, presence: stores.presence, log };
   const groupMembers = new GroupMembers(

@@ -2,13 +2,15 @@
  * What contacts learn of each other live (docs/protocol.md, "Presence" and "Profiles"), on the
  * embedded default and the full stack (there also across two nodes): a display name changed with
  * `PATCH /api/me` reaches every member of the user's rooms and the user's other devices as
- * `user.updated`, never a stranger, and a device that missed it reads it in its next `sync.done`.
+ * `user.updated`, never a stranger, and a device that missed it reads it in its next `sync.done`;
+ * the first message of a 1:1 room tells both members where the other stands, the later ones never.
  */
 import t, { type Test } from 'tap';
 import { call } from '../../test/support/http.client.ts';
 import { uniqueName } from '../../test/support/services.ts';
 import { modes, startNode, TEST_ORIGIN, TestClient, type Harness, type TestUser } from '../../test/support/router.harness.ts';
 import { deleteQueues } from '../../test/support/amqp.queues.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 /** Changes a user's display name through the HTTP API, as the app's settings do. */
 async function rename(t: Test, h: Harness, user: TestUser, displayName: string): Promise<void> {
@@ -88,6 +90,34 @@ for (const mode of modes(t, 'profiles and presence of contacts')) {
       f.send({ type: 'ping', ref: 'after' });
       await f.next('pong');
       t.equal(count(f, 'user.updated'), 0, 'nothing was announced');
+    });
+
+    t.test(`the first message of a new chat tells both members where the other stands, ${where}`, async (t) => {
+      const gil = await h.user();
+      const hal = await h.user();
+      const ida = await h.user();
+      const g = await gil.connect();
+      const hh = await TestClient.open(t, h2.wsUrl, hal.sessionId);
+      const ack = await g.sendMessage({ to: hal.id }, 'first');
+      t.match(ack, { type: 'message.sent', seq: 1 }, 'the room starts');
+      t.match(await g.next('presence', (f) => f.user === hal.id), { online: true }, 'Gil learns that Hal is online');
+      t.match(await hh.next('presence', (f) => f.user === gil.id), { online: true }, 'Hal learns that Gil is online');
+
+      const before = count(g, 'presence');
+      await g.sendMessage({ to: hal.id }, 'second');
+      await hh.next('message.new', (f) => f.message.seq === 2);
+      g.send({ type: 'ping', ref: 'after' });
+      await g.next('pong');
+      t.equal(count(g, 'presence'), before, 'a later message says nothing about presence');
+
+      // Ida was online once and is offline now: Gil learns when she was last seen.
+      const i = await ida.connect();
+      await i.close();
+      t.ok(await waitFor(async () => (await h.stores.presence.presenceOf([ida.id])).get(ida.id)?.lastSeen != null), 'the store knows Ida left');
+      await g.sendMessage({ to: ida.id }, 'are you there?');
+      const seen = await g.next('presence', (f) => f.user === ida.id);
+      t.equal(seen.online, false, 'Gil learns that Ida is offline');
+      t.type(seen.lastSeen, 'number', 'and when she was last seen');
     });
   });
 }
