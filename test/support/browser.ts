@@ -87,3 +87,54 @@ export async function addAuthenticator(context: BrowserContext, page: Page): Pro
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
 }
+
+/** One device of a person in the app's browser suites: a phone-sized Chromium on the app at `origin`. */
+export interface AppDevice {
+  name: string;
+  origin: string;
+  context: BrowserContext;
+  page: Page;
+  scheme: 'light' | 'dark';
+}
+
+/** How long a browser suite waits for the app: long enough for a busy machine; every wait ends as soon as its condition holds. */
+const APP_WAIT = { timeout: 15_000 };
+
+/**
+ * A phone-sized device (phoneDevice) named `name` whose uncaught errors and console errors are
+ * pushed to `errors` as "name: …". A 401 is no error: the sign-in screen's first look at /api/me
+ * gets one by design, and so does a device that was signed out.
+ */
+export async function appDevice(t: Test, chromium: BrowserType, origin: string, name: string, scheme: 'light' | 'dark', prefix: string, errors: string[]): Promise<AppDevice> {
+  const { context, page } = await phoneDevice(t, chromium, scheme, prefix);
+  page.on('pageerror', (err) => errors.push(`${name}: ${err.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('401 (Unauthorized)')) errors.push(`${name} console: ${m.text()}`);
+  });
+  return { name, origin, context, page, scheme };
+}
+
+/** Waits until the app shows the chat list with its socket online. */
+export async function appOnline(d: AppDevice): Promise<void> {
+  await d.page.getByRole('heading', { name: 'Chats' }).waitFor(APP_WAIT);
+  await d.page.locator('[data-testid=connection][data-state=online]').waitFor(APP_WAIT);
+}
+
+/** Creates an account in the app's sign-in screen with a virtual passkey, then waits until online. */
+export async function appSignUp(d: AppDevice, handle: string, fullName: string): Promise<void> {
+  await addAuthenticator(d.context, d.page);
+  await d.page.goto(`${d.origin}/`);
+  await d.page.waitForURL('**/signin');
+  await d.page.getByRole('tab', { name: 'Create account' }).click();
+  await d.page.getByLabel('Handle').fill(handle);
+  await d.page.getByLabel('Your name').fill(fullName);
+  await d.page.getByRole('button', { name: 'Create account with a passkey' }).click();
+  await appOnline(d);
+}
+
+/** Another device of the same user: its own browser context, signed in with the same session (its cookies copied). */
+export async function appSameSession(d: AppDevice, of: AppDevice): Promise<void> {
+  await d.context.addCookies(await of.context.cookies());
+  await d.page.goto(`${d.origin}/`);
+  await appOnline(d);
+}
