@@ -76,6 +76,8 @@ export interface AuthStore {
    */
   advanceCounter(id: string, counter: number): Promise<boolean>;
   removePasskey(userId: number, id: string): Promise<RemoveOutcome>;
+  /** Gives one of the user's passkeys a new name (already under the name rule); null when the user has no passkey with that id. */
+  renamePasskey(userId: number, id: string, name: string): Promise<PasskeyInfo | null>;
   findIdentity(provider: string, subject: string): Promise<IdentityRecord | null>;
   /** Rejects with an IdentityTakenError when (provider, subject) belongs to someone. */
   linkIdentity(userId: number, identity: NewIdentity): Promise<void>;

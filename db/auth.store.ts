@@ -28,6 +28,23 @@ interface UserRow {
 const toProfile = (u: UserRow): UserProfile =>
   u.deleted_at ? { id: u.id, handle: '', displayName: '', avatarUrl: null, deleted: true } : { id: u.id, handle: u.handle ?? '', displayName: u.display_name, avatarUrl: u.avatar_url ?? null };
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
+interface PasskeyRow {
+  id: string;
+  name: string;
+  device_type: string;
+  backed_up: boolean;
+  created_at: Date | string;
+  last_used_at: Date | string | null;
+}
+
+const toPasskeyInfo = (r: PasskeyRow): PasskeyInfo => ({
+  id: r.id,
+  name: r.name,
+  deviceType: r.device_type,
+  backedUp: r.backed_up,
+  createdAt: iso(r.created_at)!,
+  lastUsedAt: iso(r.last_used_at),
+});
 
 export class KnexAuthStore implements AuthStore {
   private readonly db: Knex;
@@ -92,14 +109,12 @@ export class KnexAuthStore implements AuthStore {
 
   async listPasskeys(userId: number): Promise<PasskeyInfo[]> {
     const rows = await this.db('passkeys').where({ user_id: userId }).orderBy('created_at');
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      deviceType: r.device_type,
-      backedUp: r.backed_up,
-      createdAt: iso(r.created_at)!,
-      lastUsedAt: iso(r.last_used_at),
-    }));
+    return rows.map(toPasskeyInfo);
+  }
+
+  async renamePasskey(userId: number, id: string, name: string): Promise<PasskeyInfo | null> {
+    const [row] = await this.db('passkeys').where({ id, user_id: userId }).update({ name }).returning('*');
+    return row ? toPasskeyInfo(row) : null;
   }
 
   async addPasskey(userId: number, passkey: NewPasskey): Promise<void> {

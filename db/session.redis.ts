@@ -2,16 +2,19 @@
  * Sessions in Redis, for the full stack: every router node sees the same sessions, and Redis
  * expires them itself.
  *
- * Keys: `<prefix><id>` holds the JSON {userId, createdAt, expiresAt} with a PX expiry;
- * `<prefix>user:<userId>` is a sorted set of that user's session ids scored by expiresAt, so
- * stale ids can be pruned by score and the index can expire together with its last session.
- * Session ids are base64url and never contain ':', so the two key shapes cannot collide.
+ * Keys: `<prefix><id>` holds the JSON {userId, createdAt, expiresAt, lastActiveAt, userAgent,
+ * method} with a PX expiry (at most SESSION_USER_AGENT_MAX + SESSION_METHOD_MAX characters of
+ * text); `<prefix>user:<userId>` is a sorted set of that user's session ids scored by expiresAt,
+ * so stale ids can be pruned by score, the least recently used are the first, and the index can
+ * expire together with its last session. It holds at most `maxPerUser` ids: a creation beyond it
+ * ends the lowest scored. Session ids are base64url and never contain ':', so the two key shapes
+ * cannot collide.
  */
 import { Redis } from 'ioredis';
 
 import { systemScheduler, type Clock } from './clock.ts';
 import { assertTtl, isSessionId, newSessionId } from './session.memory.ts';
-import type { Session, SessionStore } from './session.port.ts';
+import { byActivity, SESSIONS_PER_USER_MAX, storedMeta, type CreatedSession, type Session, type SessionMeta, type SessionStore } from './session.port.ts';
 import { pingConnected } from './redis.ping.ts';
 
 export interface RedisSessionStoreOptions {
@@ -22,6 +25,8 @@ export interface RedisSessionStoreOptions {
    * Default: the real clock.
    */
   clock?: Clock;
+  /** Most live sessions per user; a new one beyond it ends the least recently used. Default SESSIONS_PER_USER_MAX. */
+  maxPerUser?: number;
 }
 
 export interface OpenRedisSessionStoreOptions extends RedisSessionStoreOptions {
@@ -44,11 +49,38 @@ local function pruneIndex(index, now)
 end
 `;
 
-/** KEYS: session, index. ARGV: value, ttlMs, id, expiresAt, now. */
+/**
+ * KEYS: session, index. ARGV: value, ttlMs, id, expiresAt, now, maxPerUser, session key prefix.
+ * Returns the ids of the sessions it ended to keep the index within maxPerUser.
+ */
 const CREATE = `${PRUNE_INDEX}
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
+local evicted = {}
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
+if excess > 0 then
+  for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do
+    if excess > 0 and old ~= ARGV[3] then
+      if redis.call('DEL', ARGV[7] .. old) == 1 then table.insert(evicted, old) end
+      redis.call('ZREM', KEYS[2], old)
+      excess = excess - 1
+    end
+  end
+end
 pruneIndex(KEYS[2], ARGV[5])
+return evicted
+`;
+
+/** KEYS: session. ARGV: index key prefix, id. Deletes the session and its index entry. */
+const DELETE = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+redis.call('DEL', KEYS[1])
+local ok, s = pcall(cjson.decode, raw)
+if ok and type(s) == 'table' and type(s.userId) == 'number' then
+  redis.call('ZREM', ARGV[1] .. string.format('%d', s.userId), ARGV[2])
+end
 return 1
 `;
 
@@ -65,7 +97,9 @@ if not ok or type(s) ~= 'table' or type(s.userId) ~= 'number' or type(s.createdA
   or type(s.expiresAt) ~= 'number' or s.expiresAt <= tonumber(ARGV[3]) then
   return 0
 end
-local value = string.format('{"userId":%d,"createdAt":%d,"expiresAt":%d}', s.userId, s.createdAt, tonumber(ARGV[2]))
+local text = function(v) if type(v) == 'string' then return cjson.encode(v) end return '""' end
+local value = string.format('{"userId":%d,"createdAt":%d,"expiresAt":%d,"lastActiveAt":%d,"userAgent":%s,"method":%s}',
+  s.userId, s.createdAt, tonumber(ARGV[2]), tonumber(ARGV[3]), text(s.userAgent), text(s.method))
 redis.call('SET', KEYS[1], value, 'PX', ARGV[1])
 local index = ARGV[4] .. string.format('%d', s.userId)
 redis.call('ZADD', index, ARGV[2], ARGV[5])
@@ -75,7 +109,8 @@ return 1
 
 /** The scripts as ioredis methods (EVALSHA with a fallback to EVAL after a SCRIPT FLUSH). */
 interface SessionScripts {
-  messengerSessionCreate(session: string, index: string, value: string, ttlMs: number, id: string, expiresAt: number, now: number): Promise<number>;
+  messengerSessionCreate(session: string, index: string, value: string, ttlMs: number, id: string, expiresAt: number, now: number, maxPerUser: number, keyPrefix: string): Promise<string[]>;
+  messengerSessionDelete(session: string, indexPrefix: string, id: string): Promise<number>;
   messengerSessionTouch(session: string, ttlMs: number, expiresAt: number, now: number, indexPrefix: string, id: string): Promise<number>;
 }
 
@@ -83,15 +118,18 @@ export class RedisSessionStore implements SessionStore {
   readonly #redis: Redis & SessionScripts;
   readonly #prefix: string;
   readonly #clock: Clock;
+  readonly #maxPerUser: number;
   #owned = false;
 
   /** Uses a client the caller owns: close() leaves it open. */
   constructor(redis: Redis, options: RedisSessionStoreOptions = {}) {
     redis.defineCommand('messengerSessionCreate', { lua: CREATE, numberOfKeys: 2 });
     redis.defineCommand('messengerSessionTouch', { lua: TOUCH, numberOfKeys: 1 });
+    redis.defineCommand('messengerSessionDelete', { lua: DELETE, numberOfKeys: 1 });
     this.#redis = redis as Redis & SessionScripts;
     this.#prefix = options.prefix ?? 'sess:';
     this.#clock = options.clock ?? systemScheduler;
+    this.#maxPerUser = options.maxPerUser ?? SESSIONS_PER_USER_MAX;
   }
 
   /** Connects to `url` with a client of its own, which close() quits. */
@@ -111,13 +149,23 @@ export class RedisSessionStore implements SessionStore {
     return store;
   }
 
-  async create(userId: number, ttlMs: number): Promise<Session> {
+  async create(userId: number, ttlMs: number, meta?: SessionMeta): Promise<CreatedSession> {
     assertTtl(ttlMs);
     const createdAt = this.#clock.now();
-    const session: Session = { id: newSessionId(), userId, createdAt, expiresAt: createdAt + ttlMs };
-    const value = JSON.stringify({ userId, createdAt, expiresAt: session.expiresAt });
-    await this.#redis.messengerSessionCreate(this.#key(session.id), this.#indexKey(userId), value, ttlMs, session.id, session.expiresAt, createdAt);
-    return session;
+    const session: Session = { id: newSessionId(), userId, createdAt, expiresAt: createdAt + ttlMs, lastActiveAt: createdAt, ...storedMeta(meta) };
+    const { id: _, ...stored } = session;
+    const evicted = await this.#redis.messengerSessionCreate(
+      this.#key(session.id),
+      this.#indexKey(userId),
+      JSON.stringify(stored),
+      ttlMs,
+      session.id,
+      session.expiresAt,
+      createdAt,
+      this.#maxPerUser,
+      this.#prefix,
+    );
+    return { ...session, evicted };
   }
 
   async get(id: string): Promise<Session | null> {
@@ -134,15 +182,34 @@ export class RedisSessionStore implements SessionStore {
     return touched === 1;
   }
 
-  async delete(id: string): Promise<void> {
-    // The index entry stays until its score passes and a later write prunes it; deleteAllOf
-    // skips it meanwhile because its DEL finds nothing.
-    if (isSessionId(id)) await this.#redis.del(this.#key(id));
+  async listOf(userId: number): Promise<Session[]> {
+    const index = this.#indexKey(userId);
+    const ids = await this.#redis.zrange(index, 0, '-1');
+    if (ids.length === 0) return [];
+    const values = await this.#redis.mget(ids.map((id) => this.#key(id)));
+    const now = this.#clock.now();
+    const list: Session[] = [];
+    const gone: string[] = [];
+    ids.forEach((id, i) => {
+      const raw = values[i];
+      const session = raw == null ? null : parseSession(id, raw, now);
+      if (session?.userId === userId) list.push(session);
+      else if (raw == null) gone.push(id);
+    });
+    // Entries whose key Redis expired before their score passed: tidied here rather than left for a later write.
+    if (gone.length > 0) await this.#redis.zrem(index, ...gone);
+    return list.sort(byActivity);
   }
 
-  async deleteAllOf(userId: number): Promise<string[]> {
+  async delete(id: string): Promise<void> {
+    if (isSessionId(id)) await this.#redis.messengerSessionDelete(this.#key(id), this.#indexKey(''), id);
+  }
+
+  async deleteAllOf(userId: number, keep?: string): Promise<string[]> {
     const index = this.#indexKey(userId);
-    const scored = await this.#redis.zrange(index, 0, '-1', 'WITHSCORES');
+    const all = await this.#redis.zrange(index, 0, '-1', 'WITHSCORES');
+    // Pairs of id and score, without the one to keep.
+    const scored = all.flatMap((v, i) => (i % 2 === 0 && v !== keep ? [v, all[i + 1]!] : []));
     if (scored.length === 0) return [];
     const ids = scored.filter((_, i) => i % 2 === 0);
     const now = this.#clock.now();
@@ -187,9 +254,18 @@ function parseSession(id: string, raw: string, now: number): Session | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { userId, createdAt, expiresAt } = value as Record<string, unknown>;
+  const { userId, createdAt, expiresAt, lastActiveAt, userAgent, method } = value as Record<string, unknown>;
   if (typeof userId !== 'number' || typeof createdAt !== 'number' || typeof expiresAt !== 'number') return null;
   // Redis expires the key by its own clock; this keeps the answer right by ours as well.
   if (expiresAt <= now) return null;
-  return { id, userId, createdAt, expiresAt };
+  // Sessions stored before the metadata existed have none: active when created, device unknown.
+  return {
+    id,
+    userId,
+    createdAt,
+    expiresAt,
+    lastActiveAt: typeof lastActiveAt === 'number' ? lastActiveAt : createdAt,
+    userAgent: typeof userAgent === 'string' ? userAgent : '',
+    method: typeof method === 'string' ? method : '',
+  };
 }

@@ -28,6 +28,10 @@ export const signupOptionsBody = z.strictObject({ handle: handleSchema, displayN
 /** `DELETE /api/me`: the caller types their own handle again, so no stray click deletes an account. */
 export const accountDeleteBody = z.strictObject({ handle: handleSchema });
 export const passkeyNameBody = z.strictObject({ name: nameSchema.optional() });
+/** `PATCH /api/passkeys/:id`: the passkey's new name, under the name rule. */
+export const passkeyRenameBody = z.strictObject({ name: nameSchema });
+/** A session's public handle in a path (`SessionJson.id`): 22 base64url characters. */
+export const sessionIdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'must be a session id from GET /api/sessions') });
 /** A passkey's id in a path (polka has percent-decoded it): a credential id, under the text rule. */
 export const passkeyIdParam = z.object({ id: textSchema('plain').min(1).max(1400) });
 export const profilePatchBody = z

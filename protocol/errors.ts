@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   challenge_expired: { status: 400, text: 'the sign-in attempt is unknown, used or expired; start again' },
   passkey_rejected: { status: 400, text: 'the passkey response did not verify' },
   passkey_not_found: { status: 404, text: 'no such passkey' },
+  session_not_found: { status: 404, text: 'no such session of yours; it may have ended already' },
   oauth_failed: { status: 400, text: 'the sign-in with the provider failed; start again' },
   provider_not_configured: { status: 404, text: 'that sign-in provider is not configured' },
   identity_taken: { status: 409, text: 'that provider account is already linked to another user' },

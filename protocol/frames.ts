@@ -187,6 +187,12 @@ export type ServerFrame =
   /** A contact (someone sharing a room) came online or went offline; `lastSeen` only when offline. */
   | { type: 'presence'; user: number; online: boolean; lastSeen?: number }
   /**
+   * A contact (someone sharing a room), or this user on another device, changed their profile:
+   * `user` is the profile as it now is. Sent live to every member of every room the user is in;
+   * `sync.done` carries the same current profiles, so a device that missed it catches up.
+   */
+  | { type: 'user.updated'; user: PublicUser }
+  /**
    * A group request was applied: `room` (for `group.create`, the new group's id) and the seq of the
    * last log entry it wrote. The entries themselves arrive as `message.new`, on this socket too.
    */

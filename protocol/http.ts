@@ -12,7 +12,7 @@ import type {
 } from '@simplewebauthn/browser';
 import type { z } from 'zod';
 import type { UserProfileJson } from './auth.ts';
-import type { accountDeleteBody, passkeyNameBody, profilePatchBody, signupOptionsBody } from './auth.schema.ts';
+import type { accountDeleteBody, passkeyNameBody, passkeyRenameBody, profilePatchBody, signupOptionsBody } from './auth.schema.ts';
 import type { ErrorCode } from './errors.ts';
 
 export type { UserProfileJson };
@@ -68,6 +68,12 @@ export interface PasskeyJson {
 export interface PasskeysResponse {
   passkeys: PasskeyJson[];
 }
+/** `PATCH /api/passkeys/:id`. */
+export type PasskeyRenameRequest = z.input<typeof passkeyRenameBody>;
+/** `PATCH /api/passkeys/:id`: the passkey as stored. */
+export interface PasskeyResponse {
+  passkey: PasskeyJson;
+}
 
 // OAuth
 
@@ -101,6 +107,30 @@ export interface IdentitiesResponse {
 /** `POST /api/signout/everywhere`: how many sessions ended. */
 export interface SignOutEverywhereResponse {
   ended: number;
+}
+/** `POST /api/signout/others`: how many sessions ended (every one but the caller's). */
+export type SignOutOthersResponse = SignOutEverywhereResponse;
+
+// Sessions
+
+/** A live session of the user, as settings list it. */
+export interface SessionJson {
+  /** A public handle of the session (never its secret id): what `DELETE /api/sessions/:id` takes. */
+  id: string;
+  /** Browser and system from the User-Agent at sign-in ("Chrome on Android", "Firefox"); null when unrecognised. */
+  device: string | null;
+  /** How it was signed in: `passkey`, or an OAuth provider's id (`google`, `github`, …); null when unknown. */
+  method: string | null;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601; coarse: moves at most once a minute. */
+  lastActiveAt: string;
+  /** True for the session the request came with. */
+  current: boolean;
+}
+/** `GET /api/sessions`: the current session first, then the others, most recently active first. */
+export interface SessionsResponse {
+  sessions: SessionJson[];
 }
 
 // The account: deleting it, exporting its data

@@ -13,8 +13,8 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import type { BrowserContext, BrowserType, Locator, Page } from 'playwright-core';
-import { addAuthenticator, chromiumOrSkip, freePort, phoneDevice, settledScreenshot } from '../../test/support/browser.ts';
+import type { BrowserType, Locator } from 'playwright-core';
+import { appDevice, appOnline, appSameSession, appSignUp, chromiumOrSkip, freePort, settledScreenshot, type AppDevice } from '../../test/support/browser.ts';
 import { startNode } from '../../test/support/router.harness.ts';
 import { buildAppIfStale } from '../scripts/build-if-stale.ts';
 
@@ -27,47 +27,18 @@ const WAIT = { timeout: 15_000 };
 /** Messages after the first, so a device that opens the chat later does not hold the first (it gets the latest 50). */
 const FILLERS = 52;
 
-interface Device {
-  name: string;
-  origin: string;
-  context: BrowserContext;
-  page: Page;
-  scheme: 'light' | 'dark';
-}
+type Device = AppDevice;
 
 async function device(t: Test, chromium: BrowserType, origin: string, name: string, scheme: 'light' | 'dark'): Promise<Device> {
-  const { context, page } = await phoneDevice(t, chromium, scheme, 'actions');
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
-  page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
-  page.on('console', (m) => {
-    // The sign-in screen's first look at /api/me is a 401 by design.
-    if (m.type() === 'error' && !m.text().includes('401 (Unauthorized)')) pageErrors.push(`${name} console: ${m.text()}`);
-  });
-  return { name, origin, context, page, scheme };
+  const d = await appDevice(t, chromium, origin, name, scheme, 'actions', pageErrors);
+  await d.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  return d;
 }
 
-async function signUp(d: Device, handle: string, full: string): Promise<void> {
-  await addAuthenticator(d.context, d.page);
-  await d.page.goto(`${d.origin}/`);
-  await d.page.waitForURL('**/signin');
-  await d.page.getByRole('tab', { name: 'Create account' }).click();
-  await d.page.getByLabel('Handle').fill(handle);
-  await d.page.getByLabel('Your name').fill(full);
-  await d.page.getByRole('button', { name: 'Create account with a passkey' }).click();
-  await online(d);
-}
-
+const signUp = appSignUp;
 /** Another device of the same user: its own browser context, signed in with the same session. */
-async function sameUser(d: Device, of: Device): Promise<void> {
-  await d.context.addCookies(await of.context.cookies());
-  await d.page.goto(`${d.origin}/`);
-  await online(d);
-}
-
-async function online(d: Device): Promise<void> {
-  await d.page.getByRole('heading', { name: 'Chats' }).waitFor(WAIT);
-  await d.page.locator('[data-testid=connection][data-state=online]').waitFor(WAIT);
-}
+const sameUser = appSameSession;
+const online = appOnline;
 
 let shots = true;
 /** Uncaught errors and console errors of every page: none is expected. */

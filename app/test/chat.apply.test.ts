@@ -275,6 +275,28 @@ t.test('presence', async (t) => {
   });
 });
 
+t.test('user.updated', async (t) => {
+  t.test('renames the user wherever a room shows them, and keeps their role', async (t) => {
+    const state = withRoom(1);
+    state.rooms['g-1'] = { ...emptyRoom('g-1', [{ id: ME, handle: 'me', displayName: 'Me', role: 'owner' }, { id: BOB, handle: 'bob', displayName: 'Bob', role: 'admin', joinedSeq: 1 }]), kind: 'group', people: { [BOB]: { id: BOB, handle: 'bob', displayName: 'Bob' } } };
+    state.rooms['3-4'] = emptyRoom('3-4', [{ id: 3, handle: 'cy', displayName: 'Cy' }, { id: 4, handle: 'di', displayName: 'Di' }]);
+    const effects = apply(state, { type: 'user.updated', user: { id: BOB, handle: 'bob', displayName: 'Robert' } }, ctx);
+    t.equal(state.rooms[ROOM]!.members.find((m) => m.id === BOB)?.displayName, 'Robert', 'the 1:1 room shows the new name');
+    t.match(state.rooms['g-1']!.members.find((m) => m.id === BOB), { displayName: 'Robert', role: 'admin', joinedSeq: 1 }, 'the group too, role and joining kept');
+    t.equal(state.rooms['g-1']!.people?.[BOB]?.displayName, 'Robert', 'and the people it has seen');
+    t.same(state.rooms['3-4']!.members.map((m) => m.displayName), ['Cy', 'Di'], 'a room without them is untouched');
+    t.same(kinds(effects), ['save'], 'the cache is written');
+  });
+
+  t.test('a former member\'s name as a sender changes too; a stranger changes nothing', async (t) => {
+    const state = emptyState();
+    state.rooms['g-2'] = { ...emptyRoom('g-2'), kind: 'group', people: { 7: { id: 7, handle: 'gone', displayName: 'Gone' } } };
+    apply(state, { type: 'user.updated', user: { id: 7, handle: 'gone', displayName: 'Back' } }, ctx);
+    t.equal(state.rooms['g-2']!.people?.[7]?.displayName, 'Back', 'the sender of old messages shows the new name');
+    t.same(apply(state, { type: 'user.updated', user: { id: 99, handle: 'x', displayName: 'X' } }, ctx), [], 'nobody known: no effect');
+  });
+});
+
 t.test('pong changes nothing', async (t) => {
   const state = withRoom(1);
   const before = structuredClone(state);

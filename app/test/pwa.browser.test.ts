@@ -342,7 +342,7 @@ if (chromiumOrSkip(t, 'the PWA browser suite')) {
     await t.test('refusals in settings are said in the app\'s words, never the browser\'s or the server\'s', async (t) => {
       await alice.page.goto(`${origin}/settings`);
       await alice.page.getByRole('button', { name: 'Add a passkey' }).click();
-      const alert = alice.page.locator('main > p[role=alert]');
+      const alert = alice.page.getByTestId('passkeys').getByRole('alert');
       await alert.waitFor();
       t.equal(await alert.innerText(), 'This device already holds a passkey for this account. Use another device or password manager.', 'a second passkey on the same authenticator: our sentence, not "The authenticator was previously registered"');
       await alice.page.getByRole('button', { name: /^Remove passkey/ }).click();

@@ -1,6 +1,7 @@
 /**
  * The AuthStore's conflicts: each way a write can take what someone holds already rejects with its
- * own error class from store.errors.ts, on every database the machine has.
+ * own error class from store.errors.ts, and a passkey is renamed only by its owner, on every
+ * database the machine has.
  */
 import t, { type Test } from 'tap';
 import type { Knex } from 'knex';
@@ -44,6 +45,17 @@ function conflicts(t: Test, open: () => Promise<Knex>) {
     await t.rejects(store.linkIdentity(hal.id, identity('s-gina')), IdentityTakenError, "linking another user's provider account");
     await t.rejects(store.createUserWithIdentity({ handle: 'ivy', displayName: 'Ivy', avatarUrl: null }, identity('s-gina')), IdentityTakenError, 'signing up with it');
     t.equal((await store.findIdentity('github', 's-gina'))?.userId, gina.id, 'it stays with its owner');
+  });
+
+  t.test('a passkey is renamed by its owner only', async (t) => {
+    const jo = await store.createUserWithPasskey({ handle: 'jo', displayName: 'Jo', webauthnId: 'w-jo' }, passkey('cred-jo'));
+    const kim = await store.createUserWithPasskey({ handle: 'kim', displayName: 'Kim', webauthnId: 'w-kim' }, passkey('cred-kim'));
+    const renamed = await store.renamePasskey(jo.id, 'cred-jo', 'Work laptop');
+    t.match(renamed, { id: 'cred-jo', name: 'Work laptop', deviceType: 'multiDevice', backedUp: true }, 'the owner renames it and gets it back as stored');
+    t.equal((await store.listPasskeys(jo.id))[0]?.name, 'Work laptop', 'the list shows the new name');
+    t.equal(await store.renamePasskey(kim.id, 'cred-jo', 'Mine now'), null, 'someone else cannot rename it');
+    t.equal(await store.renamePasskey(jo.id, 'cred-nobody', 'X'), null, 'an unknown id renames nothing');
+    t.equal((await store.listPasskeys(jo.id))[0]?.name, 'Work laptop', 'the name stays the owner\'s');
   });
 }
 

@@ -8,8 +8,8 @@ import { RedisSessionStore } from '../session.redis.ts';
 import { sessionContract } from './session.contract.ts';
 
 t.test('the memory session store', async (t) => {
-  await sessionContract(t, async (t, clock) => {
-    const store = new MemorySessionStore({ clock });
+  await sessionContract(t, async (t, clock, maxPerUser) => {
+    const store = new MemorySessionStore({ clock, maxPerUser });
     t.teardown(() => store.close());
     return store;
   });
@@ -27,8 +27,8 @@ t.test('the Redis session store', async (t) => {
     await admin.quit();
   });
 
-  await sessionContract(t, async (t, clock) => {
-    const store = RedisSessionStore.open(url, { prefix: `${base}:${uniqueName('s')}:`, clock });
+  await sessionContract(t, async (t, clock, maxPerUser) => {
+    const store = RedisSessionStore.open(url, { prefix: `${base}:${uniqueName('s')}:`, clock, maxPerUser });
     t.teardown(() => store.close());
     return store;
   });
@@ -67,6 +67,38 @@ t.test('the Redis session store', async (t) => {
     t.equal(await store.get(session.id), null, 'get finds no session');
     t.equal(await store.touch(session.id, 3_600_000), false, 'and touch cannot bring it back');
     t.same(await store.deleteAllOf(6), [], 'nor does sign-out-everywhere report it');
+  });
+
+  t.test('a session stored before sessions had metadata reads with defaults and keeps its fields through touch', async (t) => {
+    const prefix = `${base}:legacy:`;
+    const store = new RedisSessionStore(admin, { prefix });
+    const id = 'C'.repeat(43);
+    const createdAt = Date.now();
+    await admin.set(`${prefix}${id}`, JSON.stringify({ userId: 8, createdAt, expiresAt: createdAt + 3_600_000 }), 'PX', 3_600_000);
+    await admin.zadd(`${prefix}user:8`, createdAt + 3_600_000, id);
+    t.match(await store.get(id), { userId: 8, lastActiveAt: createdAt, userAgent: '', method: '' }, 'active when created, device and method unknown');
+    t.equal(await store.touch(id, 3_600_000), true, 'it can be touched');
+    const stored = JSON.parse((await admin.get(`${prefix}${id}`))!);
+    t.match(stored, { userId: 8, createdAt, userAgent: '', method: '' }, 'touch writes the new fields');
+    t.same((await store.listOf(8)).map((s) => s.id), [id], 'and it is listed');
+  });
+
+  t.test('delete takes the session out of the user index at once', async (t) => {
+    const prefix = `${base}:delindex:`;
+    const store = new RedisSessionStore(admin, { prefix });
+    const a = await store.create(9, 60_000);
+    const b = await store.create(9, 60_000);
+    await store.delete(a.id);
+    t.same(await admin.zrange(`${prefix}user:9`, 0, '-1'), [b.id], 'only the live session is indexed');
+  });
+
+  t.test('the user index never holds more than maxPerUser ids', async (t) => {
+    const prefix = `${base}:bounded:`;
+    const store = new RedisSessionStore(admin, { prefix, maxPerUser: 5 });
+    for (let i = 0; i < 12; i++) await store.create(10, 60_000 + i);
+    t.equal(await admin.zcard(`${prefix}user:10`), 5, 'twelve sign-ins leave five ids in the index');
+    t.equal((await admin.keys(`${prefix}*`)).length, 6, 'and five session keys beside it');
+    t.ok((await admin.pttl(`${prefix}user:10`)) > 0, 'the index expires');
   });
 
   t.test('a stored value that is not a session reads as null', async (t) => {

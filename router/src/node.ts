@@ -95,7 +95,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const privacy = new PrivacyCache((user) => stores.privacy.recordOf(user));
   const reader = new HistoryReader(stores.history);
   const groupLimits = { membersMax: config.groupMembersMax, perUserMax: config.groupsPerUserMax };
-  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, metrics, groupLimits, editWindowMs: config.editWindowMs, clock: options.scheduler ?? systemScheduler, privacy, withheld: stores.privacy };
+  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, presence: presenceNews, metrics, groupLimits, editWindowMs: config.editWindowMs, clock: options.scheduler ?? systemScheduler, privacy, withheld: stores.privacy };
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs, chat);
   const sync: SyncDeps = { relational: stores.relational, history: stores.history, reader, presence: stores.presence, privacy: stores.privacy, cache: privacy, log };
   const groupMembers = new GroupMembers(
@@ -112,7 +112,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     fanout(event);
   });
   // The HTTP guards and the WebSocket upgrade recognise a caller the same way, built once.
-  const { callerOf, ...api } = apiRoutes({ config, log, stores, notifications, rooms, clock: options.scheduler ?? systemScheduler });
+  const { callerOf, activity, ...api } = apiRoutes({ config, log, stores, notifications, rooms, clock: options.scheduler ?? systemScheduler });
   const socket: SocketDeps = {
     config,
     log,
@@ -124,6 +124,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
     forward: { history: stores.history, relational: stores.relational, withheld: stores.privacy },
     privacy,
     callerOf,
+    activity,
     groups: groupLimits,
     connections: { sendBufferMaxBytes: config.sendBufferMaxBytes, errorsSent: metrics.errorsSent, scheduler: options.scheduler },
     scheduler: options.scheduler,

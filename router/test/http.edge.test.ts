@@ -13,6 +13,7 @@ import { call } from '../../test/support/http.client.ts';
 import { TEST_ORIGIN, testNodeEnv } from '../../test/support/router.harness.ts';
 import { createLogger } from '../../kit/logger.ts';
 import { cookieValue, sessionIdFrom } from '../src/auth/cookies.ts';
+import { SessionActivity } from '../src/auth/session.activity.ts';
 import { httpApp } from '../src/http/app.ts';
 import { callerOf, edgeGuards } from '../src/http/caller.ts';
 import type { RouteModule } from '../src/http/route.ts';
@@ -26,7 +27,8 @@ t.test('route groups guard their routes', async (t) => {
   const log = createLogger(config.logLevel);
   const stores = await openStores(config, log);
   t.teardown(() => stores.close());
-  const callers = { sessions: stores.sessions, relational: stores.relational, config, log };
+  const activity = new SessionActivity({ sessions: stores.sessions, config, log });
+  const callers = { sessions: stores.sessions, relational: stores.relational, activity, config, log };
   /** Every handler that runs says so, so a test can tell a refusal by a guard from one by a handler. */
   const ran: string[] = [];
   const probe: RouteModule = ({ anyone, sameOrigin, signedIn }) => {

@@ -217,6 +217,37 @@ for (const mode of modes(t, 'passkeys')) {
       t.match(last, { status: 409, body: { error: { code: 'last_credential' } } }, 'the last passkey cannot be removed');
     });
 
+    t.test('a passkey nobody named is named after its authenticator, else its device; its owner renames it', async (t) => {
+      const { b } = await signUp(t, h);
+      const add = async (credential: SoftCredential, userAgent?: string) => {
+        const options = await b.req('/api/passkeys/options', {});
+        const headers = userAgent ? { 'user-agent': userAgent } : undefined;
+        const added = await call(h.httpUrl, '/api/passkeys', { body: credential.attest(options.body), origin, cookie: b.jar.header(), headers });
+        t.equal(added.status, 201, 'added');
+        return added.body.passkeys.find((p: { id: string }) => p.id === credential.idB64) as { id: string; name: string };
+      };
+      const pixel = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
+      t.equal((await add(new SoftCredential(origin, { aaguid: 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd' }), pixel)).name, 'iCloud Keychain', 'a known AAGUID names it');
+      t.equal((await add(new SoftCredential(origin, { aaguid: 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4' }))).name, 'Google Password Manager', 'whatever the browser');
+      const phone = await add(new SoftCredential(origin), pixel);
+      t.equal(phone.name, 'Chrome on Android', 'without one, the device it was added on names it');
+      t.equal((await add(new SoftCredential(origin, { aaguid: '12345678-1234-1234-1234-123456789abc' }))).name, 'Passkey', 'an unknown authenticator on an unknown device is "Passkey"');
+
+      const renamed = await b.req(`/api/passkeys/${encodeURIComponent(phone.id)}`, { name: '  My Pixel\u0301 ' }, 'PATCH');
+      t.equal(renamed.status, 200, 'renamed');
+      t.equal(renamed.body.passkey.name, 'My Pixel\u0301'.normalize('NFC').trim(), 'the name is stored NFC and trimmed, and answered');
+      t.equal((await b.req('/api/passkeys')).body.passkeys.find((p: { id: string }) => p.id === phone.id).name, renamed.body.passkey.name, 'the list has it');
+      for (const name of ['', '   ', 'a\u0000b', '\u202Eevil', 'x'.repeat(65)]) {
+        const r = await b.req(`/api/passkeys/${encodeURIComponent(phone.id)}`, { name }, 'PATCH');
+        t.match(r, { status: 400, body: { error: { code: 'invalid_request' } } }, `name ${JSON.stringify(name.slice(0, 6))} is invalid_request`);
+      }
+      t.match(await b.req(`/api/passkeys/${encodeURIComponent(phone.id)}`, {}, 'PATCH'), { status: 400 }, 'a missing name is invalid_request');
+      t.match(await b.req(`/api/passkeys/${encodeURIComponent(phone.id)}`, { name: 'x', extra: 1 }, 'PATCH'), { status: 400 }, 'unknown fields are refused');
+      const other = await signUp(t, h);
+      t.match(await other.b.req(`/api/passkeys/${encodeURIComponent(phone.id)}`, { name: 'Mine' }, 'PATCH'), { status: 404, body: { error: { code: 'passkey_not_found' } } }, 'someone else\'s passkey is passkey_not_found');
+      t.match(await b.req('/api/passkeys/nope', { name: 'x' }, 'PATCH'), { status: 404, body: { error: { code: 'passkey_not_found' } } }, 'an unknown one too');
+    });
+
     t.test('session fixation: the pre-login session id does not survive sign-in', async (t) => {
       const { cred } = await signUp(t, h);
       const planted = await h.user(); // a session an attacker holds and plants in the victim's browser

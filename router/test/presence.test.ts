@@ -36,6 +36,9 @@ for (const mode of modes(t, 'presence')) {
     const c = await carol.connect();
     await b0.sendMessage({ to: alice.id }, 'hi alice');
     await c.sendMessage({ to: alice.id }, 'hi alice, carol here');
+    // Each first message started a room, which introduced its two members to each other.
+    await a.next('presence', (f) => f.user === bob.id && f.online);
+    await a.next('presence', (f) => f.user === carol.id && f.online);
     await b0.close();
     await a.next('presence', (f) => f.user === bob.id && !f.online);
 
@@ -111,6 +114,7 @@ t.test('presence across two router processes', async (t) => {
   const a = await cluster.connect(alice, one);
   const first = await cluster.connect(bob, two);
   t.match(await first.sendMessage({ to: alice.id }, 'hello across nodes'), { type: 'message.sent' }, 'bob and alice now share a room');
+  t.match(await a.next('presence', (f) => f.user === bob.id), { online: true }, 'the room starting introduced bob to alice');
   await first.close();
   await a.next('presence', (f) => f.user === bob.id && !f.online);
 

@@ -70,6 +70,7 @@ function socketOf(t: Test, rate: RateLimit = DEFAULTS) {
     sync: {} as SyncDeps,
     forward: {} as ConnectionActorDeps['forward'],
     privacy: new PrivacyCache(async () => ({ settings: { lastSeen: 'everyone', readReceipts: true }, blocked: [], blockedBy: [] })),
+    activity: { seen: (_id, at) => at },
   };
   const ws = new RecordingSocket();
   const conn = new Connection('c1', { id: 7, handle: 'flo', displayName: 'Flo' }, 's1', ws as unknown as WebSocket, {

@@ -149,3 +149,44 @@ export async function signUpWithPasskey(context: BrowserContext, page: Page, ori
   await page.getByRole('heading', { name: 'Chats' }).waitFor({ timeout });
   await page.locator('[data-testid=connection][data-state=online]').waitFor({ timeout });
 }
+
+/** One device of a person in the app's browser suites: a phone-sized Chromium on the app at `origin`. */
+export interface AppDevice {
+  name: string;
+  origin: string;
+  context: BrowserContext;
+  page: Page;
+  scheme: 'light' | 'dark';
+}
+
+/** How long a browser suite waits for the app: long enough for a busy machine; every wait ends as soon as its condition holds. */
+const APP_WAIT = { timeout: 15_000 };
+
+/**
+ * A phone-sized device (phoneDevice) named `name` whose uncaught errors and console errors are
+ * pushed to `errors` as "name: …". A 401 is no error: the sign-in screen's first look at /api/me
+ * gets one by design, and so does a device that was signed out.
+ */
+export async function appDevice(t: Test, chromium: BrowserType, origin: string, name: string, scheme: 'light' | 'dark', prefix: string, errors: string[]): Promise<AppDevice> {
+  const { context, page } = await phoneDevice(t, chromium, scheme, prefix);
+  collectPageErrors(page, name, errors);
+  return { name, origin, context, page, scheme };
+}
+
+/** Waits until the app shows the chat list with its socket online. */
+export async function appOnline(d: AppDevice): Promise<void> {
+  await d.page.getByRole('heading', { name: 'Chats' }).waitFor(APP_WAIT);
+  await d.page.locator('[data-testid=connection][data-state=online]').waitFor(APP_WAIT);
+}
+
+/** Creates an account in the app's sign-in screen with a virtual passkey, then waits until online. */
+export async function appSignUp(d: AppDevice, handle: string, fullName: string): Promise<void> {
+  await signUpWithPasskey(d.context, d.page, d.origin, handle, fullName, APP_WAIT.timeout);
+}
+
+/** Another device of the same user: its own browser context, signed in with the same session (its cookies copied). */
+export async function appSameSession(d: AppDevice, of: AppDevice): Promise<void> {
+  await d.context.addCookies(await of.context.cookies());
+  await d.page.goto(`${d.origin}/`);
+  await appOnline(d);
+}

@@ -40,9 +40,13 @@ export class SoftCredential {
   userHandle = '';
 
   readonly origin: string;
+  /** The authenticator model's AAGUID, 16 bytes; all zero (none) by default. */
+  readonly aaguid: Buffer;
 
-  constructor(origin: string) {
+  /** `aaguid`: a UUID naming the authenticator model ("fbfc3007-…"); default none. */
+  constructor(origin: string, options: { aaguid?: string } = {}) {
     this.origin = origin;
+    this.aaguid = options.aaguid ? Buffer.from(options.aaguid.replaceAll('-', ''), 'hex') : Buffer.alloc(16);
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     this.privateKey = privateKey;
     this.publicJwk = publicKey.export({ format: 'jwk' }) as { x: string; y: string };
@@ -71,7 +75,7 @@ export class SoftCredential {
       sha256(o.rpId ?? options.rp.id ?? 'localhost'),
       Buffer.from([o.flags ?? 0x45]), // UP | UV | AT
       counterBytes(this.counter),
-      Buffer.alloc(16), // AAGUID: none
+      this.aaguid,
       idLen,
       this.id,
       Buffer.from(cose),

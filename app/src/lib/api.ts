@@ -16,6 +16,8 @@ import type {
   MeResponse,
   PasskeyJson,
   PasskeyNameRequest,
+  PasskeyRenameRequest,
+  PasskeyResponse,
   PasskeysResponse,
   PrivacyRequest,
   PrivacyResponse,
@@ -28,7 +30,10 @@ import type {
   RoomMuteRequest,
   RoomMuteResponse,
   SearchResponse,
+  SessionJson,
+  SessionsResponse,
   SignOutEverywhereResponse,
+  SignOutOthersResponse,
   SignupOptionsRequest,
   UserProfileJson,
   UserResponse,
@@ -40,6 +45,8 @@ export type User = UserProfileJson;
 export type Passkey = PasskeyJson;
 export type Identity = IdentityJson;
 export type Provider = ProviderJson;
+/** A signed-in session of the user (a device), as settings list it. */
+export type DeviceSession = SessionJson;
 
 /** An error answer of the API (`code` from docs/errors.md), or `network` when the router is unreachable. */
 export class ApiError extends Error {
@@ -97,11 +104,15 @@ export const api = {
     const response = await startRegistration({ optionsJSON });
     return (await call<PasskeysResponse>('POST', '/api/passkeys', response)).passkeys;
   },
+  renamePasskey: (id: string, name: string) => call<PasskeyResponse>('PATCH', `/api/passkeys/${encodeURIComponent(id)}`, { name } satisfies PasskeyRenameRequest),
   deletePasskey: (id: string) => call<void>('DELETE', `/api/passkeys/${encodeURIComponent(id)}`),
   identities: () => call<IdentitiesResponse>('GET', '/api/identities'),
   deleteIdentity: (id: number) => call<void>('DELETE', `/api/identities/${id}`),
   signOut: () => call<void>('POST', '/api/signout'),
   signOutEverywhere: () => call<SignOutEverywhereResponse>('POST', '/api/signout/everywhere'),
+  signOutOthers: () => call<SignOutOthersResponse>('POST', '/api/signout/others'),
+  sessions: () => call<SessionsResponse>('GET', '/api/sessions'),
+  endSession: (id: string) => call<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
   userByHandle: (handle: string) => call<UserResponse>('GET', `/api/users?handle=${encodeURIComponent(handle)}`),
   user: (id: number) => call<UserResponse>('GET', `/api/users/${id}`),
   vapidKey: () => call<VapidKeyResponse>('GET', '/api/push/vapid-public-key'),

@@ -26,6 +26,7 @@ export const SENTENCES: Record<ErrorCode, string> = {
   challenge_expired: 'That took too long. Please try again.',
   passkey_rejected: 'The passkey was not accepted. Try again, or use another passkey.',
   passkey_not_found: 'That passkey was already removed.',
+  session_not_found: 'That session has already ended.',
   oauth_failed: 'Signing in with that provider did not work. Please try again.',
   provider_not_configured: 'That way of signing in is not available on this server.',
   identity_taken: 'That account is already linked to another user. Sign in with it instead.',

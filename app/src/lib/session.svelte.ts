@@ -29,6 +29,8 @@ class Session {
     if (this.user?.id !== user.id) blocks.clear();
     this.user = user;
     chat.start(user);
+    // A new name given on another device shows here too (settings, the chats' header).
+    chat.onMyProfile = (me) => (this.user = me);
   }
 
   /** Signs out here (and everywhere when asked): push subscription removed, local data forgotten. */

@@ -17,9 +17,12 @@ import { readJson, sendJson } from '../http/json.ts';
 import { parseWith } from '../http/validate.ts';
 import type { OAuthService } from './oauth.service.ts';
 import type { SignInLimiter } from './signin.limiter.ts';
+import type { ProfileService } from '../users/profile.service.ts';
 
 export interface AuthDeps extends SessionDeps {
-  auth: Pick<AuthStore, 'profile' | 'updateProfile' | 'listIdentities' | 'removeIdentity'>;
+  auth: Pick<AuthStore, 'profile' | 'listIdentities' | 'removeIdentity'>;
+  /** Profile changes, announced to the user's contacts. */
+  profiles: Pick<ProfileService, 'update'>;
   oauth: OAuthService;
   limiter: SignInLimiter;
   /** The signed-in caller, or null: OAuth start and callback take a session only when linking. */
@@ -47,18 +50,19 @@ function redirect(res: ServerResponse, location: string): void {
 
 /** The auth routes. */
 export function authRoutes(deps: AuthDeps): RouteModule {
-  const { auth, oauth, limiter, config, log } = deps;
+  const { auth, profiles, oauth, limiter, config, log } = deps;
   return ({ anyone, sameOrigin, signedIn }) => {
     signedIn.get('/api/me', async (req, res) => {
       const user = await auth.profile(req.caller.user.id);
       if (!user) throw new AppError('unauthenticated');
       renewCookie(res, deps, req.caller.session);
-      sendJson(res, 200, { user, session: { expiresAt: Date.now() + config.sessionTtlMs } } satisfies MeResponse);
+      // Touched at most once a minute (session.activity.ts): the store's expiry runs from the last mark.
+      sendJson(res, 200, { user, session: { expiresAt: req.caller.session.lastActiveAt + config.sessionTtlMs } } satisfies MeResponse);
     });
 
     signedIn.patch('/api/me', async (req, res) => {
       const change = parseWith(profilePatchBody, await readJson(req));
-      const user = await auth.updateProfile(req.caller.user.id, change);
+      const user = await profiles.update(req.caller.user.id, change);
       if (!user) throw new AppError('unauthenticated');
       sendJson(res, 200, { user } satisfies UserResponse);
     });
@@ -96,7 +100,7 @@ export function authRoutes(deps: AuthDeps): RouteModule {
           if (caller?.user.id !== outcome.linkUserId) throw new AppError('oauth_failed');
           await oauth.resolveUser(outcome);
         } else {
-          await signIn(req, res, deps, await oauth.resolveUser(outcome));
+          await signIn(req, res, deps, await oauth.resolveUser(outcome), req.params.provider!);
         }
         // Checked again on the way out: an attempt stored before the rule was tightened may hold a
         // path that normalised to another host.

@@ -5,8 +5,16 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { AuthStore } from '../../../db/auth.port.ts';
-import { passkeyIdParam, passkeyNameBody, signupOptionsBody, webauthnResponseBody } from '../../../protocol/auth.schema.ts';
-import type { AuthenticationRequest, CreationOptionsResponse, PasskeysResponse, RegistrationRequest, RequestOptionsResponse, UserResponse } from '../../../protocol/http.ts';
+import { passkeyIdParam, passkeyNameBody, passkeyRenameBody, signupOptionsBody, webauthnResponseBody } from '../../../protocol/auth.schema.ts';
+import type {
+  AuthenticationRequest,
+  CreationOptionsResponse,
+  PasskeyResponse,
+  PasskeysResponse,
+  RegistrationRequest,
+  RequestOptionsResponse,
+  UserResponse,
+} from '../../../protocol/http.ts';
 import { AppError } from '../../../protocol/app-error.ts';
 import { signIn, type SessionDeps } from './session.ts';
 import type { RouteModule } from '../http/route.ts';
@@ -16,7 +24,7 @@ import type { PasskeyService } from './passkey.service.ts';
 import type { SignInLimiter } from './signin.limiter.ts';
 
 export interface PasskeyRoutesDeps extends SessionDeps {
-  auth: Pick<AuthStore, 'profile' | 'listPasskeys' | 'removePasskey'>;
+  auth: Pick<AuthStore, 'profile' | 'listPasskeys' | 'removePasskey' | 'renamePasskey'>;
   passkeys: PasskeyService;
   limiter: SignInLimiter;
 }
@@ -35,8 +43,8 @@ export function passkeyRoutes(deps: PasskeyRoutesDeps): RouteModule {
     });
 
     sameOrigin.post('/api/passkeys/signup/verify', async (req, res) => {
-      const user = await passkeys.signupVerify(await webauthnBody<RegistrationRequest>(req));
-      await signIn(req, res, deps, user.id);
+      const user = await passkeys.signupVerify(await webauthnBody<RegistrationRequest>(req), req.headers['user-agent']);
+      await signIn(req, res, deps, user.id, 'passkey');
       sendJson(res, 200, { user } satisfies UserResponse);
     });
 
@@ -47,7 +55,7 @@ export function passkeyRoutes(deps: PasskeyRoutesDeps): RouteModule {
 
     sameOrigin.post('/api/passkeys/signin/verify', async (req, res) => {
       const userId = await passkeys.signinVerify(await webauthnBody<AuthenticationRequest>(req));
-      await signIn(req, res, deps, userId);
+      await signIn(req, res, deps, userId, 'passkey');
       const user = await auth.profile(userId);
       if (!user) throw new AppError('unauthenticated');
       sendJson(res, 200, { user } satisfies UserResponse);
@@ -65,8 +73,16 @@ export function passkeyRoutes(deps: PasskeyRoutesDeps): RouteModule {
     });
 
     signedIn.post('/api/passkeys', async (req, res) => {
-      const list = await passkeys.addVerify(req.caller.user.id, await webauthnBody<RegistrationRequest>(req));
+      const list = await passkeys.addVerify(req.caller.user.id, await webauthnBody<RegistrationRequest>(req), req.headers['user-agent']);
       sendJson(res, 201, { passkeys: list } satisfies PasskeysResponse);
+    });
+
+    signedIn.patch('/api/passkeys/:id', async (req, res) => {
+      const { id } = parseWith(passkeyIdParam, req.params);
+      const { name } = parseWith(passkeyRenameBody, await readJson(req));
+      const passkey = await auth.renamePasskey(req.caller.user.id, id, name);
+      if (!passkey) throw new AppError('passkey_not_found');
+      sendJson(res, 200, { passkey } satisfies PasskeyResponse);
     });
 
     signedIn.delete('/api/passkeys/:id', async (req, res) => {

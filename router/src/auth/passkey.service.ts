@@ -23,6 +23,7 @@ import type { AuthStore, PasskeyInfo, UserProfile } from '../../../db/auth.port.
 import { HandleTakenError, PasskeyTakenError } from '../../../db/store.errors.ts';
 import { AppError } from '../../../protocol/app-error.ts';
 import type { Config } from '../config.ts';
+import { passkeyName } from './passkey.aaguid.ts';
 
 export interface PasskeyServiceDeps {
   auth: AuthStore;
@@ -55,11 +56,11 @@ export class PasskeyService {
     return this.#creationOptions({ purpose: 'signup', handle, displayName, webauthnId }, handle, displayName, webauthnId, []);
   }
 
-  /** Verifies a sign-up response and creates the user with that passkey. */
-  async signupVerify(response: RegistrationResponseJSON): Promise<UserProfile> {
+  /** Verifies a sign-up response (sent by `userAgent`, which may name the passkey) and creates the user with that passkey. */
+  async signupVerify(response: RegistrationResponseJSON, userAgent: string | undefined): Promise<UserProfile> {
     const { attempt, challenge } = await this.#take(response);
     if (attempt.purpose !== 'signup') throw new AppError('passkey_rejected');
-    const passkey = await this.#verifyRegistration(response, challenge, 'Passkey');
+    const passkey = await this.#verifyRegistration(response, challenge, undefined, userAgent);
     try {
       return await this.deps.auth.createUserWithPasskey(attempt, passkey);
     } catch (err) {
@@ -119,11 +120,11 @@ export class PasskeyService {
     return this.#creationOptions({ purpose: 'add', userId: user.id, name }, user.handle, user.displayName, webauthnId, existing.map((p) => p.id));
   }
 
-  /** Verifies an add response of the same user and stores the passkey. */
-  async addVerify(userId: number, response: RegistrationResponseJSON): Promise<PasskeyInfo[]> {
+  /** Verifies an add response of the same user (sent by `userAgent`) and stores the passkey. */
+  async addVerify(userId: number, response: RegistrationResponseJSON, userAgent: string | undefined): Promise<PasskeyInfo[]> {
     const { attempt, challenge } = await this.#take(response);
     if (attempt.purpose !== 'add' || attempt.userId !== userId) throw new AppError('passkey_rejected');
-    const passkey = await this.#verifyRegistration(response, challenge, attempt.name ?? 'Passkey');
+    const passkey = await this.#verifyRegistration(response, challenge, attempt.name, userAgent);
     try {
       await this.deps.auth.addPasskey(userId, passkey);
     } catch (err) {
@@ -150,7 +151,8 @@ export class PasskeyService {
     return options;
   }
 
-  async #verifyRegistration(response: RegistrationResponseJSON, challenge: string, name: string) {
+  /** The verified credential, named `name`, else after its authenticator or the device (passkey.aaguid.ts). */
+  async #verifyRegistration(response: RegistrationResponseJSON, challenge: string, name: string | undefined, userAgent: string | undefined) {
     try {
       const result = await verifyRegistrationResponse({
         response,
@@ -161,7 +163,7 @@ export class PasskeyService {
         supportedAlgorithmIDs: ALGORITHMS,
       });
       if (!result.verified) throw new Error('not verified');
-      const { credential, credentialDeviceType, credentialBackedUp } = result.registrationInfo;
+      const { credential, credentialDeviceType, credentialBackedUp, aaguid } = result.registrationInfo;
       return {
         id: credential.id,
         publicKey: credential.publicKey,
@@ -169,7 +171,7 @@ export class PasskeyService {
         transports: credential.transports ?? response.response.transports ?? [],
         deviceType: credentialDeviceType,
         backedUp: credentialBackedUp,
-        name,
+        name: passkeyName(name, aaguid, userAgent),
       };
     } catch (err) {
       this.deps.log.info({ err: String(err) }, 'passkey registration refused');

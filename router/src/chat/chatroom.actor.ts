@@ -17,6 +17,7 @@ import type { Logger } from '../../../kit/logger.ts';
 import type { Bus } from '../live/bus.port.ts';
 import type { RouterMetrics } from '../health/metrics.ts';
 import type { PushNotifier } from '../notify/push.notifier.ts';
+import type { PresenceService } from '../live/presence.ts';
 import type { Connection } from '../socket/connection.ts';
 import type { HistoryBatcher } from './history.batcher.ts';
 import { withholdIn, type HistoryReader } from './history.reader.ts';
@@ -43,6 +44,8 @@ export interface ChatDeps {
   bus: Pick<Bus, 'publish'>;
   /** Queues push notifications for a stored message. */
   notifier: Pick<PushNotifier, 'messageStored'>;
+  /** Tells the two members of a 1:1 room that starts where the other stands. */
+  presence: Pick<PresenceService, 'introduce'>;
   metrics: Pick<RouterMetrics, 'messagesStored'>;
   /** How long a message stays editable (EDIT_WINDOW_MS), ms. */
   editWindowMs: number;
@@ -324,6 +327,9 @@ function acknowledge(room: LoadedRoom, conn: Connection, ref: string, outcome: E
   // A second copy costs little: clients keep messages by (room, seq), a push task has the same key
   // as the first (the worker skips a key done) and the notification the same tag (it replaces).
   publishEntry(room, m, conn.id, outcome.version, deps);
+  // The first message starts a 1:1 room: its two members are contacts from now on, and neither
+  // has been told the other's presence (a retry of it introduces them again, which is harmless).
+  if (m.seq === 1 && !room.group) void deps.presence.introduce(room.members);
   // After the ack and off the actor's path: presence lookups and the enqueue never delay anyone.
   // A member whose device reported having a repeated message needs no notification for it.
   const notify = duplicate ? room.members.filter((u) => (room.delivered[u] ?? 0) < m.seq) : room.members;

@@ -1,6 +1,6 @@
 /**
  * The /api of a router node: every feature's routes, each given only what it uses (AuthDeps,
- * PasskeyRoutesDeps, UsersDeps, PushDeps, SearchRoutesDeps, AccountRoutesDeps, PrivacyRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
+ * PasskeyRoutesDeps, SessionDeps, UsersDeps, PushDeps, SearchRoutesDeps, AccountRoutesDeps, PrivacyRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
  * the node's stores and services; app.ts registers the result.
  */
 import type { IncomingMessage } from 'node:http';
@@ -13,6 +13,8 @@ import { authRoutes } from '../auth/auth.routes.ts';
 import { OAuthService } from '../auth/oauth.service.ts';
 import { passkeyRoutes } from '../auth/passkey.routes.ts';
 import { PasskeyService } from '../auth/passkey.service.ts';
+import { SessionActivity } from '../auth/session.activity.ts';
+import { sessionsRoutes } from '../auth/sessions.routes.ts';
 import { SignInLimiter } from '../auth/signin.limiter.ts';
 import type { ChatroomDirectory } from '../chat/chatroom.directory.ts';
 import type { Config } from '../config.ts';
@@ -23,6 +25,7 @@ import { PrivacyService } from '../privacy/privacy.service.ts';
 import type { Stores } from '../stores.ts';
 import { searchRoutes } from '../search/search.routes.ts';
 import { SearchService } from '../search/search.service.ts';
+import { ProfileService } from '../users/profile.service.ts';
 import { usersRoutes } from '../users/users.routes.ts';
 import { callerOf, edgeGuards, type Caller } from './caller.ts';
 import type { HttpDeps } from './app.ts';
@@ -35,13 +38,20 @@ export interface ApiSources {
   notifications: Pick<Notifications, 'vapidPublicKey' | 'pushEndpoints'>;
   /** The room actors: deleting an account leaves its groups through them. */
   rooms: Pick<ChatroomDirectory, 'tell'>;
-  /** The time deletions are stamped with and exports dated by. */
+  /** The time deletions are stamped with, exports dated by and sessions' activity measured on. */
   clock: Clock;
 }
 
-/** The guards and route modules of the /api, and how they recognise a caller (the WebSocket upgrade uses it too). */
-export function apiRoutes({ config, log, stores, notifications, rooms, clock }: ApiSources): Pick<HttpDeps, 'guards' | 'routes'> & { callerOf: (req: IncomingMessage) => Promise<Caller | null> } {
-  const callers = { sessions: stores.sessions, relational: stores.relational, config, log };
+/**
+ * The guards and route modules of the /api, how they recognise a caller, and how a session's use
+ * is marked (the WebSocket upgrade and the sockets' frames use both too).
+ */
+export function apiRoutes({ config, log, stores, notifications, rooms, clock }: ApiSources): Pick<HttpDeps, 'guards' | 'routes'> & {
+  callerOf: (req: IncomingMessage) => Promise<Caller | null>;
+  activity: SessionActivity;
+} {
+  const activity = new SessionActivity({ sessions: stores.sessions, config, log, clock });
+  const callers = { sessions: stores.sessions, relational: stores.relational, activity, config, log };
   const caller = (req: IncomingMessage) => callerOf(req, callers);
   const sessions = { sessions: stores.sessions, bus: stores.bus, config };
   // One limiter serves passkeys and OAuth: its counts live in the store, so they share one budget anyway.
@@ -49,9 +59,19 @@ export function apiRoutes({ config, log, stores, notifications, rooms, clock }: 
   const services = { auth: stores.auth, attempts: stores.attempts, config, log };
   return {
     callerOf: caller,
+    activity,
     guards: edgeGuards(callers),
     routes: [
-      authRoutes({ ...sessions, auth: stores.auth, oauth: new OAuthService(services), limiter, callerOf: caller, log }),
+      authRoutes({
+        ...sessions,
+        auth: stores.auth,
+        profiles: new ProfileService({ auth: stores.auth, relational: stores.relational, bus: stores.bus, log }),
+        oauth: new OAuthService(services),
+        limiter,
+        callerOf: caller,
+        log,
+      }),
+      sessionsRoutes(sessions),
       passkeyRoutes({ ...sessions, auth: stores.auth, passkeys: new PasskeyService(services), limiter }),
       usersRoutes({ auth: stores.auth }),
       searchRoutes({

@@ -8,19 +8,23 @@ import type { RelationalStore } from '../../../db/relational.port.ts';
 import type { SessionStore } from '../../../db/session.port.ts';
 import { AppError } from '../../../protocol/app-error.ts';
 import { sessionIdFrom } from '../auth/cookies.ts';
+import type { SessionActivity } from '../auth/session.activity.ts';
 import type { Caller, Guard, Guards } from './route.ts';
 
 export type { Caller };
 
 export interface CallerDeps {
-  sessions: Pick<SessionStore, 'get' | 'touch' | 'delete'>;
+  sessions: Pick<SessionStore, 'get' | 'delete'>;
   relational: Pick<RelationalStore, 'getUser'>;
-  /** `sessionTtlMs`: how far each use slides the session's expiry, ms. */
-  config: { sessionTtlMs: number };
+  /** Marks the session used (sliding expiry, last active), at most once a step. */
+  activity: Pick<SessionActivity, 'seen'>;
   log: Logger;
 }
 
-/** The signed-in caller, or null. Renews the session (sliding expiry) as a side effect. */
+/**
+ * The signed-in caller, or null. Marks the session used as a side effect (session.activity.ts);
+ * the caller's `session.lastActiveAt` is the mark as it now stands.
+ */
 export async function callerOf(req: IncomingMessage, deps: CallerDeps): Promise<Caller | null> {
   const caller = await sessionCaller(req, deps);
   return caller === 'deleted' ? null : caller;
@@ -33,7 +37,7 @@ export async function callerOf(req: IncomingMessage, deps: CallerDeps): Promise<
 async function sessionCaller(req: IncomingMessage, deps: CallerDeps): Promise<Caller | 'deleted' | null> {
   const { sessions } = deps;
   const id = sessionIdFrom(req.headers.cookie);
-  const session = id ? await sessions.get(id) : null;
+  const session = id ? await deps.sessions.get(id) : null;
   if (!session) return null;
   const user = await deps.relational.getUser(session.userId);
   if (!user) return null;
@@ -41,7 +45,7 @@ async function sessionCaller(req: IncomingMessage, deps: CallerDeps): Promise<Ca
     void sessions.delete(session.id).catch((err) => deps.log.warn({ err }, 'could not end the session of a deleted account'));
     return 'deleted';
   }
-  void sessions.touch(session.id, deps.config.sessionTtlMs).catch((err) => deps.log.warn({ err }, 'session touch failed'));
+  session.lastActiveAt = deps.activity.seen(session.id, session.lastActiveAt);
   return { user, session };
 }
 

@@ -42,6 +42,8 @@ export function decode(content: Buffer, onError: (err: Error) => void): BusEvent
 /** A peer is our own code at the same version, so field types are all we check. */
 const MESSAGE_FIELDS = Object.entries({ id: 'string', room: 'string', seq: 'number', sender: 'number', body: 'string', clientMsgId: 'string', ts: 'number' });
 
+const PROFILE_FIELDS = Object.entries({ id: 'number', handle: 'string', displayName: 'string' });
+
 function hasFields(x: unknown, fields: Array<[string, string]>): boolean {
   return typeof x === 'object' && x !== null && fields.every(([key, type]) => typeof (x as Record<string, unknown>)[key] === type);
 }
@@ -68,6 +70,8 @@ function isBusEvent(x: unknown): x is BusEvent {
       );
     case 'presence':
       return addressed && typeof e.user === 'number' && typeof e.online === 'boolean' && (e.lastSeen === undefined || typeof e.lastSeen === 'number');
+    case 'profile':
+      return addressed && hasFields(e.profile, PROFILE_FIELDS);
     case 'hidden':
       return typeof e.user === 'number' && typeof e.room === 'string' && typeof e.seq === 'number' && (e.origin === undefined || typeof e.origin === 'string');
     case 'session.ended':

@@ -5,7 +5,7 @@
  * Live fan-out is best effort by design: a dropped event is repaired by the client's resync from
  * history, so the bus never blocks an acknowledgement.
  */
-import type { Message } from '../../../protocol/frames.ts';
+import type { Message, PublicUser } from '../../../protocol/frames.ts';
 import type { PrivacySettings } from '../../../protocol/http.ts';
 
 /** Who should receive an event: the members of its room, except the one connection it came from. */
@@ -28,6 +28,8 @@ export type BusEvent =
   | (Addressed & { kind: 'typing'; user: number; active: boolean; hideFrom?: number[] })
   /** `user` came online or went offline; `members` are their contacts, `room` is ''. */
   | (Addressed & { kind: 'presence'; user: number; online: boolean; lastSeen?: number })
+  /** A user changed their profile (now `profile`); `members` are their contacts and themselves, `room` is ''. */
+  | (Addressed & { kind: 'profile'; profile: PublicUser })
   /** `user` deleted a message for themselves: every socket of theirs but `origin`, on any node, gets `message.hidden`. */
   | { kind: 'hidden'; user: number; room: string; seq: number; origin?: string }
   /**

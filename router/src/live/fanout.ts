@@ -45,6 +45,12 @@ export function liveFanout(registry: ConnectionRegistry, metrics: RouterMetrics,
       for (const conn of registry.ofUser(event.user) ?? []) if (conn.id !== event.origin) conn.sendText(text);
       return;
     }
+    if (event.kind === 'profile') {
+      // This node's sockets of the user speak for them from now on with the new profile (push notifications name the sender by it).
+      for (const conn of registry.ofUser(event.profile.id) ?? []) conn.user = event.profile;
+      deliver(event, event.members, registry, metrics, privacy);
+      return;
+    }
     if (event.kind !== 'presence' && roomKindOf(event.room) === 'group') {
       const entry = event.kind === 'message' ? event.message : undefined;
       groups.route(event.room, (members) => deliver(event, members, registry, metrics, privacy), entry, event.kind === 'message' ? event.version : undefined);
@@ -99,5 +105,7 @@ function toFrame(event: Addressed): ServerFrame {
       return event.lastSeen === undefined
         ? { type: 'presence', user: event.user, online: event.online }
         : { type: 'presence', user: event.user, online: event.online, lastSeen: event.lastSeen };
+    case 'profile':
+      return { type: 'user.updated', user: event.profile };
   }
 }

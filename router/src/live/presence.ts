@@ -1,6 +1,8 @@
 /**
  * Tells a user's contacts (the members of the rooms they belong to) when the user comes online or
- * goes offline, on any node. Runs only when sockets open and close, never on a message.
+ * goes offline, on any node. Runs only when sockets open and close, and when a 1:1 room starts
+ * (its first message makes two users contacts: each is told where the other stands), never on
+ * any other message.
  *
  * Online: this node's first socket of the user opened while the presence store counted none
  * anywhere. Offline: this node's last socket closed and the store, after our decrement, counts
@@ -68,6 +70,36 @@ export class PresenceService {
       },
       (err: unknown) => this.deps.log.warn({ err, user: userId }, 'presence lookup failed'),
     );
+  }
+
+  /**
+   * The members of a room that just started (its first message is stored) became contacts: each
+   * is told, on every device, whether the others are online or when they were last seen, which
+   * until now they could not know. Not awaited by the caller; best effort like every announcement.
+   */
+  async introduce(members: readonly number[]): Promise<void> {
+    if (members.length < 2 || this.#paused) return;
+    try {
+      const [presence, records] = await Promise.all([
+        this.deps.presence.presenceOf(members),
+        Promise.all(members.map((m) => this.deps.privacy?.recordOf(m))),
+      ]);
+      for (const [i, user] of members.entries()) {
+        // The same rule as every announcement (docs/protocol.md, "Privacy settings"): a new 1:1 room
+        // makes its two contacts, so only "nobody" and a block between them keep it back.
+        const record = records[i];
+        if (record?.settings.lastSeen === 'nobody') continue;
+        const blocked = new Set([...(record?.blocked ?? []), ...(record?.blockedBy ?? [])]);
+        const to = members.filter((m) => m !== user && !blocked.has(m));
+        if (to.length === 0) continue;
+        const p = presence.get(user);
+        const online = p?.online ?? false;
+        const lastSeen = !online && p?.lastSeen != null ? { lastSeen: p.lastSeen } : {};
+        this.deps.bus.publish({ kind: 'presence', room: '', members: to, user, online, ...lastSeen });
+      }
+    } catch (err) {
+      this.deps.log.warn({ err, members }, 'could not introduce the members of a new room');
+    }
   }
 
   /**

@@ -12,6 +12,7 @@ import { directRoomId, GROUP_ID_PREFIX, LIMITS, type ClientFrame } from '../../.
 import { uuid7 } from '../../../db/uuid7.ts';
 import { AppError } from '../../../protocol/app-error.ts';
 import type { Logger } from '../../../kit/logger.ts';
+import type { SessionActivity } from '../auth/session.activity.ts';
 import type { ChatroomDirectory } from '../chat/chatroom.directory.ts';
 import { syncRooms, type SyncDeps } from '../chat/sync.ts';
 import { forwardOf, type ForwardDeps } from '../chat/message.actions.ts';
@@ -35,6 +36,8 @@ export interface ConnectionActorDeps {
   forward: ForwardDeps;
   /** The user's blocks and settings, which the room actors read without a store round trip: loaded before the first frame is routed. */
   privacy: Pick<PrivacyCache, 'get' | 'ensure' | 'forget'>;
+  /** Marks the socket's session used (last active, sliding expiry), at most once a step. */
+  activity: Pick<SessionActivity, 'seen'>;
 }
 
 export type ConnectionMsg = { type: 'frame'; text: string };
@@ -71,6 +74,8 @@ function crashHandler(conn: Connection, deps: ConnectionActorDeps): SupervisionA
 async function onFrame(state: ConnState, text: string, conn: Connection, deps: ConnectionActorDeps): Promise<ConnState> {
   if (!conn.open) return state;
   if (!deps.registry.bucketOf(conn.user.id).take()) return refuse(state, conn, deps);
+  // A socket is its session in use, like an HTTP request: the app's pings keep an open tab active.
+  conn.sessionActiveAt = deps.activity.seen(conn.sessionId, conn.sessionActiveAt);
   const decoded = decode(text);
   if (!decoded.ok) {
     conn.fail(decoded.error, decoded.ref);

@@ -31,10 +31,13 @@ export class Connection {
   alive = true;
   /** Which of the heartbeat's ticks pings this socket (set by the gateway). */
   heartbeatSlice = 0;
+  /** When this socket's session was last marked active (epoch ms; set by the gateway, kept by session.activity.ts). */
+  sessionActiveAt = 0;
   private closing = false;
 
   readonly id: string;
-  readonly user: PublicUser;
+  /** Who the socket speaks for; replaced when they change their profile (live/fanout.ts). */
+  user: PublicUser;
   readonly sessionId: string;
   private readonly ws: WebSocket;
   private readonly policy: ConnectionPolicy;

@@ -129,6 +129,7 @@ function adopt(ws: GatewaySocket, auth: Authenticated, gateway: GatewayState): v
   const { deps } = gateway;
   const conn = new Connection(randomUUID(), auth.user, auth.sessionId, ws, deps.connections);
   conn.heartbeatSlice = gateway.adopted++ % HEARTBEAT_SLICES;
+  conn.sessionActiveAt = auth.sessionActiveAt;
   deps.registry.add(conn);
   deps.presence.connected(conn.user.id);
   // Loading starts now, so it is usually done when the first frame needs it (the actor waits otherwise).
@@ -171,7 +172,7 @@ function destroySocket(this: Duplex): void {
   this.destroy();
 }
 
-type Authenticated = { user: { id: number; handle: string; displayName: string }; sessionId: string };
+type Authenticated = { user: { id: number; handle: string; displayName: string }; sessionId: string; sessionActiveAt: number };
 type Auth = Authenticated | { code: ErrorCode };
 
 async function authenticate(req: IncomingMessage, deps: SocketDeps): Promise<Auth> {
@@ -185,7 +186,7 @@ async function authenticate(req: IncomingMessage, deps: SocketDeps): Promise<Aut
   const caller = await deps.callerOf(req);
   // The id may be a slice of the Cookie header, which would keep the whole header alive as long as
   // the socket: a copy keeps only the id.
-  return caller ? { user: caller.user, sessionId: Buffer.from(caller.session.id).toString() } : { code: 'unauthenticated' };
+  return caller ? { user: caller.user, sessionId: Buffer.from(caller.session.id).toString(), sessionActiveAt: caller.session.lastActiveAt } : { code: 'unauthenticated' };
 }
 
 /** Answers a refused upgrade with a plain HTTP error, as JSON with a documented code. */

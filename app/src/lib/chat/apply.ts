@@ -5,7 +5,7 @@
  */
 import { isRoomEvent, LIMITS, type ClientFrame, type Message, type RoomSummary, type ServerFrame } from '../../../../protocol/frames.ts';
 import { hide, isChange, previewOf, settleChanges } from './changes.ts';
-import { applyEvent, takeMembers, unknownPeople } from './members.ts';
+import { applyEvent, renamed, takeMembers, unknownPeople } from './members.ts';
 import { isFinalRefusal } from './outbox.ts';
 import { contiguous, emptyRoom, type ChatState, type Room } from './state.ts';
 
@@ -116,6 +116,13 @@ export function apply(state: ChatState, frame: ServerFrame, ctx: ApplyContext): 
     case 'presence':
       state.presence[frame.user] = frame.online ? { online: true } : { online: false, lastSeen: frame.lastSeen };
       break;
+    case 'user.updated': {
+      // Every room that shows the user (as a member, or a sender of old) shows the new name now.
+      let known = false;
+      for (const room of Object.values(state.rooms)) known = renamed(room, frame.user) || known;
+      if (known) effects.push({ type: 'save' });
+      break;
+    }
     case 'group.members': {
       const room = state.rooms[frame.room];
       if (!room) break;

@@ -23,6 +23,25 @@ export function learn(room: Room, users: PublicUser[]): void {
   }
 }
 
+/**
+ * A user's profile changed (`user.updated`): their entry among the members (keeping role and
+ * joining) and among the people the room has seen take it. True when the room knew them.
+ */
+export function renamed(room: Room, user: PublicUser): boolean {
+  const id = String(user.id);
+  let known = false;
+  if (room.people?.[id]) {
+    room.people[id] = profile(user);
+    known = true;
+  }
+  room.members = room.members.map((m) => {
+    if (m.id !== user.id) return m;
+    known = true;
+    return { ...m, ...profile(user) };
+  });
+  return known;
+}
+
 /** Takes the members of a summary or a `group.members` answer as of `seq`, unless newer events were applied already. */
 export function takeMembers(room: Room, members: Array<MemberPresence | GroupMember>, seq: number): void {
   learn(room, members);

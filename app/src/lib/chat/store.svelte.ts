@@ -64,6 +64,8 @@ export class Chat {
   now = $state(Date.now());
   /** Set when the server ended the session. */
   signedOut = $state(false);
+  /** Told when this user's own profile changed on another device (`user.updated`). */
+  onMyProfile: ((user: User) => void) | null = null;
   /** How long a message stays editable (ms), as `hello` says. */
   editWindowMs = $state(EDIT_WINDOW_MS);
   /** A short sentence for the person ("Copied.", why an action was refused), cleared after NOTICE_MS. */
@@ -468,6 +470,7 @@ export class Chat {
     this.requests.settle(frame);
     if (frame.type === 'hello' && frame.editWindowMs !== undefined) this.editWindowMs = frame.editWindowMs;
     if (frame.type === 'sync.done') this.synced = true;
+    if (frame.type === 'user.updated') this.profileChanged(frame.user);
     // A send the server refused for good leaves the outbox (apply.ts): say why.
     if (frame.type === 'error' && frame.ref && isFinalRefusal(frame.code) && this.state.outbox.some((o) => o.clientMsgId === frame.ref)) {
       this.say(`Not sent: ${sentenceFor(frame.code)}`);
@@ -539,6 +542,15 @@ export class Chat {
       // Unknown (a deleted account) or offline: the name stays "Someone" until the next sync asks again.
       () => this.waiting.delete(id),
     );
+  }
+
+  /** A profile changed: this session's lookups forget the old one, and this user's own is replaced everywhere it is shown. */
+  private profileChanged(user: PublicUser): void {
+    if (this.profiles.has(user.id)) this.profiles.set(user.id, profile(user));
+    if (!this.me || user.id !== this.me.id) return;
+    this.me = { ...this.me, ...profile(user) };
+    storage.setMe(this.me);
+    this.onMyProfile?.(this.me);
   }
 
   private saveOutbox(): void {
