@@ -119,5 +119,31 @@ for (const mode of modes(t, 'profiles and presence of contacts')) {
       t.equal(seen.online, false, 'Gil learns that Ida is offline');
       t.type(seen.lastSeen, 'number', 'and when she was last seen');
     });
+
+    t.test('a new chat introduces nobody who hides their last seen, nor across a block', async (t) => {
+      const jo = await h.user();
+      const kim = await h.user();
+      const lee = await h.user();
+      const setting = await call(h.httpUrl, '/api/me/privacy', { method: 'PUT', cookie: `sid=${jo.sessionId}`, origin: TEST_ORIGIN, body: { lastSeen: 'nobody' } });
+      t.equal(setting.status, 200, 'Jo shows her last seen to nobody');
+      const block = await call(h.httpUrl, `/api/blocks/${kim.id}`, { method: 'PUT', cookie: `sid=${lee.sessionId}`, origin: TEST_ORIGIN });
+      t.equal(block.status, 200, 'Lee blocks Kim');
+      const j = await jo.connect();
+      const k = await TestClient.open(t, h2.wsUrl, kim.sessionId);
+      const l = await lee.connect();
+      t.match(await j.sendMessage({ to: kim.id }, 'hi kim'), { type: 'message.sent', seq: 1 }, 'Jo starts a chat with Kim');
+      t.match(await j.next('presence', (f) => f.user === kim.id), { online: true }, 'Jo still learns where Kim stands');
+      t.match(await k.sendMessage({ to: lee.id }, 'hi lee'), { type: 'message.sent', seq: 1 }, 'Kim writes to Lee, who blocked him');
+      // Every frame of these rooms' starts is in once a later exchange went through both nodes.
+      t.match(await k.sendMessage({ to: jo.id }, 'later'), { type: 'message.sent', seq: 2 }, 'Kim answers Jo');
+      await j.next('message.new', (f) => f.message.body === 'later');
+      k.send({ type: 'ping', ref: 'k' });
+      await k.next('pong');
+      l.send({ type: 'ping', ref: 'l' });
+      await l.next('pong');
+      t.equal(k.all('presence').filter((f) => f.user === jo.id).length, 0, 'Kim is never told where Jo stands');
+      t.equal(k.all('presence').filter((f) => f.user === lee.id && f.online).length, 0, 'Kim is never told Lee is online');
+      t.equal(l.all('presence').filter((f) => f.user === kim.id && f.online).length, 0, 'nor Lee that Kim is');
+    });
   });
 }
