@@ -76,7 +76,15 @@ export interface Stores {
 export async function openStores(config: Readonly<Config>, log: Logger, { scheduler = systemScheduler }: { scheduler?: Scheduler } = {}): Promise<Stores> {
   // memory:// (tests) keeps PGlite in memory; a path gets a `pg` folder inside it.
   const dataDir = config.dataDir.startsWith('memory://') ? config.dataDir : join(config.dataDir, 'pg');
-  const knex = await openRelational({ databaseUrl: config.databaseUrl, dataDir });
+  const knex = await openRelational({
+    databaseUrl: config.databaseUrl,
+    dataDir,
+    onPgliteOpened: (how) => {
+      if (how === 'template') log.info({ dataDir }, 'embedded database created from the template');
+      // Seconds, and a second PostgreSQL in memory while it runs: say how to avoid it next time.
+      if (how === 'initdb') log.warn({ dataDir }, 'no embedded database template for this PGlite and these migrations (npm install makes one; so does `node db/pglite.prepare.ts`): running initdb');
+    },
+  });
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
     const mongoHistory = config.mongoUrl
