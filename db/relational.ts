@@ -3,12 +3,13 @@
  * compiled to WebAssembly) in a local directory, so the embedded default needs no server. Both run
  * the same knex migrations and the same Objection models.
  */
-import { mkdir } from 'node:fs/promises';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { Model } from 'objection';
 import { migrations } from './migrations/index.ts';
+import { createPglite } from './pglite.ts';
+import { defaultTemplateDir, seedDataDir } from './pglite.template.ts';
 
 // bigint counts and sequence numbers stay below 2^53; read them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -20,13 +21,20 @@ export interface RelationalOptions {
   dataDir?: string | undefined;
   /** Most pooled connections to PostgreSQL; default 10. PGlite always has exactly one. */
   poolMax?: number;
+  /**
+   * The template a new PGlite data directory is copied from (pglite.template.ts); default the
+   * installed one (node_modules/.cache/messenger), `false` for none (PGlite runs initdb).
+   */
+  template?: string | false;
+  /** Told how a PGlite data directory was opened: made from the template, found, or made by initdb. */
+  onPgliteOpened?: (how: 'template' | 'existing' | 'initdb') => void;
 }
 
 /** Opens the database, runs pending migrations and binds the Objection models to it. */
 export async function openRelational(options: RelationalOptions): Promise<Knex> {
   const db = options.databaseUrl
     ? knexFactory({ client: 'pg', connection: options.databaseUrl, pool: { min: 0, max: options.poolMax ?? 10 } })
-    : await openPglite(options.dataDir);
+    : await openPglite(options);
   try {
     await db.migrate.latest({ migrationSource: migrations });
   } catch {
@@ -39,12 +47,14 @@ export async function openRelational(options: RelationalOptions): Promise<Knex> 
   return db;
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Knex> {
-  const inMemory = !dataDir || dataDir.startsWith('memory://');
-  if (!inMemory) await mkdir(dataDir, { recursive: true });
+async function openPglite({ dataDir = 'memory://', template = defaultTemplateDir(), onPgliteOpened }: RelationalOptions): Promise<Knex> {
+  if (!dataDir.startsWith('memory://')) {
+    const how = await seedDataDir(dataDir, template, await migrations.getMigrations([]));
+    onPgliteOpened?.(how);
+  }
   return knexFactory({
     client: ClientPgLite as unknown as typeof Knex.Client,
     dialect: 'postgres',
-    connection: inMemory ? {} : { filename: dataDir },
+    connection: { pglite: createPglite(dataDir) },
   } as Knex.Config);
 }

@@ -41,6 +41,15 @@ export const commonFields = {
 
 export type LogLevel = z.output<typeof commonFields.LOG_LEVEL>;
 
+/**
+ * The router's log keys, whose defaults depend on who reads the output: `LOG_FORMAT` (`json` or
+ * `text`) and `LOG_LEVEL`, both unset unless given (router/src/config.ts picks the defaults).
+ */
+export const logFields = {
+  LOG_FORMAT: z.enum(['json', 'text']).optional(),
+  LOG_LEVEL: commonFields.LOG_LEVEL.unwrap().optional(),
+};
+
 /** Thrown when the environment is invalid; the message lists every bad key. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

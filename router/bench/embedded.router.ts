@@ -13,7 +13,7 @@ import { startRouter } from '../src/node.ts';
 import { openStores } from '../src/stores.ts';
 
 const config = loadConfig();
-const log = createLogger(config.logLevel, { node: config.nodeId });
+const log = createLogger(config.logLevel, { node: config.nodeId }, config.logFormat);
 const stores = await openStores(config, log);
 const node = await startRouter(config, stores, log);
 

@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { MongoTimeouts } from '../../db/history.mongo.options.ts';
 import { amqpFields, amqpFrom, type AmqpConfig } from '../../kit/amqp.config.ts';
-import { commonFields, deepFreeze, int, keysOf, parseEnv, serviceUrls, throwIfProblems, url, type Env, type LogLevel } from '../../kit/config.ts';
+import { commonFields, deepFreeze, int, keysOf, logFields, parseEnv, serviceUrls, throwIfProblems, url, type Env, type LogLevel } from '../../kit/config.ts';
+import type { LogFormat } from '../../kit/logger.ts';
 import { notifyFields, notifyFrom, type NotifyConfig } from '../../workers/tasks/notify.config.ts';
 import { edgeFields, edgeFrom, type EdgeConfig } from './edge.config.ts';
 
@@ -46,7 +47,7 @@ const schema = z.object({
   EDIT_WINDOW_MS: int(48 * 3600_000, 0, 10 * 365 * 24 * 3600_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 600_000),
   STATIC_DIR: z.string().default('app/build'),
-  LOG_LEVEL: commonFields.LOG_LEVEL,
+  ...logFields,
   // Notifications (workers/tasks/notify.config.ts): the producer side, and the in-process workers of the embedded default.
   ...notifyFields,
   RP_ID: z.string().regex(/^[a-z0-9.-]{1,253}$/, 'must be a lower-case host name').optional(),
@@ -161,7 +162,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** The built PWA served at /. Default app/build. */
   staticDir: string;
+  /** pino's level. Default info, warn with the text format (a person at a terminal sees problems only). */
   logLevel: LogLevel;
+  /** json (one object per line) or text (a plain line per event). Default text when stdout is a terminal, else json. */
+  logFormat: LogFormat;
   /** Push and e-mail notifications: task queue, VAPID, SMTP (workers/tasks/notify.config.ts). */
   notify: NotifyConfig;
   /** WebAuthn relying party id: a host name equal to or a parent of publicOrigin's. Default publicOrigin's hostname. */
@@ -178,9 +182,13 @@ export interface Config {
   account: AccountConfig;
 }
 
-/** Reads and validates the configuration from an environment (default process.env). */
-export function loadConfig(env: Env = process.env): Readonly<Config> {
+/**
+ * Reads and validates the configuration from an environment (default process.env). `terminal`:
+ * whether a person reads the output (default: stdout is a TTY); it picks the log defaults.
+ */
+export function loadConfig(env: Env = process.env, { terminal = process.stdout.isTTY === true }: { terminal?: boolean } = {}): Readonly<Config> {
   const e = parseEnv(schema, env);
+  const logFormat = e.LOG_FORMAT ?? (terminal ? 'text' : 'json');
   const publicOrigin = new URL(e.PUBLIC_ORIGIN ?? `http://localhost:${e.PORT}`).origin;
   const extra = e.ALLOWED_ORIGINS.split(',')
     .map((o) => o.trim())
@@ -253,7 +261,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     editWindowMs: e.EDIT_WINDOW_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     staticDir: e.STATIC_DIR,
-    logLevel: e.LOG_LEVEL,
+    logLevel: e.LOG_LEVEL ?? (logFormat === 'text' ? 'warn' : 'info'),
+    logFormat,
     notify,
     rpId,
     rpName: e.RP_NAME,

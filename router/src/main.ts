@@ -17,10 +17,12 @@ try {
   throw err;
 }
 
-const log = createLogger(config.logLevel, { node: config.nodeId });
+const log = createLogger(config.logLevel, { node: config.nodeId }, config.logFormat);
 const stores = await openStores(config, log);
 const node = await startRouter(config, stores, log);
 log.info({ port: node.port, ...(node.metricsPort !== undefined ? { metricsPort: node.metricsPort } : {}), origin: config.publicOrigin, stores: stores.describe }, `messenger listening on http://localhost:${node.port}`);
+// A person at a terminal gets the one line they need, whatever the log level; collectors the JSON line above.
+if (config.logFormat === 'text') console.log(`Messenger is running at ${config.port === 0 ? `http://localhost:${node.port}` : config.publicOrigin}`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -1,7 +1,18 @@
 /**
- * The Node flags a router process runs with: none on Node 24. `npm start`, the image's CMD and the
- * benchmark all pass this list (ops/test/ops.test.ts checks that each passes exactly it), so a flag
- * a later measurement finds worth having goes here, with its figures.
+ * The Node flags a router process runs with. `npm start`, the image's CMD and the benchmark all
+ * pass this list (ops/test/ops.test.ts checks that each passes exactly it), so a flag a later
+ * measurement finds worth having goes here, with its figures.
+ *
+ * --liftoff-only: WebAssembly runs on V8's baseline compiler (Liftoff) only, never tiered up to
+ * TurboFan. The one WebAssembly a router runs hot is PGlite on the embedded default, and
+ * TurboFan compiling its hottest functions in the first seconds after PGlite opens took the
+ * process from ~220 MB to ~750 MB for about a second, and left ~50 MB more resident for good
+ * (Node 24.22.3, the PGlite of package-lock.json; a process that only opens PGlite and runs the
+ * migrations: peak 725-755 MB and 224-256 MB five seconds later without the flag, 177-179 MB
+ * peak and 170-179 MB after with it). Its queries were not slower: 3,000 single-row INSERTs
+ * and 1,000 indexed SELECTs took 2.5-2.8 s and 2.8-3.6 s with it, 3.0-3.9 s and 2.8-3.3 s
+ * without (interleaved runs on the busy 2-core machine). On the full stack no WebAssembly runs
+ * hot, and the flag changes nothing there.
  *
  * Node 20 ran with two, both dropped on Node 24 because the benchmark no longer shows their effect
  * (figures and method in router/bench/README.md, "Node flags"):
@@ -13,7 +24,7 @@
  *   objects during stalls and p99 at 10,000 msgs/s doubled; on Node 24 runs without it are as good
  *   or better (p99, GC share) as runs with it.
  */
-export const ROUTER_NODE_FLAGS: readonly string[] = [];
+export const ROUTER_NODE_FLAGS: readonly string[] = ['--liftoff-only'];
 
 /**
  * The Node arguments that run one of the project's TypeScript entry points on the running Node:

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { MemoryAttemptStore } from '../../db/attempt.memory.ts';
 import type { AttemptStore } from '../../db/attempt.port.ts';
-import { RedisAttemptStore } from '../../db/attempt.redis.ts';
 import type { AccountStore } from '../../db/account.port.ts';
 import { KnexAccountStore } from '../../db/account.store.ts';
 import type { AuthStore } from '../../db/auth.port.ts';
@@ -14,24 +13,19 @@ import { systemScheduler, type Scheduler } from '../../db/clock.ts';
 import { KnexAuthStore } from '../../db/auth.store.ts';
 import { MemoryIdempotencyStore } from '../../db/idempotency.memory.ts';
 import type { IdempotencyStore } from '../../db/idempotency.port.ts';
-import { RedisIdempotencyStore } from '../../db/idempotency.redis.ts';
 import type { NotifyStore } from '../../db/notify.port.ts';
 import type { PrivacyStore } from '../../db/privacy.port.ts';
 import { KnexPrivacyStore } from '../../db/privacy.store.ts';
 import { KnexNotifyStore } from '../../db/notify.store.ts';
 import { MemoryPresenceStore } from '../../db/presence.memory.ts';
 import type { PresenceStore } from '../../db/presence.port.ts';
-import { RedisPresenceStore } from '../../db/presence.redis.ts';
 import { MemoryRateLimitStore } from '../../db/ratelimit.memory.ts';
 import type { RateLimitStore } from '../../db/ratelimit.port.ts';
-import { RedisRateLimitStore } from '../../db/ratelimit.redis.ts';
 import { AmqpTaskQueue } from '../../workers/tasks/queue.amqp.ts';
 import { MemoryTaskQueue } from '../../workers/tasks/queue.memory.ts';
 import type { TaskQueue } from '../../workers/tasks/queue.port.ts';
-import { MongoHistoryStore } from '../../db/history.mongo.ts';
 import { PgHistoryStore } from '../../db/history.pg.ts';
 import type { HistoryStore } from '../../db/history.port.ts';
-import { MongoSearchStore } from '../../db/search.mongo.ts';
 import { PgSearchStore } from '../../db/search.pg.ts';
 import type { SearchStore } from '../../db/search.port.ts';
 import type { RelationalStore } from '../../db/relational.port.ts';
@@ -39,7 +33,6 @@ import { KnexRelationalStore } from '../../db/relational.store.ts';
 import { openRelational } from '../../db/relational.ts';
 import { MemorySessionStore } from '../../db/session.memory.ts';
 import type { SessionStore } from '../../db/session.port.ts';
-import { RedisSessionStore } from '../../db/session.redis.ts';
 import { AmqpBus } from './live/bus.amqp.ts';
 import { MemoryBus } from './live/bus.memory.ts';
 import type { Bus } from './live/bus.port.ts';
@@ -84,11 +77,22 @@ export interface Stores {
 export async function openStores(config: Readonly<Config>, log: Logger, { scheduler = systemScheduler }: { scheduler?: Scheduler } = {}): Promise<Stores> {
   // memory:// (tests) keeps PGlite in memory; a path gets a `pg` folder inside it.
   const dataDir = config.dataDir.startsWith('memory://') ? config.dataDir : join(config.dataDir, 'pg');
-  const knex = await openRelational({ databaseUrl: config.databaseUrl, dataDir });
+  const knex = await openRelational({
+    databaseUrl: config.databaseUrl,
+    dataDir,
+    onPgliteOpened: (how) => {
+      if (how === 'template') log.info({ dataDir }, 'embedded database created from the template');
+      // Seconds, and a second PostgreSQL in memory while it runs: say how to avoid it next time.
+      if (how === 'initdb') log.warn({ dataDir }, 'no embedded database template for this PGlite and these migrations (npm install makes one; so does `node db/pglite.prepare.ts`): running initdb');
+    },
+  });
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
+    // The full stack's drivers are loaded only when their URL is set: mongodb and ioredis hold
+    // ~20 MB and lengthen every start, and the embedded default uses neither.
+    const redis = config.redisUrl ? { url: config.redisUrl, ...(await redisStores()) } : undefined;
     const mongoHistory = config.mongoUrl
-      ? await MongoHistoryStore.open(config.mongoUrl, {
+      ? await (await import('../../db/history.mongo.ts')).MongoHistoryStore.open(config.mongoUrl, {
           ...config.mongo,
           onCounterRepair: (repair) => log.warn({ repair }, 'history: a room counter was behind its messages (a restore?) and was raised'),
         })
@@ -96,17 +100,17 @@ export async function openStores(config: Readonly<Config>, log: Logger, { schedu
     const history: HistoryStore = mongoHistory ?? new PgHistoryStore(knex);
     opened.push(history);
     // Search reads the messages where history keeps them, on the same connection.
-    const search: SearchStore = mongoHistory ? await MongoSearchStore.open(mongoHistory.database) : new PgSearchStore(knex);
-    const sessions = config.redisUrl
-      ? RedisSessionStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}sess:`, onError: (err) => log.warn({ err }, 'redis error'), clock: scheduler })
+    const search: SearchStore = mongoHistory ? await (await import('../../db/search.mongo.ts')).MongoSearchStore.open(mongoHistory.database) : new PgSearchStore(knex);
+    const sessions = redis
+      ? redis.RedisSessionStore.open(redis.url, { prefix: `${config.redisKeyPrefix}sess:`, onError: (err) => log.warn({ err }, 'redis error'), clock: scheduler })
       : new MemorySessionStore({ clock: scheduler });
     opened.push(sessions);
-    const attempts = config.redisUrl
-      ? RedisAttemptStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}attempt:`, onError: (err) => log.warn({ err }, 'redis error') })
+    const attempts = redis
+      ? redis.RedisAttemptStore.open(redis.url, { prefix: `${config.redisKeyPrefix}attempt:`, onError: (err) => log.warn({ err }, 'redis error') })
       : new MemoryAttemptStore({ clock: scheduler });
     opened.push(attempts);
-    const rateLimits: RateLimitStore = config.redisUrl
-      ? RedisRateLimitStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}ratelimit:`, onError: (err) => log.warn({ err }, 'redis error'), clock: scheduler })
+    const rateLimits: RateLimitStore = redis
+      ? redis.RedisRateLimitStore.open(redis.url, { prefix: `${config.redisKeyPrefix}ratelimit:`, onError: (err) => log.warn({ err }, 'redis error'), clock: scheduler })
       : new MemoryRateLimitStore({ clock: scheduler });
     opened.push(rateLimits);
     const reconnect = { minMs: config.amqp.reconnectMinMs, maxMs: config.amqp.reconnectMaxMs };
@@ -124,11 +128,11 @@ export async function openStores(config: Readonly<Config>, log: Logger, { schedu
       : new MemoryTaskQueue();
     opened.push(tasks);
     const onRedisError = (err: Error) => log.warn({ err }, 'redis error');
-    const presence: PresenceStore = config.redisUrl
-      ? RedisPresenceStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}presence:${config.notify.taskQueue}:`, nodeId: config.nodeId, ttlMs: config.notify.presenceTtlMs, onError: onRedisError, scheduler })
+    const presence: PresenceStore = redis
+      ? redis.RedisPresenceStore.open(redis.url, { prefix: `${config.redisKeyPrefix}presence:${config.notify.taskQueue}:`, nodeId: config.nodeId, ttlMs: config.notify.presenceTtlMs, onError: onRedisError, scheduler })
       : new MemoryPresenceStore({ clock: scheduler });
     opened.push(presence);
-    const idempotency: IdempotencyStore = config.redisUrl ? RedisIdempotencyStore.open(config.redisUrl, { prefix: `${config.redisKeyPrefix}idem:${config.notify.taskQueue}:`, onError: onRedisError }) : new MemoryIdempotencyStore();
+    const idempotency: IdempotencyStore = redis ? redis.RedisIdempotencyStore.open(redis.url, { prefix: `${config.redisKeyPrefix}idem:${config.notify.taskQueue}:`, onError: onRedisError }) : new MemoryIdempotencyStore();
     opened.push(idempotency);
     const onBusError = (err: unknown) => log.warn({ err }, 'bus error');
     const bus = config.amqpUrl
@@ -177,4 +181,16 @@ export async function openStores(config: Readonly<Config>, log: Logger, { schedu
     await knex.destroy();
     throw err;
   }
+}
+
+/** The Redis-backed stores, imported (and ioredis with them) only when REDIS_URL is set. */
+async function redisStores() {
+  const [{ RedisSessionStore }, { RedisAttemptStore }, { RedisRateLimitStore }, { RedisPresenceStore }, { RedisIdempotencyStore }] = await Promise.all([
+    import('../../db/session.redis.ts'),
+    import('../../db/attempt.redis.ts'),
+    import('../../db/ratelimit.redis.ts'),
+    import('../../db/presence.redis.ts'),
+    import('../../db/idempotency.redis.ts'),
+  ]);
+  return { RedisSessionStore, RedisAttemptStore, RedisRateLimitStore, RedisPresenceStore, RedisIdempotencyStore };
 }

@@ -62,6 +62,10 @@ t.test('a bad configuration stops the process listing every bad key', async (t) 
   t.equal(config.dataDir, './data', 'DATA_DIR defaults to ./data');
   t.equal(config.publicOrigin, 'http://localhost:3000', 'PUBLIC_ORIGIN defaults to http://localhost:PORT');
   t.ok(Object.isFrozen(config), 'the config is frozen');
+  t.match(loadConfig({}, { terminal: false }), { logFormat: 'json', logLevel: 'info' }, 'logs are JSON at info when stdout is not a terminal (a collector, a file, a container)');
+  t.match(loadConfig({}, { terminal: true }), { logFormat: 'text', logLevel: 'warn' }, 'plain lines at warn when a person reads them at a terminal');
+  t.match(loadConfig({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' }, { terminal: true }), { logFormat: 'json', logLevel: 'debug' }, 'LOG_FORMAT and LOG_LEVEL override both');
+  t.throws(() => loadConfig({ LOG_FORMAT: 'xml' }), { name: 'ConfigError', message: /LOG_FORMAT/ }, 'an unknown format is refused');
 });
 
 t.test('the metrics listener reports traffic in the Prometheus format', async (t) => {

@@ -17,9 +17,12 @@ export interface NodeProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `main` with `env` (PATH added); resolves once a log line says `listening` with its "port". */
-export async function spawnNode(t: Test, main: string, env: Record<string, string>, listening: string): Promise<NodeProcess> {
-  const proc = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, main], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `main` with `env` (PATH added) and `nodeArgs` (e.g. ROUTER_NODE_FLAGS); resolves once a
+ * log line says `listening` with its "port".
+ */
+export async function spawnNode(t: Test, main: string, env: Record<string, string>, listening: string, nodeArgs: readonly string[] = []): Promise<NodeProcess> {
+  const proc = spawn(process.execPath, [...nodeArgs, ...TYPESCRIPT_NODE_ARGS, main], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   t.teardown(() => {

@@ -23,10 +23,10 @@ export interface RouterProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `router/src/main.ts` with `env` on a free port; killed in teardown. */
-export async function spawnRouter(t: Test, env: Record<string, string>): Promise<RouterProcess> {
+/** Starts `router/src/main.ts` with `env` on a free port (with `nodeArgs`, e.g. ROUTER_NODE_FLAGS); killed in teardown. */
+export async function spawnRouter(t: Test, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<RouterProcess> {
   const nodeId = env.NODE_ID ?? uniqueName('node');
-  const { proc, port, logs, exited } = await spawnNode(t, main, { PORT: '0', HOST: '127.0.0.1', PUBLIC_ORIGIN: TEST_ORIGIN, LOG_LEVEL: 'info', NODE_ID: nodeId, ...env }, 'listening');
+  const { proc, port, logs, exited } = await spawnNode(t, main, { PORT: '0', HOST: '127.0.0.1', PUBLIC_ORIGIN: TEST_ORIGIN, LOG_LEVEL: 'info', NODE_ID: nodeId, ...env }, 'listening', nodeArgs);
   const metricsPort = logs.map((line) => /"metricsPort":(\d+)/.exec(line)?.[1]).find(Boolean);
   return {
     proc,
