@@ -136,6 +136,9 @@ if (chromiumOrSkip(t, 'the search browser suite')) {
         if (ack.type !== 'message.sent' || ack.seq !== seq) throw new Error(`message ${seq} was not stored as seq ${seq}: ${JSON.stringify(ack)}`);
       }
       t.pass(`${TOTAL} messages stored, seq 1 to ${TOTAL}`);
+      // Alice has read them all (on another device): her chat opens at its end, not at a "new messages" divider far back.
+      devices[alice.id]!.send({ type: 'message.read', room, seq: TOTAL });
+      await devices[bob.id]!.next('receipt', (f) => f.room === room && f.user === alice.id && f.kind === 'read' && f.seq === TOTAL);
 
       // Carol and Dan use the same words in a room Alice is not in.
       const carol = await node.user();
@@ -210,7 +213,7 @@ if (chromiumOrSkip(t, 'the search browser suite')) {
       await freshDevice(alice, '/');
       await alice.page.getByRole('link', { name: 'Search messages' }).click();
       await alice.page.waitForURL('**/search');
-      const box = alice.page.getByLabel('Search messages');
+      const box = alice.page.getByRole('searchbox', { name: 'Search messages' });
       t.ok(await box.evaluate((el) => el === document.activeElement), 'the search screen opens with the cursor in the box');
       await box.pressSequentially('marmal', { delay: 30 });
       const hits = alice.page.getByTestId('search-hit');
@@ -253,7 +256,7 @@ if (chromiumOrSkip(t, 'the search browser suite')) {
     });
 
     await t.test('further pages load by cursor, each message once', async (t) => {
-      const box = alice.page.getByLabel('Search messages');
+      const box = alice.page.getByRole('searchbox', { name: 'Search messages' });
       await box.fill('filler');
       const hits = alice.page.getByTestId('search-hit');
       await hits.first().waitFor(WAIT);
@@ -273,7 +276,7 @@ if (chromiumOrSkip(t, 'the search browser suite')) {
     });
 
     await t.test('queries full of operators show results or "no results", never an error', async (t) => {
-      const box = alice.page.getByLabel('Search messages');
+      const box = alice.page.getByRole('searchbox', { name: 'Search messages' });
       const results = alice.page.getByTestId('search-results');
       const settled = async () => {
         await alice.page.waitForFunction(() => document.querySelector('[data-testid=search-results]')?.getAttribute('data-status') !== 'loading', undefined, WAIT);
@@ -292,7 +295,7 @@ if (chromiumOrSkip(t, 'the search browser suite')) {
     });
 
     await t.test('a slow answer to an older query never replaces the newer one', async (t) => {
-      const box = alice.page.getByLabel('Search messages');
+      const box = alice.page.getByRole('searchbox', { name: 'Search messages' });
       let release: () => void = () => undefined;
       const held = new Promise<void>((resolve) => (release = resolve));
       let handled: () => void = () => undefined;
@@ -315,7 +318,7 @@ if (chromiumOrSkip(t, 'the search browser suite')) {
     });
 
     await t.test('offline and server errors are said in a sentence, and search comes back', async (t) => {
-      const box = alice.page.getByLabel('Search messages');
+      const box = alice.page.getByRole('searchbox', { name: 'Search messages' });
       await alice.context.setOffline(true);
       await box.fill('rhubarb');
       await alice.page.getByTestId('search-state').filter({ hasText: 'Search needs a connection' }).waitFor(WAIT);
