@@ -146,6 +146,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
         rateLimits: () => stores.rateLimits.ping(),
         bus: () => stores.bus.ping(),
         tasks: () => stores.tasks.ping(),
+        blobs: () => stores.blobs.ping(),
       },
       { timeoutMs: config.edge.readyTimeoutMs, onFailure: (store, err) => log.warn({ store, err }, 'not ready') },
     ),
