@@ -95,7 +95,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const privacy = new PrivacyCache((user) => stores.privacy.recordOf(user));
   const reader = new HistoryReader(stores.history);
   const groupLimits = { membersMax: config.groupMembersMax, perUserMax: config.groupsPerUserMax };
-  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, presence: presenceNews, metrics, groupLimits, editWindowMs: config.editWindowMs, clock: options.scheduler ?? systemScheduler, privacy, withheld: stores.privacy };
+  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, presence: presenceNews, metrics, groupLimits, editWindowMs: config.editWindowMs, clock: options.scheduler ?? systemScheduler, privacy, withheld: stores.privacy, uploads: stores.uploads };
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs, chat);
   const sync: SyncDeps = { relational: stores.relational, history: stores.history, reader, presence: stores.presence, privacy: stores.privacy, cache: privacy, log };
   const groupMembers = new GroupMembers(
