@@ -6,6 +6,8 @@ import type { Attachment, ServerFrame } from '../../protocol/frames.ts';
 import { call } from '../../test/support/http.client.ts';
 import { modes, startNode, TEST_ORIGIN, type Harness, type TestClient, type TestUser } from '../../test/support/router.harness.ts';
 import { freshS3Bucket } from '../../test/support/s3.ts';
+import { ManualScheduler } from '../../test/support/clock.ts';
+import { until } from '../../test/support/wait.ts';
 
 interface Raw {
   status: number;
@@ -71,12 +73,13 @@ for (const mode of modes(t, 'attachments')) {
       const s3 = await freshS3Bucket(t);
       Object.assign(env, { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint!, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey });
     }
-    const h = await startNode(t, { ...env, UPLOAD_MAX_BYTES: String(1024 * 1024), UPLOAD_QUOTA_BYTES: String(3 * 1024 * 1024), IMAGE_MAX_PIXELS: String(4000 * 4000), UPLOADS_CONCURRENT_MAX: '2' });
-    await suite(t, h);
+    const scheduler = new ManualScheduler();
+    const h = await startNode(t, { ...env, UPLOAD_TTL_MS: '1000', UPLOAD_MAX_BYTES: String(1024 * 1024), UPLOAD_QUOTA_BYTES: String(3 * 1024 * 1024), IMAGE_MAX_PIXELS: String(4000 * 4000), UPLOADS_CONCURRENT_MAX: '2' }, undefined, { scheduler });
+    await suite(t, h, scheduler);
   });
 }
 
-async function suite(t: Test, h: Harness): Promise<void> {
+async function suite(t: Test, h: Harness, scheduler: ManualScheduler): Promise<void> {
   const [ann, ben, cat] = await Promise.all([h.user(), h.user(), h.user()]);
   const [a, b] = await Promise.all([ann.connect(), ben.connect()]);
   const spoolLeft = async () => (await readdir(h.stores.spoolDir).catch(() => [])).length;
@@ -230,5 +233,25 @@ async function suite(t: Test, h: Harness): Promise<void> {
     t.equal(json(over).error?.code, 'upload_quota_exceeded', 'past the quota');
     t.ok((await h.stores.uploads.bytesOf(dan.id)) <= 3 * 1024 * 1024, 'the quota holds');
     t.equal(await spoolLeft(), 0, 'no temporary file left');
+  });
+
+  t.test('an upload never sent is deleted after the TTL; a deleted message takes its attachments along', async (t) => {
+    const eve = await h.user();
+    const e = await eve.connect();
+    const kept: Attachment = json(await upload(h, eve, PDF, 'kept.pdf')).upload;
+    const gone: Attachment = json(await upload(h, eve, PDF, 'gone.pdf')).upload;
+    const sent = await send(e, { to: ben.id, attachments: [kept.id] });
+    t.equal(sent.type, 'message.sent', 'one of them is sent');
+    scheduler.advance(1001);
+    t.ok((await h.node.sweeper.sweep()) >= 1, 'the sweep deletes the uploads never sent (earlier tests left some too)');
+    t.equal((await fetchAs(h, eve, `/api/attachments/${gone.id}`)).status, 404, 'the unsent one is gone, for its owner too');
+    t.equal(await h.stores.blobs.size(`a/${gone.id}`), null, 'and its bytes');
+    t.equal((await fetchAs(h, ben, `/api/attachments/${kept.id}`)).status, 200, 'the sent one stays');
+    const seq = (sent as Extract<Answer, { type: 'message.sent' }>).seq;
+    const room = [eve.id, ben.id].sort((x, y) => x - y).join('-');
+    e.send({ type: 'message.delete', room, seq, for: 'everyone', ref: 'del' });
+    await e.next('message.changed', (f) => f.ref === 'del');
+    await until(async () => (await h.stores.blobs.size(`a/${kept.id}`)) === null, 10_000, 'the deleted message\'s bytes deleted');
+    t.equal((await fetchAs(h, ben, `/api/attachments/${kept.id}`)).status, 404, 'deleted for everyone: nobody fetches it');
   });
 }

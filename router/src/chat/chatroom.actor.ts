@@ -30,6 +30,7 @@ import type { PrivacyStore } from '../../../db/privacy.port.ts';
 import type { PrivacyCache } from '../privacy/privacy.cache.ts';
 import type { UploadStore } from '../../../db/upload.port.ts';
 import { claimAttachments, settleAttachments } from '../attachments/attachment.claims.ts';
+import type { UploadSweeper } from '../attachments/upload.sweeper.ts';
 import { blockerOf, marksFor, quotable } from './chatroom.privacy.ts';
 
 /** What the chatroom actors of a node use: one object per node, shared by every room. */
@@ -59,6 +60,8 @@ export interface ChatDeps {
   withheld: Pick<PrivacyStore, 'withhold' | 'withheldIn' | 'settingsOf'>;
   /** Uploads a message claims (attachments/attachment.claims.ts). */
   uploads: Pick<UploadStore, 'claim' | 'release' | 'settle'>;
+  /** Deletes the attachments of a message deleted for everyone. */
+  sweeper: Pick<UploadSweeper, 'dropMessage'>;
 }
 
 export type RoomMsg =
@@ -247,6 +250,10 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
       const blocker = blockerOf(room, conn.user.id, deps);
       return changeMessage(room, conn, msg.ref, msg.req, (outcome) => {
         if (outcome.message.seq > room.lastSeq) room.lastSeq = outcome.message.seq;
+        const event = outcome.message.event;
+        if (event?.type === 'message.deleted') {
+          deps.sweeper.dropMessage(room.id, event.seq).catch((err: unknown) => deps.log.warn({ err, room: room.id }, 'could not delete a deleted message\'s attachments'));
+        }
         if (blocker === undefined) return publishEntry(room, outcome.message, undefined, outcome.version, deps);
         // Stored like any change, for the sender's devices only; the blocker gets a stub (docs/protocol.md, "Blocking").
         deps.withheld.withhold(blocker, room.id, outcome.message.seq).then(
