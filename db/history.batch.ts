@@ -234,6 +234,7 @@ export function toStored(m: NewMessage, id: string, seq: number, ts: number): Me
     message.event = m.event;
   }
   if (m.forwarded) message.forwarded = m.forwarded;
+  if (m.attachments) message.attachments = m.attachments;
   return message;
 }
 

@@ -115,6 +115,7 @@ function decide(m: NewMessage, change: MessageChange, target: Message, member: M
       delete target.editedAt;
       delete target.reactions;
       delete target.forwarded;
+      delete target.attachments;
       return 'changed';
     case 'message.reacted': {
       if (target.deleted) return 'message_deleted';

@@ -203,7 +203,7 @@ export class MongoHistoryStore implements HistoryStore {
       // The words search finds it by follow the body: an edit's, none once deleted.
       const set: Partial<MessageDoc> = { body: m.body, rev: m.rev!, words: messageWords(m.body) };
       const unset: Record<string, ''> = {};
-      for (const field of ['editedAt', 'deleted', 'reactions', 'forwarded'] as const) {
+      for (const field of ['editedAt', 'deleted', 'reactions', 'forwarded', 'attachments'] as const) {
         if (m[field] === undefined) unset[field] = '';
         else Object.assign(set, { [field]: m[field] });
       }
@@ -400,6 +400,7 @@ function toDoc(m: Message): MessageDoc {
   }
   if (m.replyTo) doc.replyTo = m.replyTo.seq;
   if (m.forwarded) doc.forwarded = m.forwarded;
+  if (m.attachments) doc.attachments = m.attachments;
   return doc;
 }
 
@@ -416,7 +417,7 @@ function toMessage(d: MessageDoc, original?: Pick<MessageDoc, 'seq' | 'sender' |
   if (d.replyTo !== undefined) {
     m.replyTo = original ? replyPreviewOf(original) : { seq: d.replyTo, sender: 0, preview: '', deleted: true };
   }
-  for (const field of ['forwarded', 'rev', 'editedAt', 'deleted', 'reactions'] as const) {
+  for (const field of ['forwarded', 'attachments', 'rev', 'editedAt', 'deleted', 'reactions'] as const) {
     if (d[field] !== undefined && d[field] !== null) Object.assign(m, { [field]: d[field] });
   }
   return m;

@@ -4,7 +4,7 @@
  * and its row lock orders concurrent appends to a room, also across router nodes.
  */
 import type { Knex } from 'knex';
-import { isMessageChange, roomKindOf, type GroupRole, type LogEvent } from '../protocol/frames.ts';
+import { isMessageChange, roomKindOf, type Attachment, type GroupRole, type LogEvent } from '../protocol/frames.ts';
 import { appendBatch, keyOf, outcomesOf, type GroupWrite } from './history.batch.ts';
 import { replyPreviewOf, type TargetKey, type TargetWrite } from './history.changes.ts';
 import { HistoryContentError, type AppendOutcome, type GroupState, type HistoryStore, type Message, type NewMessage } from './history.port.ts';
@@ -30,7 +30,7 @@ const CONTENT_CLASSES = new Set(['22', '54']);
 /** Seqs of a room one query of `sentBy` looks at. */
 const SENT_BY_WINDOW = 2000;
 
-const COLUMNS = ['room_id', 'seq', 'id', 'sender', 'body', 'client_msg_id', 'ts', 'event', 'forwarded', 'rev', 'edited_at', 'deleted', 'reactions', 'reply_to'] as const;
+const COLUMNS = ['room_id', 'seq', 'id', 'sender', 'body', 'client_msg_id', 'ts', 'event', 'forwarded', 'attachments', 'rev', 'edited_at', 'deleted', 'reactions', 'reply_to'] as const;
 
 /** A message with its reply's original as it is now (`r_*`, null when it is not a reply). */
 type ReadRow = MessageRow & { r_sender?: number | null; r_body?: string | null; r_deleted?: boolean | null };
@@ -53,6 +53,7 @@ interface MessageRow {
   /** An event entry's event; null (or absent, from the append function) for a text message. */
   event?: LogEvent | null;
   forwarded?: { sender: number; name: string } | null;
+  attachments?: Attachment[] | null;
   rev?: number | string | null;
   edited_at?: number | string | null;
   deleted?: boolean;
@@ -157,6 +158,7 @@ export class PgHistoryStore implements HistoryStore {
               target_seq: isMessageChange(m.event) ? m.event.seq : null,
               reply_to: m.replyTo?.seq ?? null,
               forwarded: m.forwarded ? JSON.stringify(m.forwarded) : null,
+              attachments: m.attachments ? JSON.stringify(m.attachments) : null,
             })),
           );
         },
@@ -275,7 +277,7 @@ async function appendOnce(run: PreparedStatement<AppendRow>, batch: readonly New
 
 /** Entries the one-statement append cannot write: a group's, a reply, a forward, a message change. */
 function needsTransaction(m: NewMessage): boolean {
-  return roomKindOf(m.room) === 'group' || m.event !== undefined || m.replyTo !== undefined || m.forwarded !== undefined;
+  return roomKindOf(m.room) === 'group' || m.event !== undefined || m.replyTo !== undefined || m.forwarded !== undefined || m.attachments !== undefined;
 }
 
 function toMessage(row: ReadRow): Message {
@@ -297,6 +299,7 @@ function toMessage(row: ReadRow): Message {
     message.replyTo = row.r_sender == null ? { seq, sender: 0, preview: '', deleted: true } : replyPreviewOf({ seq, sender: Number(row.r_sender), body: row.r_body ?? '', ...(row.r_deleted ? { deleted: true } : {}) });
   }
   if (row.forwarded) message.forwarded = row.forwarded;
+  if (row.attachments) message.attachments = row.attachments;
   if (row.rev != null) message.rev = Number(row.rev);
   if (row.edited_at != null) message.editedAt = Number(row.edited_at);
   if (row.deleted) message.deleted = true;
@@ -326,6 +329,7 @@ async function saveTargets(trx: Knex.Transaction, writes: readonly TargetWrite[]
         deleted: m.deleted === true,
         reactions: m.reactions ? JSON.stringify(m.reactions) : null,
         forwarded: m.forwarded ? JSON.stringify(m.forwarded) : null,
+        attachments: m.attachments ? JSON.stringify(m.attachments) : null,
       });
     if (erase) {
       await trx.raw(

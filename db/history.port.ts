@@ -3,7 +3,7 @@
  * Two implementations keep the same contract (db/test/history.contract.ts): PostgreSQL
  * (history.pg.ts, also on PGlite) and MongoDB (history.mongo.ts).
  */
-import type { GroupRole, LogEvent, Message } from '../protocol/frames.ts';
+import type { Attachment, GroupRole, LogEvent, Message } from '../protocol/frames.ts';
 
 export type { Message };
 
@@ -26,6 +26,8 @@ export interface NewMessage {
   replyTo?: number;
   /** A forwarded copy: the original's sender and their display name when forwarded. */
   forwarded?: { sender: number; name: string };
+  /** Photos and files, claimed for this message before its append (router/src/attachments/attachment.claims.ts). */
+  attachments?: Attachment[];
   /** A `message.edited` entry: the target must have been sent at or after this time (ms; the edit window). */
   editableSince?: number;
   /** What the entry does to the group's members, applied in the commit that stores it. */

@@ -22,11 +22,16 @@ const messageSend = z.strictObject({
   to: userId.optional(),
   room: roomId.optional(),
   clientMsgId,
-  /** The text rule of bodies (text.ts); length is checked separately so an over-long body gets its own error code. */
-  body: textSchema('body'),
+  /**
+   * The text rule of bodies (text.ts); length is checked separately so an over-long body gets its
+   * own error code. With `attachments`, an optional caption (absent or `''`).
+   */
+  body: z.union([textSchema('body'), z.literal('')]).optional(),
   /** A reply: the seq of a message (not an event) of the same room the sender can see. */
   replyTo: seq.min(1).optional(),
-});
+  /** Upload ids (`POST /api/uploads`) of the sender's own uploads no message carries yet, in the order shown. */
+  attachments: z.array(z.string().uuid()).min(1).max(LIMITS.attachmentsMax).optional(),
+}).refine((f) => f.attachments !== undefined || (f.body !== undefined && f.body !== ''), { message: 'a message needs a body or attachments', path: ['body'] });
 
 /** A message of a room the sender is a member of, named by its seq. */
 const target = { ref, room: roomId, seq: seq.min(1) };

@@ -66,6 +66,26 @@ export interface ReplyPreview {
 }
 
 /**
+ * A file or photo a message carries (docs/http-api.md, "Attachments"): its bytes are fetched from
+ * `GET /api/attachments/:id` (and an image's thumbnail from `…/thumb`) by members who see the message.
+ */
+export interface Attachment {
+  /** The upload's id (a UUID). */
+  id: string;
+  /** The file name as given (the name rule: no path, no bidi override). */
+  name: string;
+  /** The media type sniffed from the bytes (`application/octet-stream` when unknown), never the client's. */
+  type: string;
+  /** Bytes. */
+  size: number;
+  /** Images: pixels, upright. */
+  width?: number;
+  height?: number;
+  /** Images: a ThumbHash of the picture (base64, ~25 bytes), a blur to show before the thumbnail loads. */
+  placeholder?: string;
+}
+
+/**
  * An entry of a room's log as every client sees it. `seq` is gap-free per room; `ts` is server time
  * (ms). A text message has no `kind` (the shape of version 1's first messages, unchanged); a change
  * to a group has `kind: 'event'`, its `event`, an empty `body` and a server-made `clientMsgId`.
@@ -84,6 +104,8 @@ export interface Message {
   replyTo?: ReplyPreview;
   /** A forwarded copy: who wrote the original and their display name then. The source room is never told. */
   forwarded?: { sender: number; name: string };
+  /** Photos and files (1 to `LIMITS.attachmentsMax`), in the order sent; `body` is then an optional caption. Erased with a deletion. */
+  attachments?: Attachment[];
   /**
    * The seq of the last entry that changed this message (an edit, deletion or reaction); absent
    * when none did. A change entry with a seq at or below it is already part of this state.

@@ -10,6 +10,7 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/browser';
+import type { Attachment } from './frames.ts';
 import type { z } from 'zod';
 import type { UserProfileJson } from './auth.ts';
 import type { accountDeleteBody, passkeyNameBody, passkeyRenameBody, profilePatchBody, signupOptionsBody } from './auth.schema.ts';
@@ -289,3 +290,8 @@ export interface HealthResponse {
 }
 /** `GET /readyz`: 200 when ready, 503 otherwise (draining, or the stores that did not answer). */
 export type ReadyResponse = { status: 'ready' } | { status: 'draining' } | { status: 'unavailable'; stores: string[] };
+
+/** `POST /api/uploads` (docs/http-api.md, "Attachments"): the stored upload, to reference from `message.send`. */
+export interface UploadResponse {
+  upload: Attachment;
+}

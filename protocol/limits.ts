@@ -32,6 +32,8 @@ export const LIMITS = {
   searchQueryMax: 256,
   /** Most results in one search page. */
   searchPageMax: 50,
+  /** Most attachments one message may carry. */
+  attachmentsMax: 10,
 } as const;
 
 /**

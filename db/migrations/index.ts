@@ -13,6 +13,7 @@ import * as m007 from './007_message_actions.ts';
 import * as m008 from './008_search.ts';
 import * as m009 from './009_privacy.ts';
 import * as m010 from './010_account_deletion.ts';
+import * as m011 from './011_attachments.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -30,6 +31,7 @@ const all: Record<string, Migration> = {
   '008_search': m008,
   '009_privacy': m009,
   '010_account_deletion': m010,
+  '011_attachments': m011,
 };
 
 export const migrations: Knex.MigrationSource<string> = {

@@ -98,6 +98,20 @@ export function historyActionsContract(t: Test, store: HistoryStore): void {
     t.same((await current(store, r, fwd.message!.seq))?.forwarded, { sender: 7, name: 'Gus' }, 'a forward keeps its marker');
   });
 
+  t.test('attachments are stored with their message, read back in order, and erased by a deletion', async (t) => {
+    const r = room();
+    const photo = { id: randomUUID(), name: 'cat.jpg', type: 'image/jpeg', size: 1234, width: 640, height: 480, placeholder: 'AbCdEf' };
+    const pdf = { id: randomUUID(), name: 'a.pdf', type: 'application/pdf', size: 99 };
+    const sent = await one(store, text(r, 1, '', { attachments: [photo, pdf] }));
+    t.same(sent.message?.attachments, [photo, pdf], 'the stored message carries them, in order');
+    t.same((await current(store, r, 1))?.attachments, [photo, pdf], 'reads carry them too');
+    t.same((await store.after(r, 0, 10))[0]?.attachments, [photo, pdf], 'and pages');
+    const retry = await store.append([{ ...text(r, 1, ''), clientMsgId: sent.message!.clientMsgId, attachments: [photo, pdf] }]);
+    t.equal(retry[0]?.kind, 'duplicate', 'a retry is a duplicate');
+    await one(store, change(r, 1, { type: 'message.deleted', seq: 1 }));
+    t.equal((await current(store, r, 1))?.attachments, undefined, 'a deletion for everyone erases them');
+  });
+
   t.test('two changes to one message at once are both applied, in log order', async (t) => {
     const r = room();
     await one(store, text(r, 1, 'busy'));

@@ -10,6 +10,7 @@ import { amqpFields, amqpFrom, type AmqpConfig } from '../../kit/amqp.config.ts'
 import { commonFields, deepFreeze, int, keysOf, logFields, parseEnv, serviceUrls, throwIfProblems, url, type Env, type LogLevel } from '../../kit/config.ts';
 import type { LogFormat } from '../../kit/logger.ts';
 import { notifyFields, notifyFrom, type NotifyConfig } from '../../workers/tasks/notify.config.ts';
+import { attachmentsFields, attachmentsFrom, type AttachmentsConfig } from './attachments/attachments.config.ts';
 import { edgeFields, edgeFrom, type EdgeConfig } from './edge.config.ts';
 
 export { ConfigError } from '../../kit/config.ts';
@@ -70,6 +71,8 @@ const schema = z.object({
   EXPORT_RATE_LIMIT: int(5, 1, 1_000_000),
   EXPORT_RATE_WINDOW_MS: int(3600_000, 1000, 7 * 24 * 3600_000),
   EXPORTS_CONCURRENT_MAX: int(2, 1, 1000),
+  // Attachments: the blob store and the upload limits (attachments/attachments.config.ts).
+  ...attachmentsFields,
 });
 
 /** Every environment variable this config reads (docs and ops checks use it). */
@@ -180,6 +183,8 @@ export interface Config {
   edge: EdgeConfig;
   /** The deleted handle's grace, the export limits. */
   account: AccountConfig;
+  /** The blob store and the upload limits (attachments/attachments.config.ts). */
+  attachments: AttachmentsConfig;
 }
 
 /**
@@ -226,6 +231,8 @@ export function loadConfig(env: Env = process.env, { terminal = process.stdout.i
   problems.push(...edgeProblems);
   const { amqp, problems: amqpProblems } = amqpFrom(e);
   problems.push(...amqpProblems);
+  const { attachments, problems: attachmentProblems } = attachmentsFrom(e);
+  problems.push(...attachmentProblems);
   throwIfProblems(problems);
   return deepFreeze({
     port: e.PORT,
@@ -274,5 +281,6 @@ export function loadConfig(env: Env = process.env, { terminal = process.stdout.i
       exportLimit: { limit: e.EXPORT_RATE_LIMIT, windowMs: e.EXPORT_RATE_WINDOW_MS },
       exportsConcurrentMax: e.EXPORTS_CONCURRENT_MAX,
     },
+    attachments,
   });
 }

@@ -7,6 +7,7 @@
  *   └── chatrooms        supervisor; a child crash answers the requester and resets the child
  *       └── <room id>    chatroom actor: membership, group commit, acks, fan-out to the bus
  */
+import { UploadSweeper } from './attachments/upload.sweeper.ts';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,6 +50,8 @@ export interface RouterNode {
   registry: ConnectionRegistry;
   /** Receipts on their way to the relational store. */
   watermarks: WatermarkBatcher;
+  /** Deletes uploads past UPLOAD_TTL_MS that no message carries, and a deleted message's attachments. */
+  sweeper: UploadSweeper;
   /**
    * Graceful shutdown: refuse new sockets, stop reading frames, let in-flight messages become
    * durable and acknowledged, tell clients to reconnect elsewhere (1012), flush receipts and the
@@ -95,7 +98,9 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
   const privacy = new PrivacyCache((user) => stores.privacy.recordOf(user));
   const reader = new HistoryReader(stores.history);
   const groupLimits = { membersMax: config.groupMembersMax, perUserMax: config.groupsPerUserMax };
-  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, presence: presenceNews, metrics, groupLimits, editWindowMs: config.editWindowMs, clock: options.scheduler ?? systemScheduler, privacy, withheld: stores.privacy };
+  const sweeper = new UploadSweeper({ blobs: stores.blobs, uploads: stores.uploads, scheduler: options.scheduler ?? systemScheduler, ttlMs: config.attachments.ttlMs, log });
+  sweeper.start();
+  const chat: ChatDeps = { log, relational: stores.relational, history: stores.history, batcher, watermarks, reader, bus: stores.bus, notifier: notifications.notifier, presence: presenceNews, metrics, groupLimits, editWindowMs: config.editWindowMs, clock: options.scheduler ?? systemScheduler, privacy, withheld: stores.privacy, uploads: stores.uploads, sweeper };
   const rooms = new ChatroomDirectory(chatrooms, config.roomIdleMs, chat);
   const sync: SyncDeps = { relational: stores.relational, history: stores.history, reader, presence: stores.presence, privacy: stores.privacy, cache: privacy, log };
   const groupMembers = new GroupMembers(
@@ -146,6 +151,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
         rateLimits: () => stores.rateLimits.ping(),
         bus: () => stores.bus.ping(),
         tasks: () => stores.tasks.ping(),
+        blobs: () => stores.blobs.ping(),
       },
       { timeoutMs: config.edge.readyTimeoutMs, onFailure: (store, err) => log.warn({ store, err }, 'not ready') },
     ),
@@ -181,6 +187,7 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
       await presenceNews.settled();
       await stores.bus.flush();
       await notifications.stop();
+      await sweeper.stop();
       gateway.close();
       rooms.stopAll();
       stop(system);
@@ -188,5 +195,5 @@ export async function startRouter(config: Readonly<Config>, stores: Stores, log:
       await metricsListener?.close();
     })());
 
-  return { server, port, metricsPort: metricsListener?.port, config, notifications, registry, watermarks, close };
+  return { server, port, metricsPort: metricsListener?.port, config, notifications, registry, watermarks, sweeper, close };
 }

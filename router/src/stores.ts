@@ -2,6 +2,8 @@
  * Chooses an implementation for every port from the configuration: a service URL selects the
  * real service, its absence the embedded default. Nothing above this file knows which it got.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { MemoryAttemptStore } from '../../db/attempt.memory.ts';
@@ -9,6 +11,10 @@ import type { AttemptStore } from '../../db/attempt.port.ts';
 import type { AccountStore } from '../../db/account.port.ts';
 import { KnexAccountStore } from '../../db/account.store.ts';
 import type { AuthStore } from '../../db/auth.port.ts';
+import type { UploadStore } from '../../db/upload.port.ts';
+import { KnexUploadStore } from '../../db/upload.store.ts';
+import { FsBlobStore } from '../../db/blob.fs.ts';
+import type { BlobStore } from '../../db/blob.port.ts';
 import { systemScheduler, type Scheduler } from '../../db/clock.ts';
 import { KnexAuthStore } from '../../db/auth.store.ts';
 import { MemoryIdempotencyStore } from '../../db/idempotency.memory.ts';
@@ -65,6 +71,12 @@ export interface Stores {
   privacy: PrivacyStore;
   /** Done-task keys of the in-process workers: Redis, or memory. */
   idempotency: IdempotencyStore;
+  /** Attachments' bytes: an S3-compatible bucket (S3_BUCKET), or files under DATA_DIR/blobs. */
+  blobs: BlobStore;
+  /** Uploads and the messages that claimed them (PostgreSQL/PGlite). */
+  uploads: UploadStore;
+  /** Where uploads are spooled while they stream in (a directory of this node's own). */
+  spoolDir: string;
   /** Human-readable: which implementation each port got (logged at start). */
   describe: Record<string, string>;
   close(): Promise<void>;
@@ -138,6 +150,8 @@ export async function openStores(config: Readonly<Config>, log: Logger, { schedu
     const bus = config.amqpUrl
       ? await AmqpBus.open({ url: config.amqpUrl, nodeId: config.nodeId, exchange: config.amqpExchange, reconnect, onError: onBusError, onRecovered: onRecovered('bus') })
       : new MemoryBus({ onError: onBusError });
+    const { blobs, spoolDir, dropLocal } = await openBlobs(config);
+    opened.push({ close: async () => { await blobs.close(); await dropLocal(); } });
     // A deleted account's handle is held on the stores' clock, so tests move past the grace.
     const hold = { graceMs: config.account.deletedHandleGraceMs, clock: scheduler };
     return {
@@ -156,7 +170,11 @@ export async function openStores(config: Readonly<Config>, log: Logger, { schedu
       notify: new KnexNotifyStore(knex) as NotifyStore,
       privacy: new KnexPrivacyStore(knex),
       idempotency,
+      blobs,
+      uploads: new KnexUploadStore(knex),
+      spoolDir,
       describe: {
+        blobs: config.attachments.s3 ? `s3 (${config.attachments.s3.bucket})` : 'filesystem',
         tasks: config.amqpUrl ? 'rabbitmq' : 'in-process',
         presence: config.redisUrl ? 'redis' : 'memory',
         relational: config.databaseUrl ? 'postgresql' : `pglite (${config.dataDir})`,
@@ -173,6 +191,8 @@ export async function openStores(config: Readonly<Config>, log: Logger, { schedu
         await attempts.close();
         await rateLimits.close();
         await history.close();
+        await blobs.close();
+        await dropLocal();
         await knex.destroy();
       },
     };
@@ -193,4 +213,22 @@ async function redisStores() {
     import('../../db/idempotency.redis.ts'),
   ]);
   return { RedisSessionStore, RedisAttemptStore, RedisRateLimitStore, RedisPresenceStore, RedisIdempotencyStore };
+}
+
+/**
+ * The blob store as configured, and the spool directory uploads stream into first. On a data
+ * directory in memory (tests) both are a temporary directory, removed by `dropLocal` at close.
+ */
+async function openBlobs(config: Readonly<Config>): Promise<{ blobs: BlobStore; spoolDir: string; dropLocal: () => Promise<void> }> {
+  const temporary = config.dataDir.startsWith('memory://') ? await mkdtemp(join(tmpdir(), 'messenger-data-')) : undefined;
+  const base = temporary ?? config.dataDir;
+  const dropLocal = async () => {
+    if (temporary) await rm(temporary, { recursive: true, force: true });
+  };
+  const s3 = config.attachments.s3;
+  // The SDK (~10 MB) is loaded only when a bucket is configured.
+  const blobs: BlobStore = s3
+    ? new (await import('../../db/blob.s3.ts')).S3BlobStore({ ...(s3.endpoint ? { endpoint: s3.endpoint } : {}), bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey })
+    : new FsBlobStore(join(base, 'blobs'));
+  return { blobs, spoolDir: join(base, 'spool'), dropLocal };
 }

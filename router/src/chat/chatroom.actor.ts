@@ -28,6 +28,9 @@ import { canSee, changeMessage, hideMessage, type ActionDeps, type ChangeRequest
 import type { Clock } from '../../../db/clock.ts';
 import type { PrivacyStore } from '../../../db/privacy.port.ts';
 import type { PrivacyCache } from '../privacy/privacy.cache.ts';
+import type { UploadStore } from '../../../db/upload.port.ts';
+import { claimAttachments, settleAttachments } from '../attachments/attachment.claims.ts';
+import type { UploadSweeper } from '../attachments/upload.sweeper.ts';
 import { blockerOf, marksFor, quotable } from './chatroom.privacy.ts';
 
 /** What the chatroom actors of a node use: one object per node, shared by every room. */
@@ -55,11 +58,15 @@ export interface ChatDeps {
   privacy: Pick<PrivacyCache, 'get' | 'hideFrom'>;
   /** Where entries withheld from a blocker are recorded and read back; members' settings for `group.members`. */
   withheld: Pick<PrivacyStore, 'withhold' | 'withheldIn' | 'settingsOf'>;
+  /** Uploads a message claims (attachments/attachment.claims.ts). */
+  uploads: Pick<UploadStore, 'claim' | 'release' | 'settle'>;
+  /** Deletes the attachments of a message deleted for everyone. */
+  sweeper: Pick<UploadSweeper, 'dropMessage'>;
 }
 
 export type RoomMsg =
   /** A message: a reply names its original (`replyTo`), a forward carries the source's body and author (connection actor). */
-  | { type: 'send'; conn: Connection; ref: string; to?: number; clientMsgId: string; body: string; replyTo?: number; forwarded?: { sender: number; name: string } }
+  | { type: 'send'; conn: Connection; ref: string; to?: number; clientMsgId: string; body: string; replyTo?: number; forwarded?: { sender: number; name: string }; attachments?: string[] }
   /** An edit, a deletion for everyone or a reaction (message.actions.ts). */
   | { type: 'change'; conn: Connection; ref?: string; req: ChangeRequest }
   /** "Delete for me". */
@@ -205,6 +212,12 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
       if (quote === 'unseen') return conn.fail(new AppError('message_not_found'), ref);
       if (quote === 'yes') entry.replyTo = msg.replyTo;
       if (msg.forwarded) entry.forwarded = msg.forwarded;
+      const ids = msg.attachments;
+      // Awaited like a reply's check: only messages with attachments pay the claim.
+      if (ids) {
+        const refused = await claimAttachments(entry, ids, deps).then(() => undefined, (err: unknown) => err);
+        if (refused !== undefined) return conn.fail(toAppError(refused), ref);
+      }
       const blocker = blockerOf(room, conn.user.id, deps);
       // Not awaited: the actor goes on taking messages while the batch is written. The outcome is
       // handled in this continuation rather than sent back through the mailbox: it touches nothing
@@ -212,7 +225,8 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
       // cost a dispatch per message (and a wait behind the room's queued sends). Outcomes of
       // one room arrive in submission order (the batcher keeps a room in one batch at a time), and
       // a reset of the actor does not stop them: nothing acknowledged depends on the actor living.
-      deps.batcher.append(entry).then(
+      const stored = ids ? deps.batcher.append(entry).then(async (outcome) => (await settleAttachments(entry, ids, outcome, deps), outcome)) : deps.batcher.append(entry);
+      stored.then(
         (outcome) => onPersisted(room, conn, ref, outcome, deps, blocker),
         (err) => onNotPersisted(room, conn, ref, err, deps),
       );
@@ -236,6 +250,10 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
       const blocker = blockerOf(room, conn.user.id, deps);
       return changeMessage(room, conn, msg.ref, msg.req, (outcome) => {
         if (outcome.message.seq > room.lastSeq) room.lastSeq = outcome.message.seq;
+        const event = outcome.message.event;
+        if (event?.type === 'message.deleted') {
+          deps.sweeper.dropMessage(room.id, event.seq).catch((err: unknown) => deps.log.warn({ err, room: room.id }, 'could not delete a deleted message\'s attachments'));
+        }
         if (blocker === undefined) return publishEntry(room, outcome.message, undefined, outcome.version, deps);
         // Stored like any change, for the sender's devices only; the blocker gets a stub (docs/protocol.md, "Blocking").
         deps.withheld.withhold(blocker, room.id, outcome.message.seq).then(

@@ -1,6 +1,6 @@
 /**
  * The /api of a router node: every feature's routes, each given only what it uses (AuthDeps,
- * PasskeyRoutesDeps, SessionDeps, UsersDeps, PushDeps, SearchRoutesDeps, AccountRoutesDeps, PrivacyRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
+ * PasskeyRoutesDeps, SessionDeps, UsersDeps, PushDeps, SearchRoutesDeps, AccountRoutesDeps, PrivacyRoutesDeps, AttachmentRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
  * the node's stores and services; app.ts registers the result.
  */
 import type { IncomingMessage } from 'node:http';
@@ -9,6 +9,8 @@ import type { Clock } from '../../../db/clock.ts';
 import { accountRoutes } from '../account/account.routes.ts';
 import { AccountService } from '../account/account.service.ts';
 import { ExportService } from '../account/export.service.ts';
+import { attachmentRoutes } from '../attachments/attachments.routes.ts';
+import { UploadService } from '../attachments/upload.service.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
 import { OAuthService } from '../auth/oauth.service.ts';
 import { passkeyRoutes } from '../auth/passkey.routes.ts';
@@ -34,7 +36,7 @@ import type { HttpDeps } from './app.ts';
 export interface ApiSources {
   config: Readonly<Config>;
   log: Logger;
-  stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'accounts' | 'history' | 'attempts' | 'rateLimits' | 'notify' | 'bus' | 'search' | 'privacy'>;
+  stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'accounts' | 'history' | 'attempts' | 'rateLimits' | 'notify' | 'bus' | 'search' | 'privacy' | 'blobs' | 'uploads' | 'spoolDir'>;
   notifications: Pick<Notifications, 'vapidPublicKey' | 'pushEndpoints'>;
   /** The room actors: deleting an account leaves its groups through them. */
   rooms: Pick<ChatroomDirectory, 'tell'>;
@@ -87,6 +89,14 @@ export function apiRoutes({ config, log, stores, notifications, rooms, clock }: 
       }),
       privacyRoutes({ privacy: new PrivacyService({ privacy: stores.privacy, auth: stores.auth, bus: stores.bus }) }),
       pushRoutes({ notify: stores.notify, rooms: stores.relational, vapidPublicKey: notifications.vapidPublicKey, pushEndpoints: notifications.pushEndpoints, log }),
+      attachmentRoutes({
+        uploader: new UploadService({ blobs: stores.blobs, uploads: stores.uploads, spoolDir: stores.spoolDir, config: config.attachments, clock, log }),
+        blobs: stores.blobs,
+        uploads: stores.uploads,
+        relational: stores.relational,
+        withheld: stores.privacy,
+        log,
+      }),
       accountRoutes({
         accounts: new AccountService({ accounts: stores.accounts, relational: stores.relational, sessions: stores.sessions, bus: stores.bus, rooms, clock, config: config.account, log }),
         exports: new ExportService({ auth: stores.auth, accounts: stores.accounts, relational: stores.relational, history: stores.history, rateLimits: stores.rateLimits, clock, config: config.account, log }),

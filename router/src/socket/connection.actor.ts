@@ -152,7 +152,8 @@ async function route(frame: ClientFrame, conn: Connection, deps: ConnectionActor
       const ref = frame.ref ?? frame.clientMsgId;
       const room = destination(frame, me);
       if (room instanceof AppError) return conn.fail(room, ref);
-      if (frame.body.length > LIMITS.maxBodyLength) {
+      const body = frame.body ?? '';
+      if (body.length > LIMITS.maxBodyLength) {
         return conn.fail(new AppError('body_too_long', `the body is longer than ${LIMITS.maxBodyLength}`), ref);
       }
       deps.rooms.tell(room, {
@@ -160,7 +161,8 @@ async function route(frame: ClientFrame, conn: Connection, deps: ConnectionActor
         conn,
         ref,
         clientMsgId: frame.clientMsgId,
-        body: frame.body,
+        body,
+        ...(frame.attachments !== undefined ? { attachments: frame.attachments } : {}),
         ...(frame.to !== undefined ? { to: frame.to } : {}),
         ...(frame.replyTo !== undefined ? { replyTo: frame.replyTo } : {}),
       });
