@@ -201,7 +201,8 @@ export type PushOutcome = { shown: boolean; stored: boolean; user: number | null
 
 /**
  * Takes a push in: stores its message when it carries one (for the user signed in here), and says
- * whether to show it: not when this device already has that seq or showed a notification for it.
+ * whether to show it: not when this device already has that seq or showed a notification for it
+ * (markNotified, once shown).
  */
 export async function takePush(p: PushPayload): Promise<PushOutcome> {
   const db = await offlineDb();
@@ -213,7 +214,6 @@ export async function takePush(p: PushPayload): Promise<PushOutcome> {
     await tx.done;
     return { shown: false, stored: false, user: me };
   }
-  await tx.objectStore('notified').put({ user: me, room: p.room, seq: p.seq });
   const m = pushedMessage(p);
   if (m) {
     const room = await tx.objectStore('rooms').get([me, p.room]);
@@ -224,15 +224,21 @@ export async function takePush(p: PushPayload): Promise<PushOutcome> {
   return { shown: true, stored: m !== null, user: me };
 }
 
-/** True when `user` holds message `seq` of `room` on this device. */
-export async function holds(user: number, room: string, seq: number): Promise<boolean> {
-  return (await (await offlineDb()).getKey('messages', [user, room, seq])) !== undefined;
+/** Records that a notification was shown for `seq` of `room`: the same push again is not shown. */
+export async function markNotified(user: number, room: string, seq: number): Promise<void> {
+  const db = await offlineDb();
+  const tx = db.transaction('notified', 'readwrite');
+  const held = await tx.store.get([user, room]);
+  if (!held || held.seq < seq) await tx.store.put({ user, room, seq });
+  await tx.done;
 }
 
 /** Asks the browser to keep this origin's storage under pressure (after sign-in); false when refused or unknown. */
 export async function persistStorage(): Promise<boolean> {
+  // `persist` is a window's only (the service worker's typings lack it).
+  const storage = navigator.storage as (StorageManager & { persist?: () => Promise<boolean> }) | undefined;
   try {
-    return (await navigator.storage?.persisted?.()) || ((await navigator.storage?.persist?.()) ?? false);
+    return (await storage?.persisted?.()) || ((await storage?.persist?.()) ?? false);
   } catch {
     return false;
   }

@@ -6,7 +6,7 @@
  */
 import { directRoomId, LIMITS, type GroupRole, type Message, type PublicUser, type Reaction, type RoomEvent, type ServerFrame } from '$protocol/frames.ts';
 import { api, type User } from '../api.ts';
-import { withdrawNotification } from '../push.ts';
+import { requestOutboxSync, requestPeriodicCatchUp, withdrawNotification } from '../push.ts';
 import { ChatSocket, type ConnectionState } from '../socket.ts';
 import { storage } from '../storage.ts';
 import { apply, OLDER_REF, type Effect } from './apply.ts';
@@ -147,12 +147,14 @@ export class Chat {
     performance.mark('chat:cache-loaded');
     void setSignedIn(user.id).catch(() => undefined);
     void persistStorage();
+    void requestPeriodicCatchUp().catch(() => undefined);
     void evictOverBudget(user.id).catch(() => 0);
     this.socket = new ChatSocket({
       frame: (f) => this.onFrame(f),
       state: (s) => {
         this.connection = s;
         this.connectionSince = Date.now();
+        if (s === 'online') performance.mark('chat:online');
         if (s !== 'online') {
           this.inFlight.clear();
           this.sends = {};
@@ -589,6 +591,8 @@ export class Chat {
     const kept = new Set(this.state.outbox.map((o) => o.clientMsgId));
     for (const id of Object.keys(this.sends)) if (!kept.has(id)) delete this.sends[id];
     this.cache?.saveOutbox($state.snapshot(this.state.outbox));
+    // Written offline: the service worker sends it when the connection is back, even if the app is closed by then.
+    if (this.connection !== 'online' && this.state.outbox.length > 0) void requestOutboxSync().catch(() => undefined);
   }
 }
 
