@@ -232,6 +232,16 @@ export interface RoomMuteResponse {
   muted: boolean;
 }
 
+/** `POST /api/rooms/:room/delivered` and `POST /api/rooms/:room/read`: up to which seq, cumulative. */
+export interface ReceiptRequest {
+  seq: number;
+}
+/** The caller's watermark in the room after the request (never lower than before). */
+export interface ReceiptResponse {
+  room: string;
+  seq: number;
+}
+
 // Privacy and blocking
 
 /** Who sees a user's online status and last seen: everyone sharing a room, contacts (1:1 chats only), nobody. */

@@ -25,4 +25,12 @@ export interface PushPayload {
   preview: string;
   /** True when the preview was cut to fit the payload limit. */
   trimmed: boolean;
+  /**
+   * The whole message, when it fits the payload limit (absent: only the preview fits, or an older
+   * worker): its body and time. The service worker stores it on the device and reports it delivered.
+   */
+  body?: string;
+  ts?: number;
+  /** The user the push is for: the service worker stores a message only for the user signed in here. */
+  recipient?: number;
 }

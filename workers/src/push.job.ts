@@ -47,7 +47,10 @@ export const MAX_PAYLOAD_BYTES = 3993;
 
 export type { PushPayload };
 
-/** The payload of a push task, its preview cut (on a code point) until the JSON fits `max` bytes. */
+/**
+ * The payload of a push task: the whole message (body and time) when it fits `max` bytes, so the
+ * device stores it and reports it delivered; else its preview, cut (on a code point) until it fits.
+ */
 export function pushPayload(task: TaskOf<'push.message'>, max = MAX_PAYLOAD_BYTES, count = 1): string {
   const base: PushPayload = {
     type: 'message',
@@ -61,7 +64,12 @@ export function pushPayload(task: TaskOf<'push.message'>, max = MAX_PAYLOAD_BYTE
     sender: task.sender,
     preview: task.preview,
     trimmed: false,
+    recipient: task.recipient,
   };
+  if (task.body !== undefined && task.ts !== undefined) {
+    const whole = JSON.stringify({ ...base, body: task.body, ts: task.ts });
+    if (Buffer.byteLength(whole) <= max) return whole;
+  }
   let json = JSON.stringify(base);
   if (Buffer.byteLength(json) <= max) return json;
   const chars = [...task.preview];

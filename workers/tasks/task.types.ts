@@ -19,6 +19,9 @@ const pushMessage = z.object({
   messageId: z.string().min(1),
   /** The message body, trimmed to PREVIEW_CHARS by the producer. */
   preview: z.string(),
+  /** The whole body and the message's time: the push carries them when they fit (absent from older routers). */
+  body: z.string().optional(),
+  ts: z.number().int().optional(),
 });
 
 const emailDigest = z.object({

@@ -148,6 +148,19 @@ t.test('a push task', async (t) => {
     t.equal(p?.trimmed, true, 'the payload says it was trimmed');
     t.ok(String(p?.preview).endsWith('…'), 'the preview ends with an ellipsis');
   });
+
+  t.test('carries the whole message when it fits the limit, else only its preview', async (t) => {
+    const { endpoint, bob, queue, runner, task } = await setup(t);
+    await store.addSubscription(bob.id, endpoint.subscribe());
+    const whole = { ...task('hello Bob', 3), body: 'hello Bob, the whole of it', ts: 1_700_000_000_000 } as TaskOf<'push.message'>;
+    await queue.publish(whole);
+    await until(() => runner.stats.processed === 1, 10_000, 'the task');
+    t.match(endpoint.received[0]?.payload, { seq: 3, id: 'msg-3', body: 'hello Bob, the whole of it', ts: 1_700_000_000_000, recipient: bob.id }, 'the decrypted payload is the whole message, for its recipient');
+    const big = JSON.parse(pushPayload({ ...whole, body: 'ü'.repeat(2500) })) as Record<string, unknown>;
+    t.equal(big.body, undefined, 'a body past the limit is left out');
+    t.equal(big.ts, undefined, 'and so is its time: the app fetches it on open');
+    t.equal(big.preview, 'hello Bob', 'the preview still shows');
+  });
 });
 
 t.test('the send-time endpoint check', async (t) => {

@@ -74,3 +74,26 @@ export async function withdrawNotification(room: string, seq: number): Promise<v
     if (data?.room === room && data.seq === seq) n.close();
   }
 }
+
+type SyncRegistration = ServiceWorkerRegistration & {
+  sync?: { register(tag: string): Promise<void> };
+  periodicSync?: { register(tag: string, options: { minInterval: number }): Promise<void> };
+};
+
+/**
+ * Asks the browser to send the outbox once a connection is back, even with the app closed
+ * (Background Sync; the service worker's `sync` event). Where there is none, the app sends it when
+ * it next connects, as before.
+ */
+export async function requestOutboxSync(): Promise<void> {
+  if (!('serviceWorker' in navigator)) return;
+  const reg = (await navigator.serviceWorker.getRegistration()) as SyncRegistration | undefined;
+  await reg?.sync?.register('outbox').catch(() => undefined);
+}
+
+/** Periodic Background Sync, where the browser grants it (an installed app): the outbox goes out about twice a day. */
+export async function requestPeriodicCatchUp(): Promise<void> {
+  if (!('serviceWorker' in navigator)) return;
+  const reg = (await navigator.serviceWorker.getRegistration()) as SyncRegistration | undefined;
+  await reg?.periodicSync?.register('catch-up', { minInterval: 12 * 3600_000 }).catch(() => undefined);
+}

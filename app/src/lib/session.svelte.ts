@@ -12,15 +12,21 @@ class Session {
   /** undefined while loading; null when signed out. */
   user = $state<User | null | undefined>(undefined);
 
+  /**
+   * The user cached on this device starts the app at once (its chats paint from IndexedDB before
+   * any request); the router then confirms who is signed in, or ends it.
+   */
   async load(): Promise<void> {
+    const cached = storage.me();
+    if (cached) this.begin(cached);
     try {
       const { user } = await api.me();
       this.begin(user);
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'network') {
-        const cached = storage.me();
-        if (cached) return this.begin(cached);
-      }
+      const ended = err instanceof ApiError && (err.status === 401 || err.status === 410);
+      // Offline or a passing server error: the cached user goes on; only a refused session ends it.
+      if (cached && !ended) return;
+      if (cached) return this.ended();
       this.user = null;
     }
   }

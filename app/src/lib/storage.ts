@@ -1,7 +1,8 @@
 /**
  * localStorage as the app uses it: JSON values that read back as a fallback when missing or
  * unreadable, and writes that never throw (the cache is an optimisation, the outbox best effort).
- * Also the signed-in user, so the app opens offline. The chat's keys are in chat/cache.ts.
+ * Only the signed-in user lives here (read synchronously, so the app paints before any request);
+ * the chat is in IndexedDB (chat/offline.db.ts), which moves an older localStorage cache over.
  */
 import type { User } from './api.ts';
 

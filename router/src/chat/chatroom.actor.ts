@@ -71,7 +71,12 @@ export type RoomMsg =
   | { type: 'change'; conn: Connection; ref?: string; req: ChangeRequest }
   /** "Delete for me". */
   | { type: 'hide'; conn: Connection; ref?: string; seq: number }
-  | { type: 'receipt'; conn: Connection; kind: 'delivered' | 'read'; seq: number }
+  /**
+   * A watermark raised by a socket (`message.ack`, `message.read`: a claim past the room's last seq
+   * is clamped, a non-member's ignored) or over HTTP by a device (`answer` given: refusals come
+   * back as errors, success as the watermark now held).
+   */
+  | { type: 'receipt'; conn: Pick<Connection, 'id' | 'user'>; kind: 'delivered' | 'read'; seq: number; answer?: (outcome: AppError | number) => void }
   | { type: 'typing'; conn: Connection; active: boolean }
   | { type: 'history'; conn: Connection; ref?: string; before?: number; after?: number; limit?: number }
   /** Sent to the actor of a new group id (made by the connection actor). */
@@ -109,6 +114,7 @@ export function spawnChatroom(parent: Ref<unknown>, roomId: string, deps: ChatDe
       onCrash: (msg, err, sup) => {
         deps.log.error({ err, room: roomId, msg: msg?.type }, 'chatroom actor crashed; resetting');
         if (msg && 'ref' in msg && msg.ref !== undefined) msg.conn.fail(toAppError(err), msg.ref);
+        if (msg?.type === 'receipt') msg.answer?.(toAppError(err));
         return sup.reset;
       },
     },
@@ -131,7 +137,8 @@ async function handle(state: RoomState, msg: RoomMsg, roomId: string, deps: Chat
   // This node's view of a group may be behind (a member added on another node): look again before refusing.
   if (room?.group && (msg.type === 'members' || !room.members.includes(msg.conn.user.id))) await refreshGroup(room, deps);
   if (!room || !room.members.includes(msg.conn.user.id)) {
-    if (msg.type !== 'receipt' && msg.type !== 'typing') {
+    if (msg.type === 'receipt') msg.answer?.(new AppError('room_not_found'));
+    else if (msg.type !== 'typing') {
       msg.conn.fail(new AppError(msg.type === 'send' && msg.to !== undefined ? 'user_not_found' : 'room_not_found'), msg.ref);
     }
     return loaded;
@@ -200,6 +207,7 @@ function groupDeps(deps: ChatDeps): GroupDeps {
 
 async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void> {
   if (msg.type === 'group') return groupRequest(room, msg, deps);
+  if (msg.type === 'receipt') return onReceipt(room, msg, deps);
   const { conn } = msg;
   switch (msg.type) {
     case 'send': {
@@ -232,8 +240,6 @@ async function act(room: LoadedRoom, msg: RoomMsg, deps: ChatDeps): Promise<void
       );
       return;
     }
-    case 'receipt':
-      return onReceipt(room, msg, deps);
     case 'typing': {
       const hideFrom = deps.privacy.hideFrom(conn.user.id);
       deps.bus.publish({ kind: 'typing', room: room.id, members: room.group ? [] : room.members, origin: conn.id, user: conn.user.id, active: msg.active, ...(hideFrom ? { hideFrom } : {}) });
@@ -381,9 +387,11 @@ async function onReceipt(room: LoadedRoom, msg: Extract<RoomMsg, { type: 'receip
   const user = msg.conn.user.id;
   // Another node may have stored newer messages; ask the store before clamping a claim down.
   if (msg.seq > room.lastSeq) room.lastSeq = Math.max(room.lastSeq, await deps.history.lastSeq(room.id));
+  // A device's claim over HTTP names a seq it holds: past the last there is nothing to hold.
+  if (msg.answer && msg.seq > room.lastSeq) return msg.answer(new AppError('message_not_found'));
   const seq = Math.min(msg.seq, room.lastSeq);
   const marks = msg.kind === 'read' ? room.read : room.delivered;
-  if (seq <= (marks[user] ?? 0)) return;
+  if (seq <= (marks[user] ?? 0)) return msg.answer?.(marks[user] ?? 0);
   marks[user] = seq;
   if (msg.kind === 'read' && seq > (room.delivered[user] ?? 0)) room.delivered[user] = seq;
   deps.watermarks.raise(room.id, user, msg.kind, seq);
@@ -391,6 +399,7 @@ async function onReceipt(room: LoadedRoom, msg: Extract<RoomMsg, { type: 'receip
   const hideFrom = deps.privacy.hideFrom(user);
   const hidden = msg.kind === 'read' && deps.privacy.get(user)?.settings.readReceipts === false;
   deps.bus.publish({ kind: 'receipt', room: room.id, members: room.group ? [] : room.members, origin: msg.conn.id, user, receipt: msg.kind, seq, ...(hideFrom ? { hideFrom } : {}), ...(hidden ? { private: true as const } : {}) });
+  msg.answer?.(seq);
 }
 
 /** Answers `history.get` with one page, oldest first, through the history reader; in a group, within what the requester may see. */

@@ -1,6 +1,6 @@
 /**
  * The /api of a router node: every feature's routes, each given only what it uses (AuthDeps,
- * PasskeyRoutesDeps, SessionDeps, UsersDeps, PushDeps, SearchRoutesDeps, AccountRoutesDeps, PrivacyRoutesDeps, AttachmentRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
+ * PasskeyRoutesDeps, SessionDeps, UsersDeps, PushDeps, ReceiptRoutesDeps, SearchRoutesDeps, AccountRoutesDeps, PrivacyRoutesDeps, AttachmentRoutesDeps; CallerDeps for the guards), and the guards their groups run. Built once, here, from
  * the node's stores and services; app.ts registers the result.
  */
 import type { IncomingMessage } from 'node:http';
@@ -19,6 +19,7 @@ import { SessionActivity } from '../auth/session.activity.ts';
 import { sessionsRoutes } from '../auth/sessions.routes.ts';
 import { SignInLimiter } from '../auth/signin.limiter.ts';
 import type { ChatroomDirectory } from '../chat/chatroom.directory.ts';
+import { receiptRoutes } from '../chat/receipts.routes.ts';
 import type { Config } from '../config.ts';
 import type { Notifications } from '../notify/notifications.ts';
 import { pushRoutes } from '../notify/push.routes.ts';
@@ -38,7 +39,7 @@ export interface ApiSources {
   log: Logger;
   stores: Pick<Stores, 'sessions' | 'relational' | 'auth' | 'accounts' | 'history' | 'attempts' | 'rateLimits' | 'notify' | 'bus' | 'search' | 'privacy' | 'blobs' | 'uploads' | 'spoolDir'>;
   notifications: Pick<Notifications, 'vapidPublicKey' | 'pushEndpoints'>;
-  /** The room actors: deleting an account leaves its groups through them. */
+  /** The room actors: deleting an account leaves its groups through them; receipts over HTTP raise their watermarks. */
   rooms: Pick<ChatroomDirectory, 'tell'>;
   /** The time deletions are stamped with, exports dated by and sessions' activity measured on. */
   clock: Clock;
@@ -97,6 +98,7 @@ export function apiRoutes({ config, log, stores, notifications, rooms, clock }: 
         withheld: stores.privacy,
         log,
       }),
+      receiptRoutes({ rooms }),
       accountRoutes({
         accounts: new AccountService({ accounts: stores.accounts, relational: stores.relational, sessions: stores.sessions, bus: stores.bus, rooms, clock, config: config.account, log }),
         exports: new ExportService({ auth: stores.auth, accounts: stores.accounts, relational: stores.relational, history: stores.history, rateLimits: stores.rateLimits, clock, config: config.account, log }),

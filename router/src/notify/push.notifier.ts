@@ -68,6 +68,8 @@ export class PushNotifier {
               seq: m.seq,
               messageId: m.id,
               preview,
+              body: m.body,
+              ts: m.ts,
             }),
           )
           .catch((err: unknown) => this.deps.log.warn({ err, room: m.room, seq: m.seq, recipient }, 'could not enqueue a push notification')),

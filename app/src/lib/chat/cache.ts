@@ -1,47 +1,50 @@
 /**
- * The chat's offline cache in localStorage, per user: the outbox (so nothing written is lost on a
- * reload) and the rooms with their latest messages (so the app opens offline). Room writes are
- * batched: at most one per WRITE_DELAY_MS, with the state as it is when the write happens.
+ * The chat's offline cache, per user, in IndexedDB (offline.db.ts): the outbox (so nothing written
+ * is lost on a reload) and the rooms with every message seen (so the app opens offline at once).
+ * Room writes are batched: at most one per WRITE_DELAY_MS, with the state as it is when the write
+ * happens, and only what changed since the last one goes to disk.
  */
-import { readStored, removeStored, writeStored } from '../storage.ts';
+import { clearUser, loadUser, saveOutbox, saveRooms } from './offline.db.ts';
+import { Written } from './offline.schema.ts';
 import type { OutboxItem } from './outbox.ts';
 import type { CachedRoom, Room } from './state.ts';
 
-/** Messages per room kept in the offline cache. */
-export const CACHED_MESSAGES = 50;
 /** How long (ms) room changes gather before one write. */
 const WRITE_DELAY_MS = 300;
 
-/** A room as the cache keeps it: without what only matters while the app runs, and only its latest messages. */
+/** A room as the cache keeps it: without what only matters while the app runs. */
 export function toCached({ typing: _t, loadingOlder: _l, ...room }: Room): CachedRoom {
-  return { ...room, messages: room.messages.slice(-CACHED_MESSAGES) };
+  return room;
 }
 
 export class ChatCache {
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private readonly outboxKey: string;
-  private readonly roomsKey: string;
-
+  private readonly written = new Written();
+  /** Writes run one after the other, so an older snapshot never lands after a newer one. */
+  private chain: Promise<void> = Promise.resolve();
+  private readonly user: number;
   private readonly rooms: () => CachedRoom[];
 
   /** `rooms` is called when a batched write happens and returns what to keep, as plain data (no proxies). */
-  constructor(userId: number, rooms: () => CachedRoom[]) {
+  constructor(user: number, rooms: () => CachedRoom[]) {
+    this.user = user;
     this.rooms = rooms;
-    this.outboxKey = `outbox:${userId}`;
-    this.roomsKey = `rooms:${userId}`;
   }
 
-  loadRooms(): CachedRoom[] {
-    return readStored<CachedRoom[]>(this.roomsKey, []);
-  }
-
-  loadOutbox(): OutboxItem[] {
-    return readStored<OutboxItem[]>(this.outboxKey, []);
+  /** The rooms and outbox stored on this device (empty when IndexedDB is unavailable). */
+  async load(): Promise<{ rooms: CachedRoom[]; outbox: OutboxItem[] }> {
+    try {
+      const held = await loadUser(this.user);
+      for (const r of held.rooms) this.written.loaded(this.user, r);
+      return held;
+    } catch {
+      return { rooms: [], outbox: [] };
+    }
   }
 
   /** Writes the outbox now: it is what a reload must not lose. */
   saveOutbox(items: OutboxItem[]): void {
-    writeStored(this.outboxKey, items);
+    this.then(() => saveOutbox(this.user, items));
   }
 
   /** Writes the rooms soon (batched). */
@@ -50,18 +53,28 @@ export class ChatCache {
     this.timer = setTimeout(() => this.flush(), WRITE_DELAY_MS);
   }
 
-  /** Does a pending room write now (the store stops, maybe to start for someone else). */
-  flush(): void {
-    if (!this.timer) return;
-    clearTimeout(this.timer);
-    this.timer = null;
-    writeStored(this.roomsKey, this.rooms());
+  /** Does a pending room write now (the store stops, maybe to start for someone else); resolves once written. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      const rooms = this.rooms();
+      this.then(() => saveRooms(this.user, rooms, this.written));
+    }
+    return this.chain;
   }
 
   /** Drops a pending write and everything cached (sign-out). */
-  clear(): void {
+  clear(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    for (const key of [this.outboxKey, this.roomsKey]) removeStored(key);
+    this.written.clear();
+    this.then(() => clearUser(this.user));
+    return this.chain;
+  }
+
+  private then(write: () => Promise<void>): void {
+    // Quota or private mode: the cache is an optimisation, the outbox best effort.
+    this.chain = this.chain.then(write).catch(() => undefined);
   }
 }

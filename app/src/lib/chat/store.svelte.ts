@@ -6,11 +6,13 @@
  */
 import { directRoomId, LIMITS, type GroupRole, type Message, type PublicUser, type Reaction, type RoomEvent, type ServerFrame } from '$protocol/frames.ts';
 import { api, type User } from '../api.ts';
-import { withdrawNotification } from '../push.ts';
+import { requestOutboxSync, requestPeriodicCatchUp, withdrawNotification } from '../push.ts';
 import { ChatSocket, type ConnectionState } from '../socket.ts';
 import { storage } from '../storage.ts';
 import { apply, OLDER_REF, type Effect } from './apply.ts';
 import { ChatCache, toCached } from './cache.ts';
+import { evictOverBudget, migrateLocalStorage, persistStorage, setSignedIn } from './offline.db.ts';
+import { mergeOutbox } from './offline.schema.ts';
 import { learn, profile } from './members.ts';
 import { previewOf } from './changes.ts';
 import { InFlight, isFinalRefusal, outboxItem, sendFrame, type OutboxItem } from './outbox.ts';
@@ -62,6 +64,8 @@ export class Chat {
   /** The room on screen (reads are sent only for it, and only while the page is visible). */
   openRoom = $state<string | null>(null);
   now = $state(Date.now());
+  /** True once this device's stored rooms and outbox are on screen (before the socket connects). */
+  loaded = $state(false);
   /** Set when the server ended the session. */
   signedOut = $state(false);
   /** Told when this user's own profile changed on another device (`user.updated`). */
@@ -83,6 +87,9 @@ export class Chat {
   private readonly olderWaiters = new Map<string, Array<() => void>>();
 
   private socket: ChatSocket | null = null;
+  /** Raised by every stop: a load that finishes after it belongs to a session that ended. */
+  private generation = 0;
+  private running = false;
   private cache: ChatCache | null = null;
   private readonly inFlight = new InFlight();
   private ticker: ReturnType<typeof setInterval> | null = null;
@@ -107,24 +114,47 @@ export class Chat {
     return this.state.presence;
   }
 
-  /** Starts for `user`: loads the offline cache and the outbox, then connects. */
+  /** Starts for `user`: loads the offline cache and the outbox, paints them, then connects. */
   start(user: User): void {
-    if (this.me?.id === user.id && this.socket) return;
+    if (this.me?.id === user.id && this.running) return;
     this.stop();
+    this.running = true;
+    // Another account's chats never mix with these (a stop without sign-out keeps them in memory).
+    if (this.me?.id !== user.id) this.state = emptyState();
     this.me = user;
     this.signedOut = false;
     storage.setMe(user);
-    // Trimmed to what the cache keeps before the copy, so loaded older pages are not copied only to be dropped.
     this.cache = new ChatCache(user.id, () => Object.values(this.state.rooms).map((r) => $state.snapshot(toCached(r))));
+    void this.open(user, this.cache, this.generation);
+  }
+
+  /**
+   * Moves an old localStorage cache over, loads this device's rooms and outbox and shows them, and
+   * only then connects: the first sync asks from what the device holds. Housekeeping (persistence,
+   * eviction) runs after, so it never delays the first paint.
+   */
+  private async open(user: User, cache: ChatCache, generation: number): Promise<void> {
+    await migrateLocalStorage().catch(() => 0);
+    const held = await cache.load();
+    if (generation !== this.generation) return;
     const rooms: Record<string, Room> = {};
-    for (const r of this.cache.loadRooms()) rooms[r.room] = fromCache(r);
+    for (const r of held.rooms) rooms[r.room] = fromCache(r);
+    // A room opened while loading (a new chat) stays.
+    for (const [id, r] of Object.entries(this.state.rooms)) rooms[id] ??= r;
     this.state.rooms = rooms;
-    this.state.outbox = this.cache.loadOutbox();
+    this.state.outbox = mergeOutbox(held.outbox, this.state.outbox);
+    this.loaded = true;
+    performance.mark('chat:cache-loaded');
+    void setSignedIn(user.id).catch(() => undefined);
+    void persistStorage();
+    void requestPeriodicCatchUp().catch(() => undefined);
+    void evictOverBudget(user.id).catch(() => 0);
     this.socket = new ChatSocket({
       frame: (f) => this.onFrame(f),
       state: (s) => {
         this.connection = s;
         this.connectionSince = Date.now();
+        if (s === 'online') performance.mark('chat:online');
         if (s !== 'online') {
           this.inFlight.clear();
           this.sends = {};
@@ -148,7 +178,10 @@ export class Chat {
   }
 
   stop(): void {
-    this.cache?.flush();
+    this.generation++;
+    this.running = false;
+    this.loaded = false;
+    void this.cache?.flush();
     this.requests.failAll();
     this.socket?.stop();
     this.socket = null;
@@ -162,7 +195,7 @@ export class Chat {
     const id = this.me?.id;
     this.stop();
     if (id) {
-      this.cache?.clear();
+      void this.cache?.clear();
       storage.setMe(null);
     }
     this.cache = null;
@@ -558,6 +591,8 @@ export class Chat {
     const kept = new Set(this.state.outbox.map((o) => o.clientMsgId));
     for (const id of Object.keys(this.sends)) if (!kept.has(id)) delete this.sends[id];
     this.cache?.saveOutbox($state.snapshot(this.state.outbox));
+    // Written offline: the service worker sends it when the connection is back, even if the app is closed by then.
+    if (this.connection !== 'online' && this.state.outbox.length > 0) void requestOutboxSync().catch(() => undefined);
   }
 }
 

