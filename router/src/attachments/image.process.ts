@@ -13,7 +13,8 @@ import { rgbaToThumbHash } from 'thumbhash';
 
 /** Image types re-encoded here, by their sniffed extension; other images are kept as plain files. */
 export const IMAGE_TYPES = {
-  jpg: { mime: 'image/jpeg', encode: (s: Sharp) => s.jpeg({ quality: 85, mozjpeg: true }) },
+  // libjpeg-turbo, not mozjpeg: on a 12 MP photo mozjpeg took 5 s here against 0.25 s, holding the upload for it.
+  jpg: { mime: 'image/jpeg', encode: (s: Sharp) => s.jpeg({ quality: 85 }) },
   png: { mime: 'image/png', encode: (s: Sharp) => s.png({ compressionLevel: 9 }) },
   webp: { mime: 'image/webp', encode: (s: Sharp) => s.webp({ quality: 85 }) },
   gif: { mime: 'image/gif', encode: (s: Sharp) => s.gif() },
