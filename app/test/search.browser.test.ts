@@ -106,8 +106,14 @@ async function shownAndHighlighted(p: Person, seq: number): Promise<void> {
   );
 }
 
-/** Reloads the app: the device then holds only the latest 50 messages of each room (its cache). */
+/** Opens the app as a device that held nothing: it then holds only the newest 50 messages of each room. */
 async function freshDevice(p: Person, path: string): Promise<void> {
+  // A device that kept nothing (the app keeps every message it saw, in IndexedDB): its first sync
+  // brings the newest page only. The session cookie stays, so it is still signed in.
+  await p.page.goto('about:blank');
+  const cdp = await p.context.newCDPSession(p.page);
+  await cdp.send('Storage.clearDataForOrigin', { origin: p.origin, storageTypes: 'indexeddb,local_storage' });
+  await cdp.detach();
   await p.page.goto(`${p.origin}${path}`);
   await p.page.locator('[data-testid=connection][data-state=online]').waitFor(WAIT);
 }
