@@ -1,9 +1,11 @@
 import t from 'tap';
-import { attachmentsPreview } from '../src/notify/push.notifier.ts';
+import { attachmentsPreview as preview } from '../../protocol/attachments.ts';
 import { PREVIEW_CHARS } from '../../workers/tasks/task.types.ts';
 
 const photo = { id: 'p', name: 'IMG_1.jpg', type: 'image/jpeg', size: 10, width: 4, height: 3 };
 const pdf = { id: 'f', name: 'report.pdf', type: 'application/pdf', size: 10 };
+/** As the push notifier calls it: file names clipped like bodies. */
+const attachmentsPreview = (a: Parameters<typeof preview>[0]) => preview(a, PREVIEW_CHARS);
 
 t.test('a notification names attachments instead of the body', async (t) => {
   t.equal(attachmentsPreview([photo]), 'Photo', 'one photo');

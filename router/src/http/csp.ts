@@ -3,6 +3,7 @@
  * inline bootstrap scripts of the built index.html (SvelteKit's SPA start-up), no plugins, no
  * framing, connections only to our origin (HTTP and WebSocket). Inline style attributes are
  * allowed (Svelte's style: directives); user content is never HTML, so they carry no user input.
+ * Images may be `blob:` URLs: the composer previews a picture from the file itself before it is sent.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ export function contentSecurityPolicy(staticDir: string): string {
     "default-src 'self'",
     `script-src 'self' ${hashes.join(' ')}`.trim(),
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: https:",
+    "img-src 'self' data: blob: https:",
     "connect-src 'self'",
     "worker-src 'self'",
     "manifest-src 'self'",

@@ -4,7 +4,8 @@
  * run after the sender's ack, off the chatroom actor's path; a failure is logged, never thrown.
  */
 import type { PresenceStore } from '../../../db/presence.port.ts';
-import type { Attachment, Message, PublicUser } from '../../../protocol/frames.ts';
+import { attachmentsPreview } from '../../../protocol/attachments.ts';
+import type { Message, PublicUser } from '../../../protocol/frames.ts';
 import { clipText } from '../../../protocol/text.ts';
 import type { TaskQueue } from '../../../workers/tasks/queue.port.ts';
 import { newTask, PREVIEW_CHARS } from '../../../workers/tasks/task.types.ts';
@@ -53,7 +54,7 @@ export class PushNotifier {
       this.deps.log.warn({ err, room: m.room, seq: m.seq }, 'could not enqueue push notifications: presence is unavailable');
       return;
     }
-    const preview = m.attachments?.length ? attachmentsPreview(m.attachments) : m.body.length > PREVIEW_CHARS ? `${clipText(m.body, PREVIEW_CHARS)}…` : m.body;
+    const preview = m.attachments?.length ? attachmentsPreview(m.attachments, PREVIEW_CHARS) : m.body.length > PREVIEW_CHARS ? `${clipText(m.body, PREVIEW_CHARS)}…` : m.body;
     const offline = absent.filter((recipient) => !presence.get(recipient)?.online);
     await Promise.all(
       offline.map((recipient) =>
@@ -76,17 +77,4 @@ export class PushNotifier {
       ),
     );
   }
-}
-
-/**
- * What a notification says of a message with attachments, instead of its body (a caption may say
- * more than the sender meant for a lock screen): "Photo", "3 photos", "File: name.pdf",
- * "File: name.pdf and 2 more".
- */
-export function attachmentsPreview(attachments: readonly Attachment[]): string {
-  const images = attachments.filter((a) => a.type.startsWith('image/') && a.width !== undefined);
-  if (images.length === attachments.length) return images.length === 1 ? 'Photo' : `${images.length} photos`;
-  const file = attachments.find((a) => !images.includes(a))!;
-  const name = file.name.length > PREVIEW_CHARS ? `${clipText(file.name, PREVIEW_CHARS)}…` : file.name;
-  return attachments.length === 1 ? `File: ${name}` : `File: ${name} and ${attachments.length - 1} more`;
 }

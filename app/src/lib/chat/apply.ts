@@ -55,6 +55,7 @@ export function apply(state: ChatState, frame: ServerFrame, ctx: ApplyContext): 
       // The sending socket gets no message.new of its own message: build what the others get.
       if (item.forward) message.forwarded = item.forward.from;
       if (item.replyTo) message.replyTo = quote(state.rooms[frame.room]?.messages ?? [], item.replyTo);
+      if (item.attachments?.length) message.attachments = item.attachments;
       merge(state, frame.room, [message], ctx, effects);
       break;
     }

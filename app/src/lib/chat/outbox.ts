@@ -3,7 +3,7 @@
  * (the cache keeps them) and go out again with the same clientMsgId until a `message.sent` or the
  * message itself comes back, so the server stores each exactly once. Time comes in as a parameter.
  */
-import { LIMITS, type ClientFrame, type Message, type ReplyPreview } from '../../../../protocol/frames.ts';
+import { LIMITS, type Attachment, type ClientFrame, type Message, type ReplyPreview } from '../../../../protocol/frames.ts';
 import type { ErrorCode } from '../../../../protocol/errors.ts';
 import { textProblem } from '../../../../protocol/text.ts';
 
@@ -21,6 +21,11 @@ export interface OutboxItem {
   replyTo?: ReplyPreview;
   /** A forward (sent as `message.forward`): the message copied and who wrote it. */
   forward?: Forward;
+  /**
+   * Photos and files already uploaded (`POST /api/uploads`), sent by id; `body` is then an optional
+   * caption. Kept whole so the waiting bubble shows them as they will look.
+   */
+  attachments?: Attachment[];
 }
 
 /** What a forward copies: the message (`room`, `seq`) and the marker the copy shows. */
@@ -61,12 +66,16 @@ export function outboxItem(
   body: string,
   clientMsgId: string,
   now: number,
-  extra: Pick<OutboxItem, 'replyTo' | 'forward'> = {},
+  extra: Pick<OutboxItem, 'replyTo' | 'forward' | 'attachments'> = {},
 ): OutboxItem | null {
-  if (textProblem(body, 'body') !== null || body.length > LIMITS.maxBodyLength) return null;
+  const files = extra.attachments?.length ? [...extra.attachments] : undefined;
+  // With attachments the caption may be empty; a message with none needs a body.
+  const captionOnly = files !== undefined && body === '';
+  if ((!captionOnly && textProblem(body, 'body') !== null) || body.length > LIMITS.maxBodyLength || (files && files.length > LIMITS.attachmentsMax)) return null;
   const item: OutboxItem = to === undefined ? { clientMsgId, room, body, createdAt: now } : { clientMsgId, room, to, body, createdAt: now };
   if (extra.forward) item.forward = extra.forward;
   else if (extra.replyTo) item.replyTo = extra.replyTo;
+  if (files && !extra.forward) item.attachments = files;
   return item;
 }
 
@@ -78,7 +87,8 @@ export function sendFrame(item: OutboxItem): Extract<ClientFrame, { type: 'messa
   const where = item.to === undefined ? { room: item.room } : { to: item.to };
   if (item.forward) return { type: 'message.forward', clientMsgId: item.clientMsgId, from: { room: item.forward.room, seq: item.forward.seq }, ...where };
   const frame = { type: 'message.send', clientMsgId: item.clientMsgId, body: item.body, ...where } as const;
-  return item.replyTo ? { ...frame, replyTo: item.replyTo.seq } : frame;
+  const withFiles = item.attachments?.length ? { ...frame, attachments: item.attachments.map((a) => a.id) } : frame;
+  return item.replyTo ? { ...withFiles, replyTo: item.replyTo.seq } : withFiles;
 }
 
 /**

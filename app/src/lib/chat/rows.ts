@@ -3,6 +3,8 @@
  * (name, last line and who wrote it, time, unread, waiting sends, typing, presence). Read by the chat
  * list and the quick switcher; reactive where it is called from (a `$derived`, a template).
  */
+import { attachmentsPreview } from '$protocol/attachments.ts';
+import type { Attachment } from '$protocol/frames.ts';
 import { chat } from './store.svelte.ts';
 import type { Room } from './state.ts';
 import { DELETED_TEXT, isGroupEvent } from './view.ts';
@@ -42,7 +44,7 @@ export function chatRows(): ChatRow[] {
         name: chat.title(room),
         deleted: chat.withDeleted(room),
         handle: other?.handle ?? '',
-        text: event ?? lastPending?.body ?? (last?.deleted ? DELETED_TEXT : last?.body) ?? '',
+        text: event ?? (lastPending ? line(lastPending) : last?.deleted ? DELETED_TEXT : last ? line(last) : ''),
         // Who wrote the last message: "You: " in every room, the sender's first name in a group.
         by: event ? '' : mine ? 'You' : group && last ? chat.nameIn(room, last.sender).split(/\s+/)[0]! : '',
         ts: lastPending?.createdAt ?? last?.ts ?? 0,
@@ -54,6 +56,14 @@ export function chatRows(): ChatRow[] {
     })
     .filter((r) => r.ts > 0)
     .sort((a, b) => b.ts - a.ts);
+}
+
+/** The longest file name a row shows before it is clipped. */
+const ROW_NAME_CHARS = 60;
+
+/** A message's line in its row: the body (a caption too), or "Photo" / "File: name" when it has none. */
+function line(m: { body: string; attachments?: Attachment[] }): string {
+  return !m.body && m.attachments?.length ? attachmentsPreview(m.attachments, ROW_NAME_CHARS) : m.body;
 }
 
 /**

@@ -4,7 +4,7 @@
  * file only runs what it asks for. After every (re)connect it resyncs, flushes the outbox in order
  * with the same clientMsgIds, and acks and reads what arrives.
  */
-import { directRoomId, LIMITS, type GroupRole, type Message, type PublicUser, type Reaction, type RoomEvent, type ServerFrame } from '$protocol/frames.ts';
+import { directRoomId, LIMITS, type Attachment, type GroupRole, type Message, type PublicUser, type Reaction, type RoomEvent, type ServerFrame } from '$protocol/frames.ts';
 import { api, type User } from '../api.ts';
 import { requestOutboxSync, requestPeriodicCatchUp, withdrawNotification } from '../push.ts';
 import { ChatSocket, type ConnectionState } from '../socket.ts';
@@ -303,11 +303,14 @@ export class Chat {
 
   /**
    * Queues a message in the outbox (kept across reloads) and sends it when the socket is up; with
-   * `replyTo`, as a reply to that message of the same room.
+   * `replyTo`, as a reply to that message of the same room; with `attachments` (uploaded already), a
+   * message carrying them, `body` its optional caption. False when it cannot be queued.
    */
-  send(roomId: string, body: string, replyTo?: Message): void {
+  send(roomId: string, body: string, replyTo?: Message, attachments?: Attachment[]): boolean {
     const quote = replyTo ? { seq: replyTo.seq, sender: replyTo.sender, preview: previewOf(replyTo.body) } : undefined;
-    if (this.queue(roomId, (to, id) => outboxItem(roomId, to, body, id, Date.now(), quote ? { replyTo: quote } : {}))) this.typing(roomId, false);
+    const queued = this.queue(roomId, (to, id) => outboxItem(roomId, to, body, id, Date.now(), { ...(quote ? { replyTo: quote } : {}), ...(attachments ? { attachments } : {}) }));
+    if (queued) this.typing(roomId, false);
+    return queued;
   }
 
   /**
