@@ -11,7 +11,7 @@ import { HandleTakenError } from './store.errors.ts';
 import { DEFAULT_HANDLE_HOLD, releaseExpiredHandle, type HandleHold } from './handle.hold.ts';
 
 /** A deleted account keeps its id and nothing else: clients show it as "Deleted account". */
-const toUser = (u: UserModel): UserRecord => (u.deleted_at ? { id: u.id, handle: '', displayName: '', deleted: true } : { id: u.id, handle: u.handle ?? '', displayName: u.display_name });
+const toUser = (u: UserModel): UserRecord => (u.deleted_at ? { id: u.id, handle: '', displayName: '', deleted: true } : { id: u.id, handle: u.handle ?? '', displayName: u.display_name, ...(u.avatar_url ? { avatarUrl: u.avatar_url } : {}) });
 
 const MEMBERSHIP_COLUMNS = ['user_id', 'role', 'joined_seq', 'left_seq', 'muted', 'delivered_seq', 'read_seq'] as const;
 

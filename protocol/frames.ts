@@ -129,6 +129,8 @@ export interface PublicUser {
   id: number;
   handle: string;
   displayName: string;
+  /** The profile photo's URL (`/api/avatars/<id>`, docs/http-api.md "Avatars"); absent or null when there is none. */
+  avatarUrl?: string | null;
   /**
    * Set when the account was deleted: `handle` and `displayName` are then empty, and clients show
    * "Deleted account" with a neutral avatar (docs/http-api.md, "Deleting the account").

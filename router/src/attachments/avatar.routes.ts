@@ -1,0 +1,60 @@
+/**
+ * `PUT`/`DELETE /api/me/avatar` and `GET /api/avatars/:id` (docs/http-api.md, "Avatars"): parse,
+ * delegate to the avatar service, and serve the square WebP under the same headers as attachments.
+ * Avatars are public within the app: any signed-in user may fetch any of them.
+ */
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../../../db/blob.port.ts';
+import type { Logger } from '../../../kit/logger.ts';
+import { AppError } from '../../../protocol/app-error.ts';
+import type { UserResponse } from '../../../protocol/http.ts';
+import type { RouteModule } from '../http/route.ts';
+import { sendJson } from '../http/json.ts';
+import { STORED_BYTES_HEADERS } from './attachments.routes.ts';
+import { avatarKey, isAvatarId, type AvatarService } from './avatar.service.ts';
+
+export interface AvatarRoutesDeps {
+  avatars: Pick<AvatarService, 'set' | 'remove'>;
+  blobs: Pick<BlobStore, 'get'>;
+  log: Pick<Logger, 'debug'>;
+}
+
+export function avatarRoutes({ avatars, blobs, log }: AvatarRoutesDeps): RouteModule {
+  return ({ signedIn }) => {
+    signedIn.put('/api/me/avatar', async (req, res) => {
+      const length = req.headers['content-length'];
+      try {
+        const user = await avatars.set(req.caller.user.id, req, length === undefined ? undefined : Number(length));
+        sendJson(res, 200, { user } satisfies UserResponse);
+      } catch (err) {
+        // The rest of a refused body is not read: the connection closes after the answer.
+        if (!req.complete) res.setHeader('Connection', 'close');
+        throw err;
+      }
+    });
+
+    signedIn.delete('/api/me/avatar', async (req, res) => {
+      sendJson(res, 200, { user: await avatars.remove(req.caller.user.id) } satisfies UserResponse);
+    });
+
+    signedIn.get('/api/avatars/:id', async (req, res) => {
+      const id = req.params.id ?? '';
+      if (!isAvatarId(id)) throw new AppError('not_found');
+      const etag = `"${id}"`;
+      const headers = {
+        'Content-Type': 'image/webp',
+        ...STORED_BYTES_HEADERS,
+        ETag: etag,
+      };
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, headers);
+        res.end();
+        return;
+      }
+      const blob = await blobs.get(avatarKey(id));
+      if (!blob) throw new AppError('not_found');
+      res.writeHead(200, { ...headers, 'Content-Length': String(blob.size) });
+      await pipeline(blob.body, res).catch((err: unknown) => log.debug({ err }, 'avatar download ended early'));
+    });
+  };
+}
