@@ -156,6 +156,8 @@ export interface RoomSummary {
   kind?: RoomKind;
   /** Groups only: the current name. */
   name?: string;
+  /** Groups only: the group's photo (`/api/avatars/<id>`, docs/http-api.md "Avatars"); absent when it has none. */
+  avatarUrl?: string;
   /** The current members (a room the user left: empty). */
   members: MemberPresence[];
   /** The last seq the user may see: the room's last seq, or the seq of their leaving. */

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import sharp from 'sharp';
 import t from 'tap';
+import { done } from '../../test/support/group.requests.ts';
 import { call } from '../../test/support/http.client.ts';
 import { startNode, TEST_ORIGIN, type Harness, type TestUser } from '../../test/support/router.harness.ts';
 
@@ -82,5 +83,36 @@ t.test('avatars on the embedded default', async (t) => {
     t.equal((await call(h.httpUrl, set)).status, 401, 'signed out: 401 for fetching');
     t.equal((await raw(h, 'GET', '/api/avatars/..%2F..%2Fetc', ann)).status, 404, 'an id not ours: 404');
     t.equal((await readdir(h.stores.spoolDir).catch(() => [])).length, 0, 'no temporary file left');
+  });
+
+  t.test("a group's photo: its owner and admins set and remove it, members read it at sync", async (t) => {
+    const [own, mem, out] = await Promise.all([h.user(), h.user(), h.user()]);
+    const [o, m] = await Promise.all([own.connect(), mem.connect()]);
+    const { room } = await done(o, { type: 'group.create', name: 'Photos', members: [mem.id] });
+    const path = `/api/groups/${room}/avatar`;
+
+    const refused = await raw(h, 'PUT', path, mem, await photo(50, 50));
+    t.equal(refused.status, 403, 'a plain member may not');
+    t.equal(json(refused).error.code, 'not_admin', 'with not_admin, the rule of renaming');
+    t.equal(json(await raw(h, 'PUT', path, out, await photo(50, 50))).error.code, 'room_not_found', 'someone outside: room_not_found');
+    t.equal((await raw(h, 'PUT', path, null, await photo(50, 50))).status, 401, 'signed out: 401');
+    t.equal(json(await raw(h, 'PUT', path, own, Buffer.from('just words'))).error.code, 'not_an_image', 'not an image: not_an_image');
+
+    const set = await raw(h, 'PUT', path, own, await photo(640, 480));
+    t.equal(set.status, 200, 'the owner sets it');
+    const first: string = json(set).avatarUrl;
+    t.match(first, /^\/api\/avatars\/[0-9a-f-]{36}$/, 'its URL');
+    m.send({ type: 'sync', rooms: [], ref: 'g1' });
+    const sync = await m.next('sync.done', (f) => f.ref === 'g1');
+    t.equal(sync.rooms.find((r) => r.room === room)?.avatarUrl, first, "the group's summary carries it");
+    t.equal((await raw(h, 'GET', first, out)).status, 200, 'any signed-in user fetches it');
+
+    const second: string = json(await raw(h, 'PUT', path, own, await photo(100, 100))).avatarUrl;
+    t.not(second, first, 'replaced under a new URL');
+    t.equal(await blobs.size(`v/${idOf(first)}`), null, 'the old blob is deleted');
+    const removed = await raw(h, 'DELETE', path, own);
+    t.same(json(removed), { room, avatarUrl: null }, 'removed');
+    t.equal(await blobs.size(`v/${idOf(second)}`), null, 'its blob is deleted');
+    t.equal(json(await raw(h, 'DELETE', path, mem)).error.code, 'not_admin', 'a member may not remove it either');
   });
 });

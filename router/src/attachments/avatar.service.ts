@@ -1,5 +1,5 @@
 /**
- * Avatars of users (docs/http-api.md, "Avatars"): the body spooled like an upload, sniffed from its
+ * Avatars of users and groups (docs/http-api.md, "Avatars"): the body spooled like an upload, sniffed from its
  * bytes and refused unless it is an image, cut to a square WebP with no metadata, stored in the blob
  * store under a new key, and named on the profile as `/api/avatars/<id>`. A new avatar's blob is
  * never the old one's (so a download may be cached as immutable); the replaced blob is deleted.
@@ -10,8 +10,10 @@ import { Readable } from 'node:stream';
 import { fileTypeFromFile } from 'file-type';
 import type { AuthStore, UserProfile } from '../../../db/auth.port.ts';
 import type { BlobStore } from '../../../db/blob.port.ts';
+import type { RelationalStore } from '../../../db/relational.port.ts';
 import type { Logger } from '../../../kit/logger.ts';
 import { AppError } from '../../../protocol/app-error.ts';
+import { manages } from '../chat/group.rules.ts';
 import type { ProfileService } from '../users/profile.service.ts';
 import type { AttachmentsConfig } from './attachments.config.ts';
 import { ImageError, isImageExt, squareAvatar } from './image.process.ts';
@@ -36,6 +38,7 @@ export interface AvatarDeps {
   blobs: Pick<BlobStore, 'put' | 'delete'>;
   auth: Pick<AuthStore, 'profile'>;
   profiles: Pick<ProfileService, 'update'>;
+  relational: Pick<RelationalStore, 'getRoom' | 'setRoomAvatar'>;
   spoolDir: string;
   config: Pick<AttachmentsConfig, 'maxBytes' | 'imageMaxPixels'>;
   log: Pick<Logger, 'warn'>;
@@ -73,6 +76,26 @@ export class AvatarService {
     if (!user) throw new AppError('unauthenticated');
     await this.#drop(avatarIdOf(before.avatarUrl));
     return user;
+  }
+
+  /**
+   * Makes the image in `body` (or, with null, nothing) the photo of group `room`; its new URL. Only
+   * its owner and admins may, the rule that guards renaming; checked before a byte of the body is read.
+   * Members read it in the group's summary at their next sync.
+   */
+  async setGroup(userId: number, room: string, body: Readable | null, length?: number): Promise<string | null> {
+    const group = await this.#deps.relational.getRoom(room);
+    if (!group || !group.members.includes(userId)) throw new AppError('room_not_found');
+    if (group.kind !== 'group') throw new AppError('wrong_room_kind');
+    if (!manages(group.roles?.[userId])) throw new AppError('not_admin');
+    const id = body ? await this.#store(body, length) : null;
+    const url = id === null ? null : PREFIX + id;
+    const before = await this.#deps.relational.setRoomAvatar(room, url).catch(async (err: unknown) => {
+      await this.#drop(id);
+      throw err;
+    });
+    await this.#drop(avatarIdOf(before));
+    return url;
   }
 
   /** Spools, checks and squares the image, and stores it under a new id. */

@@ -102,7 +102,7 @@ export function apiRoutes({ config, log, stores, notifications, rooms, clock }: 
         log,
       }),
       avatarRoutes({
-        avatars: new AvatarService({ blobs: stores.blobs, auth: stores.auth, profiles, spoolDir: stores.spoolDir, config: config.attachments, log }),
+        avatars: new AvatarService({ blobs: stores.blobs, auth: stores.auth, profiles, relational: stores.relational, spoolDir: stores.spoolDir, config: config.attachments, log }),
         blobs: stores.blobs,
         log,
       }),
