@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import t from 'tap';
 import { done } from '../../test/support/group.requests.ts';
 import { call } from '../../test/support/http.client.ts';
-import { startNode, TEST_ORIGIN, type Harness, type TestUser } from '../../test/support/router.harness.ts';
+import { modes, startNode, TEST_ORIGIN, type Harness, type TestUser } from '../../test/support/router.harness.ts';
 
 interface Raw {
   status: number;
@@ -25,8 +25,8 @@ const photo = (w: number, h: number) =>
     .toBuffer();
 const idOf = (url: string) => url.slice('/api/avatars/'.length);
 
-t.test('avatars on the embedded default', async (t) => {
-  const h = await startNode(t, {});
+for (const mode of modes(t, 'avatars')) t.test(`avatars on the ${mode.name}`, async (t) => {
+  const h = await startNode(t, await mode.env(t));
   const [ann, ben] = await Promise.all([h.user(), h.user()]);
   const blobs = h.stores.blobs;
 
