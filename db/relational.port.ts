@@ -16,6 +16,8 @@ export interface RoomRecord {
   roles?: Record<string, GroupRole>;
   joined?: Record<string, number>;
   membersSeq?: number;
+  /** Groups only: the group's photo, `/api/avatars/<id>`; absent when it has none. */
+  avatarUrl?: string;
 }
 
 /** One user's own membership of a room: since when they see it, until when (null while a member), mute. */
@@ -71,6 +73,8 @@ export interface RelationalStore {
   applyGroupEvents(events: readonly Message[]): Promise<void>;
   /** How many groups each user is a current member of. */
   countGroupsOf(userIds: readonly number[]): Promise<Map<number, number>>;
+  /** Sets or removes a group's photo; the one it replaced (null for none), or null when there is no such group. */
+  setRoomAvatar(room: string, avatarUrl: string | null): Promise<string | null>;
   /** Mutes or unmutes a room's notifications for a current member; false when they are not one. */
   setMuted(room: string, userId: number, muted: boolean): Promise<boolean>;
   /** Hides a message on the user's own devices ("delete for me"); hiding it again changes nothing. */

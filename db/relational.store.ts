@@ -11,7 +11,7 @@ import { HandleTakenError } from './store.errors.ts';
 import { DEFAULT_HANDLE_HOLD, releaseExpiredHandle, type HandleHold } from './handle.hold.ts';
 
 /** A deleted account keeps its id and nothing else: clients show it as "Deleted account". */
-const toUser = (u: UserModel): UserRecord => (u.deleted_at ? { id: u.id, handle: '', displayName: '', deleted: true } : { id: u.id, handle: u.handle ?? '', displayName: u.display_name });
+const toUser = (u: UserModel): UserRecord => (u.deleted_at ? { id: u.id, handle: '', displayName: '', deleted: true } : { id: u.id, handle: u.handle ?? '', displayName: u.display_name, ...(u.avatar_url ? { avatarUrl: u.avatar_url } : {}) });
 
 const MEMBERSHIP_COLUMNS = ['user_id', 'role', 'joined_seq', 'left_seq', 'muted', 'delivered_seq', 'read_seq'] as const;
 
@@ -30,11 +30,12 @@ interface ChatroomRow {
   kind: RoomKind;
   name: string | null;
   members_seq: number | string;
+  avatar_url: string | null;
 }
 
 function toRoom(c: ChatroomRow): RoomRecord & Watermarks {
   const room: RoomRecord & Watermarks = { id: c.id, kind: c.kind, members: [], delivered: {}, read: {} };
-  if (c.kind === 'group') Object.assign(room, { name: c.name ?? '', roles: {}, joined: {}, membersSeq: Number(c.members_seq) });
+  if (c.kind === 'group') Object.assign(room, { name: c.name ?? '', roles: {}, joined: {}, membersSeq: Number(c.members_seq), ...(c.avatar_url ? { avatarUrl: c.avatar_url } : {}) });
   return room;
 }
 
@@ -115,7 +116,7 @@ export class KnexRelationalStore implements RelationalStore {
   }
 
   async getRoom(id: string): Promise<(RoomRecord & Watermarks) | null> {
-    const room: ChatroomRow | undefined = await this.db('chatrooms').first('id', 'kind', 'name', 'members_seq').where('id', id);
+    const room: ChatroomRow | undefined = await this.db('chatrooms').first('id', 'kind', 'name', 'members_seq', 'avatar_url').where('id', id);
     if (!room) return null;
     const rows: MembershipRow[] = await this.db('memberships').select(MEMBERSHIP_COLUMNS).where('room_id', id).whereNull('left_seq').orderBy('user_id');
     const record = toRoom(room);
@@ -130,7 +131,7 @@ export class KnexRelationalStore implements RelationalStore {
       .join('chatrooms as c', 'c.id', 'm.room_id')
       .whereIn('m.room_id', mine)
       .andWhere((q) => q.whereNull('m.left_seq').orWhere('m.user_id', userId))
-      .select([...MEMBERSHIP_COLUMNS.map((c) => `m.${c}`), 'm.room_id', 'c.id', 'c.kind', 'c.name', 'c.members_seq'])
+      .select([...MEMBERSHIP_COLUMNS.map((c) => `m.${c}`), 'm.room_id', 'c.id', 'c.kind', 'c.name', 'c.members_seq', 'c.avatar_url'])
       .orderBy(['m.room_id', 'm.user_id']);
     const rooms = new Map<string, RoomRecord & Watermarks & { own: OwnMembership }>();
     for (const row of rows) {
@@ -194,6 +195,15 @@ export class KnexRelationalStore implements RelationalStore {
       .count({ n: '*' });
     for (const r of rows) counts.set(r.user_id, Number(r.n));
     return counts;
+  }
+
+  async setRoomAvatar(room: string, avatarUrl: string | null): Promise<string | null> {
+    return this.db.transaction(async (trx) => {
+      const before = await trx('chatrooms').forUpdate().first('avatar_url').where({ id: room, kind: 'group' });
+      if (!before) return null;
+      await trx('chatrooms').where('id', room).update({ avatar_url: avatarUrl });
+      return (before.avatar_url as string | null) ?? null;
+    });
   }
 
   async setMuted(room: string, userId: number, muted: boolean): Promise<boolean> {

@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   upload_quota_exceeded: { status: 409, text: 'your uploads would hold more than your quota' },
   too_many_uploads: { status: 429, text: 'too many uploads of yours are under way at once' },
   image_too_large: { status: 422, text: 'the image has more pixels than the limit' },
+  not_an_image: { status: 415, text: 'an avatar must be an image: JPEG, PNG, WebP, GIF or AVIF' },
   image_unreadable: { status: 422, text: 'the image cannot be decoded' },
   attachment_not_found: { status: 404, text: 'no upload of yours with that id that another message does not already carry' },
   account_deleted: { status: 410, text: 'this account was deleted' },

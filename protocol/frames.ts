@@ -129,6 +129,8 @@ export interface PublicUser {
   id: number;
   handle: string;
   displayName: string;
+  /** The profile photo's URL (`/api/avatars/<id>`, docs/http-api.md "Avatars"); absent or null when there is none. */
+  avatarUrl?: string | null;
   /**
    * Set when the account was deleted: `handle` and `displayName` are then empty, and clients show
    * "Deleted account" with a neutral avatar (docs/http-api.md, "Deleting the account").
@@ -154,6 +156,8 @@ export interface RoomSummary {
   kind?: RoomKind;
   /** Groups only: the current name. */
   name?: string;
+  /** Groups only: the group's photo (`/api/avatars/<id>`, docs/http-api.md "Avatars"); absent when it has none. */
+  avatarUrl?: string;
   /** The current members (a room the user left: empty). */
   members: MemberPresence[];
   /** The last seq the user may see: the room's last seq, or the seq of their leaving. */

@@ -34,6 +34,12 @@ export interface MeResponse {
 /** `PATCH /api/me`. */
 export type ProfilePatchRequest = z.input<typeof profilePatchBody>;
 /** `PATCH /api/me`, passkey sign-up and sign-in verify, `GET /api/users?handle=`, `GET /api/users/:id`. */
+/** `PUT`/`DELETE /api/groups/:room/avatar`: the group's photo as it now is. */
+export interface GroupAvatarResponse {
+  room: string;
+  avatarUrl: string | null;
+}
+
 export interface UserResponse {
   user: UserProfileJson;
 }

@@ -288,6 +288,15 @@ t.test('user.updated', async (t) => {
     t.same(kinds(effects), ['save'], 'the cache is written');
   });
 
+  t.test('a new photo shows, and a removed one goes, wherever the user is shown', async (t) => {
+    const state = withRoom(1);
+    const photo = '/api/avatars/0190a0a0-0000-7000-8000-000000000001';
+    apply(state, { type: 'user.updated', user: { id: BOB, handle: 'bob', displayName: 'Bob', avatarUrl: photo } }, ctx);
+    t.equal(state.rooms[ROOM]!.members.find((m) => m.id === BOB)?.avatarUrl, photo, 'the photo is taken');
+    apply(state, { type: 'user.updated', user: { id: BOB, handle: 'bob', displayName: 'Bob' } }, ctx);
+    t.notOk('avatarUrl' in state.rooms[ROOM]!.members.find((m) => m.id === BOB)!, 'a profile without one removes the old photo');
+  });
+
   t.test('a former member\'s name as a sender changes too; a stranger changes nothing', async (t) => {
     const state = emptyState();
     state.rooms['g-2'] = { ...emptyRoom('g-2'), kind: 'group', people: { 7: { id: 7, handle: 'gone', displayName: 'Gone' } } };

@@ -14,6 +14,7 @@ import * as m008 from './008_search.ts';
 import * as m009 from './009_privacy.ts';
 import * as m010 from './010_account_deletion.ts';
 import * as m011 from './011_attachments.ts';
+import * as m012 from './012_group_avatars.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -32,6 +33,7 @@ const all: Record<string, Migration> = {
   '009_privacy': m009,
   '010_account_deletion': m010,
   '011_attachments': m011,
+  '012_group_avatars': m012,
 };
 
 export const migrations: Knex.MigrationSource<string> = {

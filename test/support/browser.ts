@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, BrowserType, Page } from 'playwright-core';
 import type { Test } from 'tap';
+import { startNode, type Harness } from './router.harness.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -207,4 +208,11 @@ export async function markPaintedWhenShown(page: Page, body: string): Promise<vo
     });
     observer.observe(document, { childList: true, subtree: true });
   }`);
+}
+
+/** A router on the embedded default, on a free port, serving the built app from `staticDir`; its origin. */
+export async function appServer(t: Test, staticDir: string): Promise<{ origin: string; h: Harness }> {
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  return { origin, h: await startNode(t, { PORT: String(port), PUBLIC_ORIGIN: origin, STATIC_DIR: staticDir }) };
 }

@@ -37,6 +37,7 @@ import type {
   SignupOptionsRequest,
   UserProfileJson,
   UserResponse,
+  GroupAvatarResponse,
   VapidKeyResponse,
 } from '$protocol/http.ts';
 import { sentenceFor } from './errors.ts';
@@ -66,8 +67,9 @@ async function call<T>(method: string, path: string, body?: unknown, signal?: Ab
     res = await fetch(path, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      // A file goes as its raw bytes (the router sniffs the type); anything else as JSON.
+      headers: body === undefined ? {} : body instanceof Blob ? { 'content-type': body.type || 'application/octet-stream' } : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : body instanceof Blob ? body : JSON.stringify(body),
       signal,
     });
   } catch (e) {
@@ -87,6 +89,11 @@ async function call<T>(method: string, path: string, body?: unknown, signal?: Ab
 export const api = {
   me: () => call<MeResponse>('GET', '/api/me'),
   updateMe: (patch: ProfilePatchRequest) => call<UserResponse>('PATCH', '/api/me', patch),
+  /** Makes `photo` the user's avatar (null removes it): docs/http-api.md, "Avatars". */
+  setMyAvatar: (photo: Blob | null) => (photo ? call<UserResponse>('PUT', '/api/me/avatar', photo) : call<UserResponse>('DELETE', '/api/me/avatar')),
+  /** The same for a group the user is an owner or admin of. */
+  setGroupAvatar: (room: string, photo: Blob | null) =>
+    call<GroupAvatarResponse>(photo ? 'PUT' : 'DELETE', `/api/groups/${encodeURIComponent(room)}/avatar`, photo ?? undefined),
   providers: () => call<ProvidersResponse>('GET', '/api/auth/providers'),
   async signUp(handle: string, displayName: string): Promise<User> {
     const optionsJSON = await call<CreationOptionsResponse>('POST', '/api/passkeys/signup/options', { handle, displayName } satisfies SignupOptionsRequest);

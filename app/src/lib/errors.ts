@@ -65,6 +65,7 @@ export const SENTENCES: Record<ErrorCode, string> = {
   upload_quota_exceeded: 'You have used all the space for your files.',
   too_many_uploads: 'Too many files are uploading at once. Wait for one to finish.',
   image_too_large: 'That picture is too large.',
+  not_an_image: 'A profile photo must be a picture (JPEG, PNG, WebP, GIF or AVIF).',
   image_unreadable: 'That picture is damaged and cannot be sent.',
   attachment_not_found: 'A file of that message is gone. Attach it again.',
   account_deleted: 'This account was deleted. Sign in with another account or make a new one.',

@@ -22,6 +22,15 @@ export interface AttachmentRoutesDeps extends AccessDeps {
   log: Logger;
 }
 
+/** Headers of every download of stored bytes (attachments, avatars): bytes never change, and never act as a page of ours. */
+export const STORED_BYTES_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  // Opened as a page anyway (an HTML file saved by someone, a crafted link), it has no origin and runs nothing.
+  'Content-Security-Policy': 'sandbox',
+  'Cache-Control': 'private, max-age=31536000, immutable',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+} as const;
+
 /** Types shown in place (an image, a player): never a type that can run script (SVG, HTML, XML). */
 const INLINE = /^(image\/(jpeg|png|gif|webp|avif|bmp)|audio\/[\w.+-]+|video\/[\w.+-]+)$/;
 const isMedia = (type: string) => INLINE.test(type);
@@ -51,12 +60,8 @@ export function attachmentRoutes(deps: AttachmentRoutesDeps): RouteModule {
     const media = isMedia(type);
     const headers: Record<string, string> = {
       'Content-Type': type,
-      'X-Content-Type-Options': 'nosniff',
-      // Opened as a page anyway (an HTML file saved by someone, a crafted link), it has no origin and runs nothing.
-      'Content-Security-Policy': 'sandbox',
+      ...STORED_BYTES_HEADERS,
       'Content-Disposition': contentDisposition(media ? 'inline' : 'attachment', downloadName(upload.name, upload.ext ?? undefined)),
-      'Cache-Control': 'private, max-age=31536000, immutable',
-      'Cross-Origin-Resource-Policy': 'same-origin',
       ETag: etag,
     };
     if (req.headers['if-none-match'] === etag) {

@@ -82,3 +82,23 @@ export async function processImage(input: string, ext: ImageExt, dir: string, ma
     throw new ImageError('unreadable', err);
   }
 }
+
+/** An avatar's side, in pixels: enough for a 128 px circle on a 2x screen. */
+export const AVATAR_SIDE = 256;
+
+/**
+ * An avatar from the image at `input`: its first frame, upright, cropped to the centre square and
+ * scaled to AVATAR_SIDE, re-encoded as WebP without metadata. Same pixel limit and refusals as processImage.
+ */
+export async function squareAvatar(input: string, maxPixels: number): Promise<Buffer> {
+  try {
+    return await sharp(input, { limitInputPixels: maxPixels, failOn: 'error' })
+      .rotate()
+      .resize(AVATAR_SIDE, AVATAR_SIDE, { fit: 'cover' })
+      .webp({ quality: 80 })
+      .toBuffer();
+  } catch (err) {
+    if (err instanceof Error && /pixel limit/i.test(err.message)) throw new ImageError('too_many_pixels', err);
+    throw new ImageError('unreadable', err);
+  }
+}

@@ -13,6 +13,9 @@ import type { ClientFrame, GroupLimits, GroupRole, LogEvent, RoomEvent } from '.
 export type GroupRequest = Extract<ClientFrame, { type: 'group.rename' | 'group.add' | 'group.remove' | 'group.role' | 'group.leave' }>;
 
 
+/** Whether a member of this role may rename the group, change its photo, add and remove members. */
+export const manages = (role: GroupRole | undefined | null): boolean => role === 'owner' || role === 'admin';
+
 /** What an event does to a group's members; a rename changes none. */
 export function membershipChange(event: LogEvent): MembershipChange | undefined {
   switch (event.type) {
@@ -59,7 +62,7 @@ export function requestEntries(room: string, group: GroupState, sender: number, 
   if (!me) throw new AppError('room_not_found');
   const op = { expect: group.version };
   const entry = (event: RoomEvent) => eventEntry(room, sender, event, op);
-  const manager = me.role === 'owner' || me.role === 'admin';
+  const manager = manages(me.role);
   switch (req.type) {
     case 'group.rename':
       if (!manager) throw new AppError('not_admin');

@@ -83,6 +83,7 @@ export async function syncRooms(conn: Connection, frame: SyncFrame, deps: SyncDe
       delivered: room.delivered,
       read: room.read,
       ...(room.own.muted ? { muted: true } : {}),
+      ...(room.avatarUrl ? { avatarUrl: room.avatarUrl } : {}),
       ...(group ? { name: room.name ?? '', joinedSeq: room.own.joinedSeq, roles: room.roles ?? {}, joined: room.joined ?? {} } : {}),
     });
   }

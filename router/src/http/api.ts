@@ -10,6 +10,8 @@ import { accountRoutes } from '../account/account.routes.ts';
 import { AccountService } from '../account/account.service.ts';
 import { ExportService } from '../account/export.service.ts';
 import { attachmentRoutes } from '../attachments/attachments.routes.ts';
+import { avatarRoutes } from '../attachments/avatar.routes.ts';
+import { AvatarService } from '../attachments/avatar.service.ts';
 import { UploadService } from '../attachments/upload.service.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
 import { OAuthService } from '../auth/oauth.service.ts';
@@ -60,6 +62,7 @@ export function apiRoutes({ config, log, stores, notifications, rooms, clock }: 
   // One limiter serves passkeys and OAuth: its counts live in the store, so they share one budget anyway.
   const limiter = new SignInLimiter({ rateLimits: stores.rateLimits, config, log });
   const services = { auth: stores.auth, attempts: stores.attempts, config, log };
+  const profiles = new ProfileService({ auth: stores.auth, relational: stores.relational, bus: stores.bus, log });
   return {
     callerOf: caller,
     activity,
@@ -68,7 +71,7 @@ export function apiRoutes({ config, log, stores, notifications, rooms, clock }: 
       authRoutes({
         ...sessions,
         auth: stores.auth,
-        profiles: new ProfileService({ auth: stores.auth, relational: stores.relational, bus: stores.bus, log }),
+        profiles,
         oauth: new OAuthService(services),
         limiter,
         callerOf: caller,
@@ -96,6 +99,11 @@ export function apiRoutes({ config, log, stores, notifications, rooms, clock }: 
         uploads: stores.uploads,
         relational: stores.relational,
         withheld: stores.privacy,
+        log,
+      }),
+      avatarRoutes({
+        avatars: new AvatarService({ blobs: stores.blobs, auth: stores.auth, profiles, relational: stores.relational, spoolDir: stores.spoolDir, config: config.attachments, log }),
+        blobs: stores.blobs,
         log,
       }),
       receiptRoutes({ rooms }),

@@ -34,12 +34,12 @@ export class ProfileService {
    * Best effort, like every live event: the change is stored whatever happens here, and a contact
    * who misses the frame reads the new profile at their next sync.
    */
-  async #announce({ id, handle, displayName }: UserProfile): Promise<void> {
+  async #announce({ id, handle, displayName, avatarUrl }: UserProfile): Promise<void> {
     try {
       const rooms = await this.#deps.relational.roomsOf(id);
       const members = new Set<number>([id]);
       for (const room of rooms) for (const m of room.members) members.add(m);
-      this.#deps.bus.publish({ kind: 'profile', room: '', members: [...members], profile: { id, handle, displayName } });
+      this.#deps.bus.publish({ kind: 'profile', room: '', members: [...members], profile: { id, handle, displayName, ...(avatarUrl ? { avatarUrl } : {}) } });
     } catch (err) {
       this.#deps.log.warn({ err, user: id }, 'could not announce a profile change');
     }

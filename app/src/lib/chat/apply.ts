@@ -172,6 +172,9 @@ function summary(state: ChatState, s: RoomSummary): Room {
     room.left = s.left;
   }
   room.muted = s.muted ?? false;
+  // A group's photo is known only from summaries: absent there means it has none (any more).
+  if (s.avatarUrl) room.avatarUrl = s.avatarUrl;
+  else delete room.avatarUrl;
   takeMembers(room, s.members, s.lastSeq);
   room.lastSeq = Math.max(room.lastSeq, s.lastSeq);
   for (const [k, v] of Object.entries(s.delivered)) room.delivered[k] = Math.max(room.delivered[k] ?? 0, v);

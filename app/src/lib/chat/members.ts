@@ -8,7 +8,8 @@ import type { GroupMember, Message, MemberPresence, PublicUser, RoomEvent } from
 import type { Member, Room } from './state.ts';
 
 /** Just the public profile of a user (or of anything shaped like one, such as the signed-in user). */
-export const profile = ({ id, handle, displayName, deleted }: PublicUser): PublicUser => (deleted ? { id, handle, displayName, deleted } : { id, handle, displayName });
+export const profile = ({ id, handle, displayName, avatarUrl, deleted }: PublicUser): PublicUser =>
+  deleted ? { id, handle, displayName, deleted } : { id, handle, displayName, ...(avatarUrl ? { avatarUrl } : {}) };
 
 /** Remembers profiles under `room.people`, so names outlive membership. */
 export function learn(room: Room, users: PublicUser[]): void {
@@ -37,7 +38,9 @@ export function renamed(room: Room, user: PublicUser): boolean {
   room.members = room.members.map((m) => {
     if (m.id !== user.id) return m;
     known = true;
-    return { ...m, ...profile(user) };
+    // A removed photo is absent from the new profile: the old one must not stay behind.
+    const { avatarUrl: _old, ...kept } = m;
+    return { ...kept, ...profile(user) };
   });
   return known;
 }

@@ -32,6 +32,7 @@ import {
   otherMember,
   outboxTick,
   personIn,
+  photoOf,
   presenceIn,
   receiptsOf,
   recipientsOf,
@@ -224,6 +225,11 @@ export class Chat {
   /** The room's title: the group's name or the other member's name. */
   title(room: Room): string {
     return titleOf(room, this.me?.id);
+  }
+
+  /** The room's photo: the group's, or the other member's; null when there is none. */
+  photo(room: Room): string | null {
+    return photoOf(room, this.me?.id);
   }
 
   isGroup(room: Room): boolean {

@@ -46,6 +46,11 @@ export function titleOf(room: Room, me: number | undefined): string {
   return other?.displayName || other?.handle || 'Chat';
 }
 
+/** A room's photo: the group's own, or the other member's; null when there is none. */
+export function photoOf(room: Room, me: number | undefined): string | null {
+  return (isGroup(room) ? room.avatarUrl : otherMember(room, me)?.avatarUrl) ?? null;
+}
+
 /** True for a 1:1 chat whose other person deleted their account: nobody reads it any more. */
 export function withDeletedAccount(room: Room, me: number | undefined): boolean {
   return otherMember(room, me)?.deleted === true;
