@@ -1,3 +1,4 @@
+/// <reference path="./s3rver.d.ts" />
 /**
  * An S3-compatible server for tests. With S3_URL set (`.ci/run` starts s3rver and sets it:
  * http://ACCESS_KEY:SECRET@HOST:PORT) suites use that server; without it they start s3rver, an
