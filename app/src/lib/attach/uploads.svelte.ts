@@ -3,9 +3,10 @@
  * (`POST /api/uploads`, an XMLHttpRequest for its progress and its abort), at most
  * `PARALLEL` at once (the router allows 4 per user). Offline they wait, kept in IndexedDB with the
  * send asked for (so a reload does not lose them: `restoreAttachDrafts`), and start when the
- * browser is online and the chat's socket is up again. Sending is asked once (`arm`): the message goes into the outbox with the
- * attachments as soon as every upload finished, even if another chat is open by then. A failed upload
- * stays with its sentence and a retry; the send waits for it (or for its removal).
+ * browser is online and the chat's socket is up again. Sending is asked once (`arm`): the message
+ * goes into the outbox with the attachments as soon as every upload finished, even if another chat
+ * is open by then. A failed upload stays with its sentence and a retry; the send waits for it (or
+ * for its removal).
  */
 import { LIMITS, type Attachment, type Message } from '$protocol/frames.ts';
 import type { ErrorResponse, UploadResponse } from '$protocol/http.ts';
