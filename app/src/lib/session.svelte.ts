@@ -4,6 +4,7 @@
  */
 import { api, ApiError, type User } from './api.ts';
 import { blocks } from './blocks.svelte.ts';
+import { restoreAttachDrafts } from './attach/uploads.svelte.ts';
 import { chat } from './chat/store.svelte.ts';
 import { disablePush } from './push.ts';
 import { storage } from './storage.ts';
@@ -35,6 +36,7 @@ class Session {
     if (this.user?.id !== user.id) blocks.clear();
     this.user = user;
     chat.start(user);
+    void restoreAttachDrafts(user.id);
     // A new name given on another device shows here too (settings, the chats' header).
     chat.onMyProfile = (me) => (this.user = me);
   }

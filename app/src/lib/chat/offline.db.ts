@@ -22,6 +22,7 @@ import {
   type MetaRecord,
   type NotifiedRecord,
   type OutboxRecord,
+  type PendingUploadsRecord,
   type RoomRecord,
   type Written,
 } from './offline.schema.ts';
@@ -34,6 +35,7 @@ interface OfflineSchema extends DBSchema {
   outbox: { key: number; value: OutboxRecord };
   notified: { key: [number, string]; value: NotifiedRecord };
   meta: { key: string; value: MetaRecord };
+  pendingUploads: { key: [number, string]; value: PendingUploadsRecord };
 }
 
 type Db = IDBPDatabase<OfflineSchema>;
@@ -52,6 +54,7 @@ export function offlineDb(): Promise<Db> {
         db.createObjectStore('notified', { keyPath: ['user', 'room'] });
         db.createObjectStore('meta', { keyPath: 'key' });
       }
+      if (oldVersion < 2) db.createObjectStore('pendingUploads', { keyPath: ['user', 'room'] });
     },
     // Another tab runs a newer version: step aside so it can upgrade (this tab reloads into it).
     blocking() {
@@ -115,8 +118,9 @@ export async function appendOutbox(user: number, item: OutboxItem): Promise<void
 /** Forgets everything of `user` (sign-out). */
 export async function clearUser(user: number): Promise<void> {
   const db = await offlineDb();
-  const tx = db.transaction(['rooms', 'messages', 'outbox', 'notified', 'meta'], 'readwrite');
+  const tx = db.transaction(['rooms', 'messages', 'outbox', 'notified', 'meta', 'pendingUploads'], 'readwrite');
   await Promise.all([
+    tx.objectStore('pendingUploads').delete(ofUser(user)),
     tx.objectStore('rooms').delete(ofUser(user)),
     tx.objectStore('messages').delete(ofUser(user)),
     tx.objectStore('outbox').delete(user),
@@ -125,6 +129,18 @@ export async function clearUser(user: number): Promise<void> {
   const me = await tx.objectStore('meta').get('me');
   if (me?.user === user) await tx.objectStore('meta').delete('me');
   await tx.done;
+}
+
+/** Every room's composer files `user` had not sent yet. */
+export async function loadPendingUploads(user: number): Promise<PendingUploadsRecord[]> {
+  return (await offlineDb()).getAll('pendingUploads', ofUser(user));
+}
+
+/** Keeps a room's composer files (none: forgets the room's record). */
+export async function savePendingUploads(record: PendingUploadsRecord): Promise<void> {
+  const db = await offlineDb();
+  if (record.files.length === 0) await db.delete('pendingUploads', [record.user, record.room]);
+  else await db.put('pendingUploads', record);
 }
 
 /** Records who is signed in here, for the service worker. */

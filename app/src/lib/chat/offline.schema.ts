@@ -5,14 +5,14 @@
  * and how a pushed message joins a room. offline.db.ts does the I/O; the page and the service
  * worker share both, so they read and write one schema.
  */
-import type { Message, PublicUser } from '../../../../protocol/frames.ts';
+import type { Attachment, Message, PublicUser } from '../../../../protocol/frames.ts';
 import type { PushPayload } from '../../../../protocol/push.ts';
 import type { OutboxItem } from './outbox.ts';
 import type { CachedRoom } from './state.ts';
 
 export const DB_NAME = 'messenger';
 /** Raise with a new step in offline.db.ts's upgrade; every step runs from the version a device has. */
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 /** A room without its messages; `active` (ms, its newest message's time) orders eviction. */
 export interface RoomRecord {
@@ -41,6 +41,24 @@ export interface NotifiedRecord {
   user: number;
   room: string;
   seq: number;
+}
+
+/** A file of a room's composer not sent yet: the File itself, and its stored upload once uploaded. */
+export interface PendingFileRecord {
+  key: string;
+  file: File;
+  attachment: Attachment | null;
+}
+
+/**
+ * A room's composer files not sent yet, and the send asked for (caption, reply) if any, keyed
+ * [user, room]: offline they wait here, so a reload does not lose them and they go when back online.
+ */
+export interface PendingUploadsRecord {
+  user: number;
+  room: string;
+  files: PendingFileRecord[];
+  armed: { caption: string; replyTo?: Message } | null;
 }
 
 /** The signed-in user of this browser, for the service worker (key `me`). */
