@@ -13,6 +13,8 @@ import { loadConfig } from '../../router/src/config.ts';
 import { createLogger } from '../../kit/logger.ts';
 import { startRouter, type RouterNode } from '../../router/src/node.ts';
 import { openStores, type Stores } from '../../router/src/stores.ts';
+import { deleteQueues } from './amqp.queues.ts';
+import { freshRedisPrefix } from './redis.keys.ts';
 import { freshMongoDatabase, freshPgDatabase, need, uniqueName } from './services.ts';
 
 export const TEST_ORIGIN = 'http://localhost:3000';
@@ -34,12 +36,20 @@ export function modes(t: Test, what: string, { mongoHistory = false }: { mongoHi
   const redis = need(t, 'REDIS_URL', `${what} on the full stack`);
   const amqp = need(t, 'AMQP_URL', `${what} on the full stack`);
   if (!db || !redis || !amqp) return list;
-  const fullStack = async (tt: Test) => ({
-    DATABASE_URL: await freshPgDatabase(tt, db),
-    REDIS_URL: redis,
-    AMQP_URL: amqp,
-    AMQP_EXCHANGE: uniqueName('live'),
-  });
+  // User ids restart at 1 in every fresh database, and Redis keys name them (presence, rate limits,
+  // idempotency): without a prefix and a task queue of its own, one test's user 2 is another's.
+  const fullStack = async (tt: Test) => {
+    const taskQueue = uniqueName('tasks');
+    tt.teardown(() => deleteQueues(amqp, taskQueue, []));
+    return {
+      DATABASE_URL: await freshPgDatabase(tt, db),
+      REDIS_URL: redis,
+      REDIS_KEY_PREFIX: freshRedisPrefix(tt, redis, 'node').prefix,
+      AMQP_URL: amqp,
+      AMQP_EXCHANGE: uniqueName('live'),
+      TASK_QUEUE: taskQueue,
+    };
+  };
   list.push({ name: 'full stack', env: fullStack });
   const mongo = mongoHistory ? need(t, 'MONGO_URL', `${what} on the full stack with history in MongoDB`) : undefined;
   if (mongo) {
