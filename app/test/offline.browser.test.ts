@@ -1,7 +1,8 @@
 /**
  * Offline-first in a real browser (Debian's Chromium, the real service worker, the embedded
  * default): the conversation paints from IndexedDB before the socket connects, with 1,000 cached
- * messages, online and offline (the figures are printed); a push delivered with Alice's app closed
+ * messages, online and offline, rendering only a window of the newest (how long that takes is
+ * measured by `npm run bench:open`, not here: no test depends on the machine's speed); a push delivered with Alice's app closed
  * lands in IndexedDB and Bob's page shows two ticks; Alice opening the app offline shows it; the
  * same push again shows no second notification; a device with the old localStorage cache keeps
  * every cached message and its outbox.
@@ -12,8 +13,9 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { CDPSession } from 'playwright-core';
+import type { Test } from 'tap';
 import type { Message } from '../../protocol/frames.ts';
-import { appDevice, appSignUp, chromiumOrSkip, freePort, settledScreenshot, type AppDevice } from '../../test/support/browser.ts';
+import { appDevice, appSignUp, chromiumOrSkip, freePort, markPaintedWhenShown, settledScreenshot, type AppDevice } from '../../test/support/browser.ts';
 import { startNode, TestClient } from '../../test/support/router.harness.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { pushPayload } from '../../workers/src/push.job.ts';
@@ -24,7 +26,8 @@ const SHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.
 const STATIC_DIR = fileURLToPath(new URL('../build', import.meta.url));
 const WAIT = { timeout: 20_000 };
 const CACHED = 1000;
-const RUNS = 3;
+/** Most message rows a conversation opening at its end puts in the DOM (lib/chat/window.ts's OPEN_ROWS, with room to change it). */
+const WINDOW_MAX = 100;
 
 const errors: string[] = [];
 
@@ -48,18 +51,17 @@ function storedSeqs(d: AppDevice, room: string): Promise<number[]> {
 }
 
 /**
- * Opens `path` and measures, in the page, the time from navigation start to the frame after the
- * message `last` is in the DOM, and to the socket being online (null: not yet).
+ * Opens `path` and reads, in the page, the order of events: the IndexedDB read, the frame after the
+ * newest message is in the DOM, and the socket being online (null: not yet); and the message rows then in the DOM.
  */
-async function openTimed(d: AppDevice, path: string): Promise<{ painted: number; online: number | null; loaded: number }> {
+async function openRead(d: AppDevice, path: string): Promise<{ painted: number; online: number | null; loaded: number; rows: number }> {
   await d.page.goto(`${d.origin}${path}`);
   const painted = await d.page.waitForFunction(() => performance.getEntriesByName('conversation-painted')[0]?.startTime, undefined, WAIT);
+  const rows = await d.page.locator('[data-testid=message]').count();
   const [online, loaded] = await d.page.evaluate(() => ['chat:online', 'chat:cache-loaded'].map((n) => performance.getEntriesByName(n)[0]?.startTime ?? null));
   const ms = (x: number | null | undefined) => (x === null || x === undefined ? null : Math.round(x));
-  return { painted: ms((await painted.jsonValue()) as number)!, online: ms(online), loaded: ms(loaded) ?? -1 };
+  return { painted: ms((await painted.jsonValue()) as number)!, online: ms(online), loaded: ms(loaded) ?? -1, rows };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 if (chromiumOrSkip(t, 'the offline-first browser suite')) {
   t.test('offline-first in Chromium on the embedded default', async (t) => {
@@ -83,39 +85,35 @@ if (chromiumOrSkip(t, 'the offline-first browser suite')) {
     const bobSocket = await TestClient.open(t, h.wsUrl, (await h.stores.sessions.create(bobUser.id, 3600_000)).id, { origin });
 
     // Marks the frame after the last cached message is in the DOM (each navigation of Alice's page).
-    await alice.page.addInitScript(`{
-      const last = 'm${CACHED}';
-      const seen = () => [...document.querySelectorAll('[data-testid=message] .body')].some((b) => b.textContent === last);
-      const observer = new MutationObserver(() => {
-        if (!seen()) return;
-        observer.disconnect();
-        requestAnimationFrame(() => performance.mark('conversation-painted'));
-      });
-      observer.observe(document, { childList: true, subtree: true });
-    }`);
+    await markPaintedWhenShown(alice.page, `m${CACHED}`);
 
     await t.test(`the conversation paints from IndexedDB with ${CACHED} cached messages, online and offline`, async (t) => {
       for (let i = 1; i <= CACHED; i++) await bobSocket.sendMessage({ to: aliceId }, `m${i}`);
       // Alice's open app got them live and keeps every one (no 50-per-room cap).
       await waitFor(async () => (await storedSeqs(alice, room)).length >= CACHED, 60_000);
       t.equal((await storedSeqs(alice, room)).length, CACHED, `all ${CACHED} messages are in IndexedDB`);
-      const online: number[] = [];
-      const offline: number[] = [];
-      for (let run = 0; run < RUNS; run++) {
-        const r = await openTimed(alice, `/chat/${room}`);
-        t.ok(r.loaded < r.painted, `online run ${run + 1}: IndexedDB read by ${r.loaded} ms, painted at ${r.painted} ms, socket online at ${r.online ?? 'not yet'} ms`);
-        online.push(r.painted);
-      }
+      // Alice reads to the end: the chat she last had open opens at its end, not at a divider.
+      await alice.page.goto(`${origin}/chat/${room}`);
+      await alice.page.locator('[data-testid=jump]').click(WAIT);
+      await waitFor(async () => (await openRead(alice, `/chat/${room}`)) && (await alice.page.locator('[data-testid=unread-divider]').count()) === 0, 20_000);
+      const online = await openRead(alice, `/chat/${room}`);
+      t.ok(online.loaded < online.painted, `online: painted from IndexedDB (read by ${online.loaded} ms, painted at ${online.painted} ms, socket online at ${online.online ?? 'not yet'} ms)`);
+      t.ok(online.rows > 20 && online.rows <= WINDOW_MAX, `only a window of the newest messages is rendered (${online.rows} of ${CACHED})`);
       await alice.context.setOffline(true);
-      for (let run = 0; run < RUNS; run++) {
-        const r = await openTimed(alice, `/chat/${room}`);
-        t.equal(r.online, null, `offline run ${run + 1}: IndexedDB read by ${r.loaded} ms, painted at ${r.painted} ms with no socket`);
-        offline.push(r.painted);
-      }
+      const offline = await openRead(alice, `/chat/${room}`);
+      t.equal(offline.online, null, `offline: painted with no socket (read by ${offline.loaded} ms, painted at ${offline.painted} ms)`);
+      t.ok(offline.rows <= WINDOW_MAX, `offline too only the window (${offline.rows})`);
+      t.equal((await openRead(alice, `/chat/${room}?rows=all`)).rows, CACHED, 'the benchmark\'s baseline, ?rows=all, renders every message held');
+
+      await t.test('scrolling up grows the window without moving what is on screen, to the oldest held (offline)', async (t) => {
+        await alice.page.goto(`${origin}/chat/${room}`);
+        await scrollUpThroughWindow(t, alice, 'offline-window-scrolled-up-phone-light.png');
+      });
       await alice.context.setOffline(false);
-      t.comment(`navigation → conversation painted with ${CACHED} cached messages: online median ${median(online)} ms (${online.join(', ')}), offline median ${median(offline)} ms (${offline.join(', ')})`);
-      // The target is not met on this machine yet (most of the time is rendering a thousand bubbles): reported, not hidden.
-      // The figures are printed above, never asserted: a test does not depend on the machine's speed.
+      await t.test('the same on Bob\'s phone (online, his own messages)', async (t) => {
+        await bob.page.goto(`${origin}/chat/${room}`);
+        await scrollUpThroughWindow(t, bob, 'offline-window-scrolled-up-phone-dark.png');
+      });
     });
 
     await t.test('a push with Alice\'s app closed lands in IndexedDB and Bob sees two ticks', async (t) => {
@@ -194,6 +192,50 @@ if (chromiumOrSkip(t, 'the offline-first browser suite')) {
     // Offline, the socket's attempts fail by design.
     t.same(errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED')), [], 'no page errors');
   });
+}
+
+/**
+ * Scrolls `d`'s open conversation to the top of its window again and again: each time the window
+ * grows (more message rows), the row that was at the top stays where it was on screen, until the
+ * window holds all ${CACHED} messages and the chat's beginning shows. A screenshot after the first step.
+ */
+async function scrollUpThroughWindow(t: Test, d: AppDevice, shot: string): Promise<void> {
+  const rows = d.page.locator('[data-testid=message]');
+  await d.page.locator('[data-testid=message] .body', { hasText: `m${CACHED}` }).waitFor(WAIT);
+  let count = await rows.count();
+  const start = count;
+  let steps = 0;
+  let moved = 0;
+  while (count < CACHED) {
+    // The top row's place just after the scroll to the top, before the window grows (the observer reports later).
+    const before = await d.page.evaluate(() => {
+      const scroller = document.querySelector<HTMLElement>('main.messages')!;
+      scroller.scrollTop = 0;
+      const top = scroller.querySelector<HTMLElement>('[data-testid=message]')!;
+      return { body: top.querySelector('.body')!.textContent!, y: top.getBoundingClientRect().top };
+    });
+    await waitFor(async () => (await rows.count()) > count, 20_000);
+    count = await rows.count();
+    steps++;
+    // After the step is laid out and the position kept (two frames).
+    const after = await d.page.evaluate(
+      (body) =>
+        new Promise<number>((resolve) =>
+          requestAnimationFrame(() => requestAnimationFrame(() => {
+            const row = [...document.querySelectorAll<HTMLElement>('[data-testid=message]')].find((r) => r.querySelector('.body')?.textContent === body)!;
+            resolve(row.getBoundingClientRect().top);
+          })),
+        ),
+      before.body,
+    );
+    moved = Math.max(moved, Math.abs(after - before.y));
+    if (steps === 1) await settledScreenshot(d.page, `${SHOTS}${shot}`);
+  }
+  t.ok(steps >= 2, `the window grew ${steps} times, from ${start} to ${count} rows`);
+  t.ok(moved <= 2, `the row at the top stayed in place on each step (moved at most ${moved.toFixed(1)} px)`);
+  t.equal(count, CACHED, 'every message held is rendered at the end');
+  await d.page.getByText('This is the beginning of your chat.').waitFor(WAIT);
+  t.pass('the beginning of the chat shows once the window holds the oldest');
 }
 
 /** The registration id of the origin's service worker, from CDP. */

@@ -25,7 +25,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rssBytes } from '../../kit/bench.ts';
+import { intOption, rssBytes } from '../../kit/bench.ts';
 import { machineBusyPercent } from './cpu.sampler.ts';
 import { twoPeopleChat } from './start.chat.ts';
 import { table } from './stats.ts';
@@ -33,14 +33,8 @@ import { table } from './stats.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 * 1024;
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} wants a positive integer`);
-  return value;
-}
-const runs = option('runs', 3);
-const messages = option('messages', 100);
+const runs = intOption('runs', 3);
+const messages = intOption('messages', 100);
 /** Removes app/build before each fresh start: what a first `npm start` meets when nothing built the app at install. */
 const unbuilt = process.argv.includes('--unbuilt');
 const tty = !process.argv.includes('--no-tty');

@@ -192,6 +192,24 @@ export async function appSameSession(d: AppDevice, of: AppDevice): Promise<void>
   await appOnline(d);
 }
 
+/**
+ * From the next navigation of `page` on: marks (performance.mark `conversation-painted`) the frame
+ * after a message whose body is `body` is in the DOM. What the offline suite and the open benchmark
+ * (app/bench/open.bench.ts) time a conversation's opening by.
+ */
+export async function markPaintedWhenShown(page: Page, body: string): Promise<void> {
+  await page.addInitScript(`{
+    const last = ${JSON.stringify(body)};
+    const seen = () => [...document.querySelectorAll('[data-testid=message] .body')].some((b) => b.textContent === last);
+    const observer = new MutationObserver(() => {
+      if (!seen()) return;
+      observer.disconnect();
+      requestAnimationFrame(() => performance.mark('conversation-painted'));
+    });
+    observer.observe(document, { childList: true, subtree: true });
+  }`);
+}
+
 /** A router on the embedded default, on a free port, serving the built app from `staticDir`; its origin. */
 export async function appServer(t: Test, staticDir: string): Promise<{ origin: string; h: Harness }> {
   const port = await freePort();
