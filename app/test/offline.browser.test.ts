@@ -32,6 +32,26 @@ const WINDOW_MAX = 100;
 const errors: string[] = [];
 
 /** Messages of `room` in this device's IndexedDB. */
+/** The read watermark of `user` in `room` as `d`'s IndexedDB holds it (0 when none). */
+function storedRead(d: AppDevice, room: string, user: number): Promise<number> {
+  return d.page.evaluate(
+    ([room, user]) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('messenger');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const got = open.result.transaction('rooms').objectStore('rooms').get([user, room]);
+          got.onsuccess = () => {
+            resolve((got.result as { data?: { read?: Record<string, number> } } | undefined)?.data?.read?.[String(user)] ?? 0);
+            open.result.close();
+          };
+          got.onerror = () => reject(got.error);
+        };
+      }),
+    [room, user] as const,
+  );
+}
+
 function storedSeqs(d: AppDevice, room: string): Promise<number[]> {
   return d.page.evaluate(
     (room) =>
@@ -92,9 +112,44 @@ if (chromiumOrSkip(t, 'the offline-first browser suite')) {
       // Alice's open app got them live and keeps every one (no 50-per-room cap).
       await waitFor(async () => (await storedSeqs(alice, room)).length >= CACHED, 60_000);
       t.equal((await storedSeqs(alice, room)).length, CACHED, `all ${CACHED} messages are in IndexedDB`);
-      // Alice reads to the end: the chat she last had open opens at its end, not at a divider.
-      await alice.page.goto(`${origin}/chat/${room}`);
-      await alice.page.locator('[data-testid=jump]').click(WAIT);
+      await t.test('a thousand unread open at the divider with a window of them, which grows as she scrolls down', async (t) => {
+        await alice.page.goto(`${origin}/chat/${room}`);
+        await alice.page.locator('[data-testid=unread-divider]').waitFor(WAIT);
+        const rows = alice.page.locator('[data-testid=message]');
+        const bodies = () => alice.page.locator('[data-testid=message] .body').allTextContents();
+        const first = await rows.count();
+        t.ok(first > 20 && first <= WINDOW_MAX, `a window from the divider down is rendered (${first} of ${CACHED} unread)`);
+        t.notOk((await bodies()).includes(`m${CACHED}`), 'not down to the newest');
+        t.ok(Number(await alice.page.getByTestId('jump').getAttribute('data-unread')) > CACHED - WINDOW_MAX, 'the jump button counts the unread below, rendered or not');
+        await settledScreenshot(alice.page, `${SHOTS}offline-window-at-divider-phone-light.png`);
+        // The view's end is the window's, not the chat's: what she read is what was on screen.
+        const read = await bobSocket.next('receipt', (f) => f.room === room && f.kind === 'read', WAIT.timeout);
+        t.ok(read.seq < first, `her first read receipt names a message on screen (${read.seq}), not the newest`);
+        // Down to the window's end, twice: each time rows are added below, and the row on screen stays put.
+        for (let step = 1, count = first; step <= 2; step++) {
+          const before = await alice.page.evaluate(() => {
+            const scroller = document.querySelector<HTMLElement>('main.messages')!;
+            scroller.scrollTop = scroller.scrollHeight;
+            const rows = [...scroller.querySelectorAll<HTMLElement>('[data-testid=message]')];
+            const last = rows.at(-1)!;
+            return { body: last.querySelector('.body')!.textContent!, y: Math.round(last.getBoundingClientRect().top) };
+          });
+          await waitFor(async () => (await rows.count()) > count, WAIT.timeout);
+          const grown = await rows.count();
+          const y = await alice.page.locator('[data-testid=message] .body', { hasText: new RegExp(`^${before.body}$`) }).evaluate((b) => Math.round(b.closest('[data-testid=message]')!.getBoundingClientRect().top));
+          t.ok(grown > count, `step ${step}: the window grew below, from ${count} to ${grown} rows`);
+          t.equal(y, before.y, `step ${step}: ${before.body} stayed where it was on screen`);
+          count = grown;
+        }
+        // The jump goes to the newest: their window replaces this one, and everything is read.
+        await alice.page.getByTestId('jump').click();
+        await alice.page.locator('[data-testid=message] .body', { hasText: new RegExp(`^m${CACHED}$`) }).waitFor(WAIT);
+        t.ok((await rows.count()) <= WINDOW_MAX, `the jump renders the newest window (${await rows.count()} rows)`);
+        await bobSocket.next('receipt', (f) => f.room === room && f.kind === 'read' && f.seq === CACHED, WAIT.timeout);
+        t.pass(`and reads to the newest (${CACHED})`);
+      });
+      // Alice read to the end: once her device keeps that, the chat opens at its end, not at a divider.
+      await waitFor(async () => (await storedRead(alice, room, aliceId)) === CACHED, WAIT.timeout);
       await waitFor(async () => (await openRead(alice, `/chat/${room}`)) && (await alice.page.locator('[data-testid=unread-divider]').count()) === 0, 20_000);
       const online = await openRead(alice, `/chat/${room}`);
       t.ok(online.loaded < online.painted, `online: painted from IndexedDB (read by ${online.loaded} ms, painted at ${online.painted} ms, socket online at ${online.online ?? 'not yet'} ms)`);

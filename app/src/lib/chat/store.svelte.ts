@@ -505,7 +505,9 @@ export class Chat {
   }
 
   private onVisible = () => {
-    if (this.openRoom) this.markRead(this.openRoom);
+    // Hidden is the last moment a page is sure to get (a phone may kill it after): what is read goes to disk now.
+    if (document.visibilityState === 'hidden') void this.cache?.flush();
+    else if (this.openRoom) this.markRead(this.openRoom);
   };
 
   private onFrame(frame: ServerFrame): void {
@@ -518,6 +520,8 @@ export class Chat {
       this.say(`Not sent: ${sentenceFor(frame.code)}`);
     }
     for (const effect of apply(this.state, frame, { me: this.me?.id ?? null, now: Date.now() })) this.run(effect);
+    // What the open chat showed before the socket was up (a cached start, offline) is read now.
+    if (frame.type === 'sync.done' && this.openRoom) this.markRead(this.openRoom);
     // A deletion for everyone, live or caught up by sync, takes its message's notification back.
     const entries = frame.type === 'message.new' ? [frame.message] : frame.type === 'history.page' ? frame.messages : [];
     for (const m of entries) if (m.event?.type === 'message.deleted') void withdrawNotification(m.room, m.event.seq).catch(() => undefined);
