@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import type { Test } from 'tap';
 import { intOption } from '../../kit/bench.ts';
-import { CHROMIUM, CHROMIUM_FLAGS, freePort, markPaintedWhenShown } from '../../test/support/browser.ts';
+import { CHROMIUM, CHROMIUM_FLAGS, freePort, markPaintedWhenShown, storedReadMark } from '../../test/support/browser.ts';
 import { startNode, TestClient } from '../../test/support/router.harness.ts';
 import { buildAppIfStale } from '../scripts/build-if-stale.ts';
 
@@ -102,6 +102,7 @@ try {
   // Alice reads the chat to its end: it is the one she last had open, and it opens at its end.
   await page.goto(`${origin}/chat/${room}`);
   await page.locator('[data-testid=jump]').click(WAIT);
+  await until('her device to keep the chat read to its end', async () => (await storedReadMark(page, room, alice.id)) === messages);
   await until('the chat to open read, at its end', async () => {
     await open(page, `${origin}/chat/${room}`);
     return (await page.locator('[data-testid=unread-divider]').count()) === 0;

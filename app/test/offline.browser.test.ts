@@ -15,7 +15,7 @@ import t from 'tap';
 import type { CDPSession } from 'playwright-core';
 import type { Test } from 'tap';
 import type { Message } from '../../protocol/frames.ts';
-import { appDevice, appSignUp, chromiumOrSkip, freePort, markPaintedWhenShown, settledScreenshot, type AppDevice } from '../../test/support/browser.ts';
+import { appDevice, appSignUp, chromiumOrSkip, freePort, markPaintedWhenShown, settledScreenshot, storedReadMark, type AppDevice } from '../../test/support/browser.ts';
 import { startNode, TestClient } from '../../test/support/router.harness.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { pushPayload } from '../../workers/src/push.job.ts';
@@ -32,26 +32,6 @@ const WINDOW_MAX = 100;
 const errors: string[] = [];
 
 /** Messages of `room` in this device's IndexedDB. */
-/** The read watermark of `user` in `room` as `d`'s IndexedDB holds it (0 when none). */
-function storedRead(d: AppDevice, room: string, user: number): Promise<number> {
-  return d.page.evaluate(
-    ([room, user]) =>
-      new Promise<number>((resolve, reject) => {
-        const open = indexedDB.open('messenger');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const got = open.result.transaction('rooms').objectStore('rooms').get([user, room]);
-          got.onsuccess = () => {
-            resolve((got.result as { data?: { read?: Record<string, number> } } | undefined)?.data?.read?.[String(user)] ?? 0);
-            open.result.close();
-          };
-          got.onerror = () => reject(got.error);
-        };
-      }),
-    [room, user] as const,
-  );
-}
-
 function storedSeqs(d: AppDevice, room: string): Promise<number[]> {
   return d.page.evaluate(
     (room) =>
@@ -149,7 +129,7 @@ if (chromiumOrSkip(t, 'the offline-first browser suite')) {
         t.pass(`and reads to the newest (${CACHED})`);
       });
       // Alice read to the end: once her device keeps that, the chat opens at its end, not at a divider.
-      await waitFor(async () => (await storedRead(alice, room, aliceId)) === CACHED, WAIT.timeout);
+      await waitFor(async () => (await storedReadMark(alice.page, room, aliceId)) === CACHED, WAIT.timeout);
       await waitFor(async () => (await openRead(alice, `/chat/${room}`)) && (await alice.page.locator('[data-testid=unread-divider]').count()) === 0, 20_000);
       const online = await openRead(alice, `/chat/${room}`);
       t.ok(online.loaded < online.painted, `online: painted from IndexedDB (read by ${online.loaded} ms, painted at ${online.painted} ms, socket online at ${online.online ?? 'not yet'} ms)`);

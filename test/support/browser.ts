@@ -210,6 +210,29 @@ export async function markPaintedWhenShown(page: Page, body: string): Promise<vo
   }`);
 }
 
+/** The read watermark of `user` in `room` as the app's IndexedDB in `page` holds it (0 when none). */
+export function storedReadMark(page: Page, room: string, user: number): Promise<number> {
+  // Runs in the page; this project's typings are Node's, so the page's IndexedDB is named by hand.
+  type Request<T> = { result: T; error: unknown; onsuccess: (() => void) | null; onerror: (() => void) | null };
+  type Db = { transaction(store: string): { objectStore(store: string): { get(key: unknown): Request<{ data?: { read?: Record<string, number> } } | undefined> } }; close(): void };
+  return page.evaluate(
+    ([room, user]) =>
+      new Promise<number>((resolve, reject) => {
+        const open = (globalThis as unknown as { indexedDB: { open(name: string): Request<Db> } }).indexedDB.open('messenger');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const got = open.result.transaction('rooms').objectStore('rooms').get([user, room]);
+          got.onsuccess = () => {
+            resolve(got.result?.data?.read?.[String(user)] ?? 0);
+            open.result.close();
+          };
+          got.onerror = () => reject(got.error);
+        };
+      }),
+    [room, user] as const,
+  );
+}
+
 /** A router on the embedded default, on a free port, serving the built app from `staticDir`; its origin. */
 export async function appServer(t: Test, staticDir: string): Promise<{ origin: string; h: Harness }> {
   const port = await freePort();
