@@ -12,14 +12,13 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import type { CDPSession } from 'playwright-core';
 import type { Test } from 'tap';
 import type { Message } from '../../protocol/frames.ts';
 import { appDevice, appSignUp, chromiumOrSkip, freePort, markPaintedWhenShown, settledScreenshot, storedReadMark, type AppDevice } from '../../test/support/browser.ts';
+import { pushTask, registration } from '../../test/support/push.devtools.ts';
 import { startNode, TestClient } from '../../test/support/router.harness.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { pushPayload } from '../../workers/src/push.job.ts';
-import { newTask, type TaskOf } from '../../workers/tasks/task.types.ts';
 import { buildAppIfStale } from '../scripts/build-if-stale.ts';
 
 const SHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));
@@ -271,21 +270,4 @@ async function scrollUpThroughWindow(t: Test, d: AppDevice, shot: string): Promi
   t.equal(count, CACHED, 'every message held is rendered at the end');
   await d.page.getByText('This is the beginning of your chat.').waitFor(WAIT);
   t.pass('the beginning of the chat shows once the window holds the oldest');
-}
-
-/** The registration id of the origin's service worker, from CDP. */
-async function registration(cdp: CDPSession, origin: string): Promise<string> {
-  const found = new Promise<string>((resolve) =>
-    cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => {
-      const reg = e.registrations.find((r) => r.scopeURL.startsWith(origin) && !r.isDeleted);
-      if (reg) resolve(reg.registrationId);
-    }),
-  );
-  await cdp.send('ServiceWorker.enable');
-  return found;
-}
-
-/** The push task the router would queue for Alice about `m`. */
-function pushTask(recipient: number, sender: { id: number; handle: string; displayName: string }, m: Message): TaskOf<'push.message'> {
-  return newTask({ kind: 'push.message', recipient, sender: { id: sender.id, handle: sender.handle, displayName: sender.displayName }, room: m.room, seq: m.seq, messageId: m.id, preview: m.body, body: m.body, ts: m.ts }) as TaskOf<'push.message'>;
 }

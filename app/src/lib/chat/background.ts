@@ -6,8 +6,8 @@
  */
 import { SUBPROTOCOL, type ServerFrame } from '../../../../protocol/frames.ts';
 import type { ReceiptRequest } from '../../../../protocol/http.ts';
-import { loadUser, saveOutbox } from './offline.db.ts';
-import { isFinalRefusal, sendFrame, type OutboxItem } from './outbox.ts';
+import { loadUser, removeFromOutbox } from './offline.db.ts';
+import { isFinalRefusal, sendFrame } from './outbox.ts';
 
 /** Longest a background flush keeps its socket open, ms (a service worker's event has limited time). */
 const FLUSH_TIMEOUT_MS = 20_000;
@@ -61,9 +61,6 @@ export async function flushOutbox(user: number, wsUrl: string): Promise<number> 
       if (outbox.every((o) => done.has(o.clientMsgId))) ws.close(1000);
     };
   });
-  // Read again: the app may have changed the outbox meanwhile.
-  const now = (await loadUser(user)).outbox;
-  const left: OutboxItem[] = now.filter((o) => !done.has(o.clientMsgId));
-  if (left.length !== now.length) await saveOutbox(user, left);
-  return left.length;
+  // Only what went out leaves: the app may have added to the outbox meanwhile.
+  return removeFromOutbox(user, done);
 }

@@ -20,6 +20,8 @@ export function toCached({ typing: _t, loadingOlder: _l, ...room }: Room): Cache
 export class ChatCache {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly written = new Written();
+  /** Every outbox item (clientMsgId) this page held: one it wrote away was sent, not someone else's. */
+  private readonly known = new Set<string>();
   /** Writes run one after the other, so an older snapshot never lands after a newer one. */
   private chain: Promise<void> = Promise.resolve();
   private readonly user: number;
@@ -36,15 +38,20 @@ export class ChatCache {
     try {
       const held = await loadUser(this.user);
       for (const r of held.rooms) this.written.loaded(this.user, r);
+      for (const o of held.outbox) this.known.add(o.clientMsgId);
       return held;
     } catch {
       return { rooms: [], outbox: [] };
     }
   }
 
-  /** Writes the outbox now: it is what a reload must not lose. */
+  /**
+   * Writes the outbox now: it is what a reload must not lose. What the service worker added and
+   * this page never held stays (offline.db.ts's saveOutbox), so each item held is remembered.
+   */
   saveOutbox(items: OutboxItem[]): void {
-    this.then(() => saveOutbox(this.user, items));
+    for (const o of items) this.known.add(o.clientMsgId);
+    this.then(() => saveOutbox(this.user, items, this.known));
   }
 
   /** Writes the rooms soon (batched). */

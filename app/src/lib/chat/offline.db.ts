@@ -102,8 +102,28 @@ export async function saveRooms(user: number, rooms: readonly CachedRoom[], writ
   await tx.done;
 }
 
-export async function saveOutbox(user: number, items: OutboxItem[]): Promise<void> {
-  await (await offlineDb()).put('outbox', { user, items });
+/**
+ * Writes the page's outbox: `items`, and after them whatever the service worker added that the
+ * page never held (`known`: every clientMsgId it held), such as a reply written in a notification
+ * while the app was open. Read and written in one transaction, so such an item is never lost.
+ */
+export async function saveOutbox(user: number, items: OutboxItem[], known: ReadonlySet<string>): Promise<void> {
+  const db = await offlineDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  const held = (await tx.store.get(user))?.items ?? [];
+  await tx.store.put({ user, items: mergeOutbox(items, held.filter((o) => !known.has(o.clientMsgId))) });
+  await tx.done;
+}
+
+/** Removes the items `done` (by clientMsgId) from `user`'s outbox in one transaction; how many are left. */
+export async function removeFromOutbox(user: number, done: ReadonlySet<string>): Promise<number> {
+  const db = await offlineDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  const held = (await tx.store.get(user))?.items ?? [];
+  const left = held.filter((o) => !done.has(o.clientMsgId));
+  if (left.length !== held.length) await tx.store.put({ user, items: left });
+  await tx.done;
+  return left.length;
 }
 
 /** Adds one item to the end of `user`'s outbox (a reply written in a notification). */
