@@ -22,7 +22,7 @@ import sharp from 'sharp';
 import t from 'tap';
 import type { BrowserContext, BrowserType, Page } from 'playwright-core';
 import { appServer } from '../../test/support/app.server.ts';
-import { chromiumOrSkip, collectPageErrors, phoneDevice, settledScreenshot, signUpWithPasskey } from '../../test/support/browser.ts';
+import { chromiumOrSkip, collectPageErrors, phoneDevice, shotsAtEverySize, signUpWithPasskey } from '../../test/support/browser.ts';
 import { modes } from '../../test/support/router.harness.ts';
 import { bucketContents, freshS3Bucket } from '../../test/support/s3.ts';
 import { waitFor } from '../../test/support/wait.ts';
@@ -94,15 +94,7 @@ function keptUploads(page: Page): Promise<{ files: number; caption: string | nul
 
 /** Screenshots only from the first mode's run; `take` is false on the others. */
 async function shots(d: Device, screen: string, take: boolean): Promise<void> {
-  if (!take) return;
-  for (const scheme of ['light', 'dark'] as const) {
-    await d.page.emulateMedia({ colorScheme: scheme });
-    await settledScreenshot(d.page, `${SHOTS}attachments-${screen}-phone-${scheme}.png`);
-    await d.page.setViewportSize(DESKTOP);
-    await settledScreenshot(d.page, `${SHOTS}attachments-${screen}-desktop-${scheme}.png`);
-    await d.page.setViewportSize(PHONE);
-  }
-  await d.page.emulateMedia({ colorScheme: null });
+  if (take) await shotsAtEverySize(d.page, `${SHOTS}attachments-${screen}`, PHONE, DESKTOP);
 }
 
 if (chromiumOrSkip(t, 'the attachments browser suite')) {

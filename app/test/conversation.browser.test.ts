@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { BrowserContext, BrowserType, Locator, Page } from 'playwright-core';
 import { appServer } from '../../test/support/app.server.ts';
-import { chromiumOrSkip, phoneDevice, settledScreenshot, signUpWithPasskey } from '../../test/support/browser.ts';
+import { chromiumOrSkip, phoneDevice, shotsAtEverySize, signUpWithPasskey } from '../../test/support/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../artifacts/screenshots/', import.meta.url));
 const PHONE = { width: 390, height: 844 };
@@ -70,14 +70,7 @@ const tickColour = (message: Locator) => message.getByTestId('ticks').evaluate((
 
 /** Shots of `d`'s screen at phone and desktop size, light and dark. */
 async function shots(d: Device, screen: string): Promise<void> {
-  for (const scheme of ['light', 'dark'] as const) {
-    await d.page.emulateMedia({ colorScheme: scheme });
-    await settledScreenshot(d.page, `${SHOTS}conversation-${screen}-phone-${scheme}.png`);
-    await d.page.setViewportSize(DESKTOP);
-    await settledScreenshot(d.page, `${SHOTS}conversation-${screen}-desktop-${scheme}.png`);
-    await d.page.setViewportSize(PHONE);
-  }
-  await d.page.emulateMedia({ colorScheme: null });
+  await shotsAtEverySize(d.page, `${SHOTS}conversation-${screen}`, PHONE, DESKTOP);
 }
 
 if (chromiumOrSkip(t, 'the conversation browser suite')) {

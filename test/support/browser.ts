@@ -210,6 +210,21 @@ export async function markPaintedWhenShown(page: Page, body: string): Promise<vo
   }`);
 }
 
+/**
+ * Screenshots of `page` as it is, light and dark, at phone and desktop size (`${base}-phone-light.png`
+ * and so on); the page is left at `phone` size with its own colour scheme.
+ */
+export async function shotsAtEverySize(page: Page, base: string, phone: { width: number; height: number }, desktop: { width: number; height: number }): Promise<void> {
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await settledScreenshot(page, `${base}-phone-${scheme}.png`);
+    await page.setViewportSize(desktop);
+    await settledScreenshot(page, `${base}-desktop-${scheme}.png`);
+    await page.setViewportSize(phone);
+  }
+  await page.emulateMedia({ colorScheme: null });
+}
+
 /** The read watermark of `user` in `room` as the app's IndexedDB in `page` holds it (0 when none). */
 export function storedReadMark(page: Page, room: string, user: number): Promise<number> {
   // Runs in the page; this project's typings are Node's, so the page's IndexedDB is named by hand.
