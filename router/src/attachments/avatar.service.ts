@@ -16,8 +16,9 @@ import { AppError } from '../../../protocol/app-error.ts';
 import { manages } from '../chat/group.rules.ts';
 import type { ProfileService } from '../users/profile.service.ts';
 import type { AttachmentsConfig } from './attachments.config.ts';
-import { ImageError, isImageExt, squareAvatar } from './image.process.ts';
-import { SpoolError, spool } from './upload.spool.ts';
+import { isImageExt, squareAvatar } from './image.process.ts';
+import { asUploadError } from './upload.service.ts';
+import { spool } from './upload.spool.ts';
 
 const PREFIX = '/api/avatars/';
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -31,8 +32,6 @@ export function avatarIdOf(url: string | null | undefined): string | null {
   const id = url?.startsWith(PREFIX) ? url.slice(PREFIX.length) : null;
   return id !== null && isAvatarId(id) ? id : null;
 }
-
-const SPOOL_CODES = { too_large: 'file_too_large', empty: 'file_empty', truncated: 'upload_truncated' } as const;
 
 export interface AvatarDeps {
   blobs: Pick<BlobStore, 'put' | 'delete'>;
@@ -104,13 +103,13 @@ export class AvatarService {
     if (length !== undefined && length > config.maxBytes) throw new AppError('file_too_large');
     if (length === 0) throw new AppError('file_empty');
     const spooled = await spool(body, spoolDir, config.maxBytes, length).catch((err: unknown) => {
-      throw err instanceof SpoolError ? new AppError(SPOOL_CODES[err.problem]) : err;
+      throw asUploadError(err);
     });
     try {
       const ext = (await fileTypeFromFile(spooled.path))?.ext;
       if (!isImageExt(ext)) throw new AppError('not_an_image');
       const webp = await squareAvatar(spooled.path, config.imageMaxPixels).catch((err: unknown) => {
-        throw err instanceof ImageError ? new AppError(err.problem === 'too_many_pixels' ? 'image_too_large' : 'image_unreadable') : err;
+        throw asUploadError(err);
       });
       const id = randomUUID();
       await blobs.put(avatarKey(id), Readable.from([webp]), webp.length, 'image/webp');

@@ -78,10 +78,13 @@ export async function processImage(input: string, ext: ImageExt, dir: string, ma
     const height = info.pageHeight ?? info.height;
     return { path, width: info.width, height, thumbPath, placeholder };
   } catch (err) {
-    if (err instanceof Error && /pixel limit/i.test(err.message)) throw new ImageError('too_many_pixels', err);
-    throw new ImageError('unreadable', err);
+    throw imageError(err);
   }
 }
+
+/** sharp's failure as an ImageError: over the pixel limit, or not an image it can decode. */
+const imageError = (err: unknown): ImageError =>
+  err instanceof Error && /pixel limit/i.test(err.message) ? new ImageError('too_many_pixels', err) : new ImageError('unreadable', err);
 
 /** An avatar's side, in pixels: enough for a 128 px circle on a 2x screen. */
 export const AVATAR_SIDE = 256;
@@ -98,7 +101,6 @@ export async function squareAvatar(input: string, maxPixels: number): Promise<Bu
       .webp({ quality: 80 })
       .toBuffer();
   } catch (err) {
-    if (err instanceof Error && /pixel limit/i.test(err.message)) throw new ImageError('too_many_pixels', err);
-    throw new ImageError('unreadable', err);
+    throw imageError(err);
   }
 }

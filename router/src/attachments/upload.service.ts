@@ -47,6 +47,13 @@ const UNKNOWN_TYPE = 'application/octet-stream';
 
 const SPOOL_CODES = { too_large: 'file_too_large', empty: 'file_empty', truncated: 'upload_truncated' } as const;
 
+/** A spool's or an image's refusal in the protocol's words (uploads and avatars); anything else as it was. */
+export function asUploadError(err: unknown): unknown {
+  if (err instanceof SpoolError) return new AppError(SPOOL_CODES[err.problem]);
+  if (err instanceof ImageError) return new AppError(err.problem === 'too_many_pixels' ? 'image_too_large' : 'image_unreadable');
+  return err;
+}
+
 export class UploadService {
   private readonly deps: UploadDeps;
   /** Uploads under way on this node, per user. */
@@ -95,7 +102,7 @@ export class UploadService {
     const stored: string[] = [];
     try {
       const spooled = await spool(req.body, spoolDir, config.maxBytes, req.length).catch((err: unknown) => {
-        throw err instanceof SpoolError ? new AppError(SPOOL_CODES[err.problem]) : err;
+        throw asUploadError(err);
       });
       temporary.push(spooled.path);
       const sniffed = await fileTypeFromFile(spooled.path);
@@ -115,7 +122,7 @@ export class UploadService {
       let source = spooled.path;
       if (isImageExt(sniffed?.ext)) {
         const image = await processImage(spooled.path, sniffed.ext, spoolDir, config.imageMaxPixels).catch((err: unknown) => {
-          throw err instanceof ImageError ? new AppError(err.problem === 'too_many_pixels' ? 'image_too_large' : 'image_unreadable') : err;
+          throw asUploadError(err);
         });
         temporary.push(image.path, image.thumbPath);
         // What is stored, and so what its size and checksum name, is the re-encoded image.
